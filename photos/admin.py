@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from photos.models import AISettings, Album, Photo, Tag, Video
+
+
+@admin.register(Album)
+class AlbumAdmin(admin.ModelAdmin):
+    list_display = ["title", "owner", "created_at"]
+    search_fields = ["title"]
+
+
+@admin.register(Photo, Video)
+class MediaItemAdmin(admin.ModelAdmin):
+    list_display = ["id", "original_filename", "album", "processing_status", "uploaded_at"]
+    list_filter = ["processing_status"]
+    search_fields = ["original_filename", "ai_description"]
+    readonly_fields = ["checksum_sha256", "ai_analysis"]
+
+
+admin.site.register(Tag)
+admin.site.register(AISettings)

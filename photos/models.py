@@ -1,0 +1,233 @@
+"""Albums, photos, videos, tags and the AI settings row.
+
+The rows are the source of truth for processing: the queue only carries ids,
+and `processing_status` plus `lease_expires_at` say who owns an item's work.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+
+class ProcessingStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PROCESSING = "processing", "Processing"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+
+
+# Which moves are legal. `processing -> pending` is the reaper handing an
+# expired lease back; `completed/failed -> pending` is a retry or reprocess.
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+    ProcessingStatus.PENDING: {ProcessingStatus.PROCESSING, ProcessingStatus.FAILED},
+    ProcessingStatus.PROCESSING: {
+        ProcessingStatus.COMPLETED,
+        ProcessingStatus.FAILED,
+        ProcessingStatus.PENDING,
+        ProcessingStatus.PROCESSING,  # a redelivered task taking over an expired lease
+    },
+    ProcessingStatus.COMPLETED: {ProcessingStatus.PENDING},
+    ProcessingStatus.FAILED: {ProcessingStatus.PENDING},
+}
+
+
+class IllegalTransition(ValidationError):
+    pass
+
+
+def check_transition(current: str, new: str) -> None:
+    if new not in ALLOWED_TRANSITIONS[current]:
+        raise IllegalTransition(f"processing_status cannot go from {current} to {new}")
+
+
+class Album(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="albums")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    cover_photo = models.ForeignKey(
+        "Photo", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("album-detail", args=[self.pk])
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TagSource(models.TextChoices):
+    AI = "ai", "AI"
+    PERSON = "person", "Person"
+
+
+class MediaItem(models.Model):
+    """What photos and videos share: the stored file, its facts and its AI state."""
+
+    album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="%(class)ss")
+    uploader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="%(class)ss"
+    )
+    # Stored under a server-generated name; the client's name is kept as data only.
+    original = models.FileField(max_length=255)
+    original_filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size_bytes = models.BigIntegerField()
+    checksum_sha256 = models.CharField(max_length=64, db_index=True)
+    thumbnail = models.FileField(max_length=255, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+
+    taken_at = models.DateTimeField(null=True, blank=True)
+    camera_make = models.CharField(max_length=100, blank=True)
+    camera_model = models.CharField(max_length=100, blank=True)
+    gps_latitude = models.FloatField(null=True, blank=True)
+    gps_longitude = models.FloatField(null=True, blank=True)
+
+    processing_status = models.CharField(
+        max_length=20,
+        choices=ProcessingStatus.choices,
+        default=ProcessingStatus.PENDING,
+        db_index=True,
+    )
+    processing_error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # Whoever set `processing` owns the item until this time; after it a
+    # redelivered task or the reaper may take it back.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    processing_started_at = models.DateTimeField(null=True, blank=True)
+    # Uploaded while auto-process was on: the sweep re-enqueues such items
+    # if their message went missing.
+    auto_process = models.BooleanField(default=False)
+    ai_description = models.TextField(blank=True)
+    ai_analysis = models.JSONField(default=dict, blank=True)
+    uploaded_at = models.DateTimeField(default=timezone.now, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.pk} ({self.original_filename})"
+
+    @property
+    def kind(self) -> str:
+        return self._meta.model_name
+
+    def get_absolute_url(self) -> str:
+        return reverse(f"{self.kind}-detail", args=[self.pk])
+
+
+class Photo(MediaItem):
+    tags = models.ManyToManyField(Tag, through="PhotoTag", related_name="photos", blank=True)
+
+    class Meta(MediaItem.Meta):
+        indexes = [models.Index(fields=["processing_status", "uploaded_at"])]
+
+
+class Video(MediaItem):
+    duration_seconds = models.FloatField(null=True, blank=True)
+    poster = models.FileField(max_length=255, blank=True)
+    tags = models.ManyToManyField(Tag, through="VideoTag", related_name="videos", blank=True)
+
+    class Meta(MediaItem.Meta):
+        indexes = [models.Index(fields=["processing_status", "uploaded_at"])]
+
+
+class ItemTag(models.Model):
+    """One tag on one item, with who put it there and how sure the AI was."""
+
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
+    source = models.CharField(max_length=10, choices=TagSource.choices, default=TagSource.AI)
+    score = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class PhotoTag(ItemTag):
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="item_tags")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["photo", "tag"], name="unique_photo_tag")]
+
+
+class VideoTag(ItemTag):
+    video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="item_tags")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["video", "tag"], name="unique_video_tag")]
+
+
+class AIBackend(models.TextChoices):
+    OFFLINE = "offline", "Offline models (built in)"
+    TRANSFORMERS = "transformers", "Local transformers models"
+    OPENAI = "openai", "OpenAI-compatible endpoint"
+
+
+# Module-level functions (migrations can't serialise lambdas), read at
+# row-creation time so the environment's AI_* values seed the row.
+def default_auto_process() -> bool:
+    return settings.AI_AUTO_PROCESS_ON_UPLOAD
+
+
+def default_scheduled_processing() -> bool:
+    return settings.AI_SCHEDULED_PROCESSING_ENABLED
+
+
+def default_batch_size() -> int:
+    return settings.AI_BATCH_SIZE
+
+
+def default_processing_timeout() -> int:
+    return settings.AI_PROCESSING_TIMEOUT
+
+
+class AISettings(models.Model):
+    """The single row of AI settings that admins edit at /ai-settings/."""
+
+    auto_process_on_upload = models.BooleanField(default=default_auto_process)
+    scheduled_processing_enabled = models.BooleanField(
+        default=default_scheduled_processing
+    )
+    schedule_hour = models.PositiveSmallIntegerField(default=2)
+    schedule_minute = models.PositiveSmallIntegerField(default=0)
+    batch_size = models.PositiveIntegerField(default=default_batch_size)
+    processing_timeout = models.PositiveIntegerField(default=default_processing_timeout)
+
+    backend = models.CharField(max_length=20, choices=AIBackend.choices, default=AIBackend.OFFLINE)
+    model_dir = models.CharField(max_length=500, blank=True)
+    endpoint_url = models.URLField(max_length=500, blank=True)
+    model_name = models.CharField(max_length=200, blank=True)
+    api_key = models.CharField(max_length=500, blank=True)
+    max_tags = models.PositiveSmallIntegerField(default=10)
+    min_confidence = models.FloatField(default=0.2)
+    language = models.CharField(max_length=10, default="en")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "AI settings"
+        verbose_name_plural = "AI settings"
+
+    def __str__(self) -> str:
+        return "AI settings"

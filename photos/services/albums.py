@@ -1,0 +1,37 @@
+"""Album writes: create, rename, delete (with every file the album holds)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from photos.models import Album
+from photos.services.uploads import item_files
+
+
+def album_create(*, owner: AbstractBaseUser, title: str, description: str = "") -> Album:
+    return Album.objects.create(owner=owner, title=title.strip(), description=description.strip())
+
+
+def album_update(*, album: Album, title: str, description: str | None = None) -> Album:
+    album.title = title.strip()
+    if description is not None:
+        album.description = description.strip()
+    album.save(update_fields=["title", "description", "updated_at"])
+    return album
+
+
+def album_delete(*, album: Album) -> None:
+    """Delete the album, its items and, once that is committed, their files."""
+    names = [
+        field_file.name
+        for items in (album.photos.all(), album.videos.all())
+        for item in items
+        for field_file in item_files(item)
+        if field_file.name
+    ]
+    storage = album.photos.model._meta.get_field("original").storage
+    with transaction.atomic():
+        album.delete()
+        # Only after commit: a rolled-back delete must not lose the files.
+        transaction.on_commit(lambda: [storage.delete(name) for name in names])
