@@ -1,0 +1,417 @@
+#!/usr/bin/env bash
+# Install or upgrade Photo Album on a Debian 12 / Ubuntu server, as root.
+# Idempotent: run it again after `git pull` to upgrade; a run with nothing to
+# do reports "unchanged" for every step and changes nothing.
+#
+#   deploy/install.sh [--domain NAME] [--no-local-services] [--no-system] [--prefix DIR]
+#
+#   --domain NAME        the site's host name: ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS
+#                        and nginx server_name (default: the existing env file's
+#                        ALLOWED_HOSTS, else `hostname -f`)
+#   --no-local-services  PostgreSQL and Redis run elsewhere: don't install them
+#                        here, don't create the local database
+#   --no-system          only write files: skip apt, the service user, ownership,
+#                        the database, the virtual environment, migrate,
+#                        collectstatic and systemctl
+#   --prefix DIR         write every file under DIR instead of / (a staging root,
+#                        used by the tests); implies --no-system
+#
+# Layout on the server: code and .venv in /opt/photo-album, settings in
+# /etc/photo-album/photo-album.env, media and static files in
+# /var/lib/photo-album, Celery logs in /var/log/celery.
+set -euo pipefail
+
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+APP=/opt/photo-album
+DATA=/var/lib/photo-album
+LOGS=/var/log/celery
+ETC=/etc/photo-album
+ENV_FILE=$ETC/photo-album.env
+SERVICE_USER=photo-album
+UNITS=(photo-album-web photo-album-celery-worker photo-album-celery-beat)
+
+ROOT=""
+SYSTEM=1
+LOCAL_SERVICES=1
+DOMAIN=""
+while [ $# -gt 0 ]; do
+    case $1 in
+        --prefix) ROOT=$(mkdir -p "$2" && cd "$2" && pwd); SYSTEM=0; shift 2 ;;
+        --no-system) SYSTEM=0; shift ;;
+        --no-local-services) LOCAL_SERVICES=0; shift ;;
+        --domain) DOMAIN=$2; shift 2 ;;
+        -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+    esac
+done
+if [ "$SYSTEM" = 1 ] && [ "$(id -u)" != 0 ]; then
+    echo "install.sh: run as root (or with --no-system / --prefix)" >&2
+    exit 1
+fi
+
+changes=0
+CODE_CHANGED=0
+UNITS_CHANGED=0
+NGINX_CHANGED=0
+
+# report STATUS WHAT: one line per step; every status but unchanged/skipped
+# counts as a change.
+report() {
+    printf '%-10s %s\n' "$1" "$2"
+    case $1 in unchanged | skipped) ;; *) changes=$((changes + 1)) ;; esac
+}
+
+# ensure_dir PATH MODE OWNER: a directory with that mode (and owner, when
+# SYSTEM=1).
+ensure_dir() {
+    local path=$ROOT$1 mode=$2 owner=$3 status=unchanged
+    if [ ! -d "$path" ]; then
+        mkdir -p "$path"
+        status=created
+    fi
+    if [ "$(stat -c %a "$path")" != "$mode" ]; then
+        chmod "$mode" "$path"
+        [ "$status" = created ] || status=updated
+    fi
+    if [ "$SYSTEM" = 1 ] && [ "$(stat -c %U:%G "$path")" != "$owner" ]; then
+        chown "$owner" "$path"
+        [ "$status" = created ] || status=updated
+    fi
+    report "$status" "$1/ ($mode $owner)"
+}
+
+# sync_file SRC DEST MODE [OWNER]: copy SRC to $ROOT$DEST if the content,
+# mode or owner differ; sets STATUS to created, updated or unchanged.
+sync_file() {
+    local src=$1 dest=$ROOT$2 mode=$3 owner=${4:-root:root}
+    STATUS=unchanged
+    if [ ! -e "$dest" ]; then
+        STATUS=created
+    elif ! cmp -s "$src" "$dest"; then
+        STATUS=updated
+    fi
+    if [ "$STATUS" != unchanged ]; then
+        mkdir -p "$(dirname "$dest")"
+        cp "$src" "$dest.install-tmp"
+        chmod "$mode" "$dest.install-tmp"
+        mv -f "$dest.install-tmp" "$dest"
+    elif [ "$(stat -c %a "$dest")" != "$mode" ]; then
+        chmod "$mode" "$dest"
+        STATUS=updated
+    fi
+    if [ "$SYSTEM" = 1 ] && [ "$(stat -c %U:%G "$dest")" != "$owner" ]; then
+        chown "$owner" "$dest"
+        [ "$STATUS" != unchanged ] || STATUS=updated
+    fi
+}
+
+# put SRC DEST MODE [OWNER]: sync_file, reported.
+put() {
+    sync_file "$@"
+    report "$STATUS" "$2"
+}
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+# --- system packages ----------------------------------------------------------
+install_packages() {
+    # python3.11: the version pyproject.toml requires (Debian 12's python3).
+    local wanted=(python3.11 python3.11-venv nginx logrotate ssl-cert ca-certificates)
+    [ "$LOCAL_SERVICES" = 0 ] || wanted+=(redis-server postgresql)
+    local missing=() pkg
+    for pkg in "${wanted[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' \
+            || missing+=("$pkg")
+    done
+    if [ ${#missing[@]} = 0 ]; then
+        report unchanged "packages: ${wanted[*]}"
+        return
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    report installed "packages: ${missing[*]}"
+}
+
+# --- the service user -----------------------------------------------------------
+ensure_user() {
+    if id -u "$SERVICE_USER" >/dev/null 2>&1; then
+        report unchanged "user $SERVICE_USER"
+    else
+        # A login shell so that `sudo -iu photo-album` gives admins the
+        # services' environment (see the .profile below); no password is set.
+        useradd --system --user-group --home-dir "$DATA" --no-create-home \
+            --shell /bin/bash "$SERVICE_USER"
+        report created "user $SERVICE_USER"
+    fi
+    # nginx serves static files and X-Accel-Redirect media straight from
+    # $DATA, which only the photo-album group can read.
+    if id -nG www-data 2>/dev/null | tr ' ' '\n' | grep -qx "$SERVICE_USER"; then
+        report unchanged "www-data in group $SERVICE_USER"
+    elif id -u www-data >/dev/null 2>&1; then
+        usermod -a -G "$SERVICE_USER" www-data
+        report updated "www-data in group $SERVICE_USER"
+    fi
+}
+
+# --- the code -------------------------------------------------------------------
+source_files() {
+    if git -C "$SRC" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        git -C "$SRC" ls-files -z --cached --others --exclude-standard
+    else
+        (cd "$SRC" && find . \( -name .git -o -name .venv -o -name __pycache__ \
+            -o -name .pytest_cache -o -name .ruff_cache -o -path ./var \
+            -o -path ./test-artifacts -o -path ./staticfiles -o -path ./media \) -prune \
+            -o \( -type f ! -name '*.pyc' -printf '%P\0' \))
+    fi
+}
+
+sync_code() {
+    if [ "$SRC" = "$ROOT$APP" ]; then
+        report unchanged "$APP (running from the installed checkout)"
+        return
+    fi
+    local manifest=$APP/.install-manifest path mode created=0 updated=0 removed=0
+    : >"$TMP/manifest"
+    while IFS= read -r -d '' path; do
+        [ -f "$SRC/$path" ] || continue # deleted in the working tree
+        mode=644
+        [ ! -x "$SRC/$path" ] || mode=755
+        sync_file "$SRC/$path" "$APP/$path" "$mode"
+        case $STATUS in created) created=$((created + 1)) ;; updated) updated=$((updated + 1)) ;; esac
+        printf '%s\n' "$path" >>"$TMP/manifest"
+    done < <(source_files)
+    LC_ALL=C sort -o "$TMP/manifest" "$TMP/manifest"
+    # Files installed by an earlier run and gone from the source since: a
+    # stale module or migration left behind would still be imported.
+    if [ -f "$ROOT$manifest" ]; then
+        while IFS= read -r path; do
+            rm -f "$ROOT$APP/$path"
+            removed=$((removed + 1))
+        done < <(LC_ALL=C comm -23 "$ROOT$manifest" "$TMP/manifest")
+    fi
+    sync_file "$TMP/manifest" "$manifest" 644
+    if [ $((created + updated + removed)) = 0 ]; then
+        report unchanged "$APP: code"
+    else
+        CODE_CHANGED=1
+        report updated "$APP: code ($created new, $updated changed, $removed removed files)"
+    fi
+}
+
+# --- settings -------------------------------------------------------------------
+env_value() { # env_value NAME: its value in the existing env file, if any
+    [ -f "$ROOT$ENV_FILE" ] || return 0
+    sed -n "s/^$1=//p" "$ROOT$ENV_FILE" | tail -n 1
+}
+
+write_env_file() {
+    if [ -f "$ROOT$ENV_FILE" ]; then
+        report unchanged "$ENV_FILE (kept; never overwritten)"
+        return
+    fi
+    # 64 URL-safe characters: no quote, space or $ that systemd or sh would read.
+    local secret
+    secret=$(head -c 48 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+    cat >"$TMP/env" <<EOF
+# Photo Album settings, read by the systemd units (EnvironmentFile=) and by the
+# service user's login shell (sudo -iu $SERVICE_USER). Written once by
+# deploy/install.sh and never overwritten: edit it, then restart the services:
+#   sudo systemctl restart ${UNITS[*]}
+# Keep values free of spaces, quotes and \$: systemd and sh both read this file.
+DJANGO_SETTINGS_MODULE=photo_album.settings
+SECRET_KEY=$secret
+REQUIRE_SECRET_KEY=true
+DEBUG=false
+HTTPS=true
+ALLOWED_HOSTS=$DOMAIN
+CSRF_TRUSTED_ORIGINS=https://$DOMAIN
+# Local PostgreSQL over its socket, as the OS user $SERVICE_USER (peer auth).
+DATABASE_URL=postgres:///photo_album
+CELERY_BROKER_URL=redis://localhost:6379/0
+PHOTO_ALBUM_VAR_DIR=$DATA
+MEDIA_ROOT=$DATA/media
+STATIC_ROOT=$DATA/static
+# nginx sends the files after Django has checked access (/protected-media/).
+MEDIA_SERVE_MODE=x-accel-redirect
+# 200 MB; nginx's client_max_body_size must match.
+UPLOAD_MAX_BYTES=209715200
+LOG_LEVEL=INFO
+# Web (photo-album-web.service); nginx proxies to GUNICORN_BIND.
+GUNICORN_BIND=127.0.0.1:8000
+GUNICORN_WORKERS=3
+# Worker (photo-album-celery-worker.service): tasks run in parallel, and the
+# resident memory in KiB after which a pool process is replaced.
+CELERY_WORKER_CONCURRENCY=1
+CELERY_WORKER_MAX_MEMORY_PER_CHILD=3145728
+CELERY_LOG_LEVEL=INFO
+# AI processing defaults (the /ai-settings/ page can change them later).
+AI_AUTO_PROCESS_ON_UPLOAD=true
+AI_SCHEDULED_PROCESSING_ENABLED=true
+AI_PROCESSING_TIMEOUT=300
+EOF
+    put "$TMP/env" "$ENV_FILE" 640 "root:$SERVICE_USER"
+}
+
+write_profile() {
+    cat >"$TMP/profile" <<EOF
+# Written by deploy/install.sh: \`sudo -iu $SERVICE_USER\` opens a shell with the
+# services' code, virtual environment and settings, so \`python manage.py ...\`
+# works there as the docs and the validation checklist write it.
+cd $APP || return
+. $APP/.venv/bin/activate 2>/dev/null
+set -a
+. $ENV_FILE
+set +a
+EOF
+    put "$TMP/profile" "$DATA/.profile" 644
+}
+
+# --- service and front-end configuration -----------------------------------------
+install_configs() {
+    local unit
+    for unit in "${UNITS[@]}"; do
+        put "$SRC/deploy/systemd/$unit.service" "/etc/systemd/system/$unit.service" 644
+        [ "$STATUS" = unchanged ] || UNITS_CHANGED=1
+    done
+    put "$SRC/deploy/logrotate/photo-album" /etc/logrotate.d/photo-album 644
+    sed "s/photos\.example\.org/$DOMAIN/g" "$SRC/deploy/nginx/photo-album.conf" >"$TMP/nginx"
+    put "$TMP/nginx" /etc/nginx/sites-available/photo-album.conf 644
+    [ "$STATUS" = unchanged ] || NGINX_CHANGED=1
+    local link=$ROOT/etc/nginx/sites-enabled/photo-album.conf
+    if [ "$(readlink "$link" 2>/dev/null)" = /etc/nginx/sites-available/photo-album.conf ]; then
+        report unchanged /etc/nginx/sites-enabled/photo-album.conf
+    else
+        mkdir -p "$(dirname "$link")"
+        ln -sfn /etc/nginx/sites-available/photo-album.conf "$link"
+        NGINX_CHANGED=1
+        report created "/etc/nginx/sites-enabled/photo-album.conf -> sites-available"
+    fi
+}
+
+# --- steps that need the real system -------------------------------------------------
+# as_service CMD...: run CMD in $APP as the service user, with the env file.
+as_service() {
+    # shellcheck disable=SC2016 # expanded by the inner bash, on purpose
+    runuser -u "$SERVICE_USER" -- bash -c \
+        'cd "$1" && set -a && . "$2" && set +a && shift 2 && exec "$@"' _ "$APP" "$ENV_FILE" "$@"
+}
+
+ensure_database() {
+    if [ "$LOCAL_SERVICES" = 0 ] || [ "$(env_value DATABASE_URL)" != postgres:///photo_album ]; then
+        report skipped "local database (DATABASE_URL points elsewhere)"
+        return
+    fi
+    local psql=(runuser -u postgres -- psql -v ON_ERROR_STOP=1 -tAq)
+    if [ "$("${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname = '$SERVICE_USER'")" = 1 ]; then
+        report unchanged "PostgreSQL role $SERVICE_USER"
+    else
+        "${psql[@]}" -c "CREATE ROLE \"$SERVICE_USER\" LOGIN"
+        report created "PostgreSQL role $SERVICE_USER"
+    fi
+    if [ "$("${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname = 'photo_album'")" = 1 ]; then
+        report unchanged "PostgreSQL database photo_album"
+    else
+        "${psql[@]}" -c "CREATE DATABASE photo_album OWNER \"$SERVICE_USER\""
+        report created "PostgreSQL database photo_album"
+    fi
+}
+
+ensure_venv() {
+    local before=""
+    [ ! -x "$APP/.venv/bin/python" ] || before=$("$APP/.venv/bin/python" -m pip freeze 2>/dev/null)
+    # scripts/install creates .venv next to itself and installs the pinned
+    # requirements; pip leaves satisfied pins alone.
+    "$APP/scripts/install"
+    if [ "$before" = "$("$APP/.venv/bin/python" -m pip freeze 2>/dev/null)" ]; then
+        report unchanged "$APP/.venv"
+    else
+        report updated "$APP/.venv"
+    fi
+}
+
+migrate() {
+    if as_service .venv/bin/python manage.py migrate --check >/dev/null 2>&1; then
+        report unchanged "database schema"
+    else
+        as_service .venv/bin/python manage.py migrate --noinput
+        report updated "database schema (migrate)"
+    fi
+}
+
+collect_static() {
+    local out
+    out=$(as_service .venv/bin/python manage.py collectstatic --noinput)
+    if grep -q '^0 static files copied' <<<"$out"; then
+        report unchanged "$DATA/static"
+    else
+        report updated "$DATA/static (collectstatic: ${out##*$'\n'})"
+    fi
+}
+
+start_services() {
+    if [ "$UNITS_CHANGED" = 1 ]; then
+        systemctl daemon-reload
+        report reloaded "systemd units (daemon-reload)"
+    fi
+    local unit
+    for unit in "${UNITS[@]}"; do
+        if ! systemctl is-enabled --quiet "$unit"; then
+            systemctl enable --now "$unit"
+            report enabled "$unit (started)"
+        elif ! systemctl is-active --quiet "$unit"; then
+            systemctl start "$unit"
+            report started "$unit"
+        elif [ "$CODE_CHANGED" = 1 ] || [ "$UNITS_CHANGED" = 1 ]; then
+            # The worker's restart is a warm shutdown: running tasks finish
+            # first (see the unit's TimeoutStopSec).
+            systemctl restart "$unit"
+            report restarted "$unit"
+        else
+            report unchanged "$unit (enabled, active)"
+        fi
+    done
+    if [ "$NGINX_CHANGED" = 1 ]; then
+        nginx -t -q
+        systemctl reload-or-restart nginx
+        report reloaded nginx
+    else
+        report unchanged nginx
+    fi
+}
+
+# --- main -----------------------------------------------------------------------
+[ -n "$DOMAIN" ] || DOMAIN=$(env_value ALLOWED_HOSTS | cut -d, -f1)
+[ -n "$DOMAIN" ] || DOMAIN=$(hostname -f 2>/dev/null || hostname)
+
+if [ "$SYSTEM" = 1 ]; then
+    install_packages
+    ensure_user
+else
+    report skipped "packages, user $SERVICE_USER (--no-system)"
+fi
+ensure_dir "$APP" 755 root:root
+ensure_dir "$ETC" 750 "root:$SERVICE_USER"
+ensure_dir "$DATA" 750 "$SERVICE_USER:$SERVICE_USER"
+ensure_dir "$DATA/media" 750 "$SERVICE_USER:$SERVICE_USER"
+ensure_dir "$DATA/static" 750 "$SERVICE_USER:$SERVICE_USER"
+ensure_dir "$LOGS" 750 "$SERVICE_USER:$SERVICE_USER"
+sync_code
+write_env_file
+write_profile
+install_configs
+if [ "$SYSTEM" = 1 ]; then
+    ensure_database
+    ensure_venv
+    migrate
+    collect_static
+    start_services
+else
+    report skipped "database, $APP/.venv, migrate, collectstatic, systemctl (--no-system)"
+fi
+
+if [ "$changes" = 0 ]; then
+    echo "install.sh: nothing changed"
+else
+    echo "install.sh: $changes changes"
+fi
