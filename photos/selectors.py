@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from photos.models import Album, MediaItem, Photo, Video
@@ -39,3 +40,37 @@ def album_items(album: Album) -> list[MediaItem]:
     photos = list(Photo.objects.filter(album=album).prefetch_related("tags"))
     videos = list(Video.objects.filter(album=album).prefetch_related("tags"))
     return sorted(photos + videos, key=lambda item: (item.uploaded_at, item.pk), reverse=True)
+
+
+def albums_with_counts_visible_to(user: AbstractBaseUser) -> QuerySet[Album]:
+    """Albums for the list page, each with its photo and video counts and a fallback cover.
+
+    Subqueries rather than two Count() joins: joining photos and videos at
+    once would multiply the rows and the counts.
+    """
+    return albums_visible_to(user).annotate(
+        photo_count=_count_in_album(Photo),
+        video_count=_count_in_album(Video),
+        latest_video_id=Subquery(_latest_video_ids.values("id")[:1]),
+    )
+
+
+_latest_video_ids = Video.objects.filter(album=OuterRef("pk")).order_by("-uploaded_at", "-id")
+
+
+def _count_in_album(model: type[MediaItem]) -> Coalesce:
+    counts = (
+        model.objects.filter(album=OuterRef("pk"))
+        .order_by()
+        .values("album")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counts), 0)
+
+
+def item_tags(item: MediaItem) -> QuerySet:
+    """An item's tags with their source and score, surest first."""
+    return item.item_tags.select_related("tag").order_by(
+        F("score").desc(nulls_last=True), "tag__name"
+    )

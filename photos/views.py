@@ -1,10 +1,196 @@
+"""Pages and endpoints: parse the request, check who may see what, call a service, respond."""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_http_methods, require_POST
 
-from photos.selectors import albums_visible_to
+from photos.forms import AlbumForm
+from photos.models import Album, MediaItem, Photo, Video
+from photos.selectors import (
+    album_get_for_user,
+    album_items,
+    albums_with_counts_visible_to,
+    item_get_for_user,
+    item_tags,
+)
+from photos.services.albums import album_create, album_delete, album_update
+from photos.services.media_probe import UploadRejected
+from photos.services.media_serving import media_response
+from photos.services.uploads import item_create_from_upload
+
+ITEM_MODELS: dict[str, type[MediaItem]] = {"photo": Photo, "video": Video}
+# Multipart boundaries, part headers and the CSRF field around one file.
+UPLOAD_REQUEST_OVERHEAD = 64 * 1024
+
+# --- Albums -----------------------------------------------------------------
 
 
 def album_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "photos/album_list.html", {"albums": albums_visible_to(request.user)})
+    albums = albums_with_counts_visible_to(request.user)
+    return render(request, "photos/album_list.html", {"albums": albums})
+
+
+@require_http_methods(["GET", "POST"])
+def album_create_view(request: HttpRequest) -> HttpResponse:
+    form = AlbumForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        album = album_create(owner=request.user, **form.cleaned_data)
+        messages.success(request, f"Album “{album.title}” created.")
+        return redirect(album)
+    return render(request, "photos/album_form.html", {"form": form, "album": None})
+
+
+@require_http_methods(["GET", "POST"])
+def album_update_view(request: HttpRequest, album_id: int) -> HttpResponse:
+    album = album_get_for_user(user=request.user, album_id=album_id)
+    form = AlbumForm(request.POST or None, instance=album)
+    if request.method == "POST" and form.is_valid():
+        album_update(album=album, **form.cleaned_data)
+        messages.success(request, "Album saved.")
+        return redirect(album)
+    return render(request, "photos/album_form.html", {"form": form, "album": album})
+
+
+@require_http_methods(["GET", "POST"])
+def album_delete_view(request: HttpRequest, album_id: int) -> HttpResponse:
+    album = album_get_for_user(user=request.user, album_id=album_id)
+    if request.method == "POST":
+        album_delete(album=album)
+        messages.success(request, f"Album “{album.title}” deleted, with its photos and videos.")
+        return redirect("album-list")
+    counts = {"photo_count": album.photos.count(), "video_count": album.videos.count()}
+    return render(request, "photos/album_confirm_delete.html", {"album": album, **counts})
+
+
+def album_detail(request: HttpRequest, album_id: int) -> HttpResponse:
+    album = album_get_for_user(user=request.user, album_id=album_id)
+    context = {
+        "album": album,
+        "items": album_items(album),
+        "upload_max_bytes": settings.UPLOAD_MAX_BYTES,
+    }
+    return render(request, "photos/album_detail.html", context)
+
+
+# --- Upload -----------------------------------------------------------------
+
+
+@csrf_exempt  # CSRF is checked by csrf_protect below, after the size check: it reads the body
+@require_POST
+def album_upload(request: HttpRequest, album_id: int) -> HttpResponse:
+    """Store one or more files from field `files`.
+
+    Answers JSON to a client that prefers it (the page's script sends one file
+    per request): 201 all stored, 207 some stored and some refused, 400 none
+    stored, 413 the request is over the size limit. A plain form post gets a
+    redirect back to the album with a message per file.
+    """
+    album = album_get_for_user(user=request.user, album_id=album_id)
+    too_big = upload_request_size_error(request)
+    if too_big:
+        return upload_respond(request, album, [], [{"filename": "", "error": too_big}], 413)
+    return _album_upload_files(request, album)
+
+
+@csrf_protect
+def _album_upload_files(request: HttpRequest, album: Album) -> HttpResponse:
+    uploads = request.FILES.getlist("files")
+    uploaded: list[MediaItem] = []
+    errors: list[dict[str, str]] = []
+    if not uploads:
+        errors.append({"filename": "", "error": "Choose one or more photos or videos."})
+    for upload in uploads:
+        try:
+            item = item_create_from_upload(
+                album=album,
+                uploader=request.user,
+                file=upload,
+                filename=upload.name,
+                size=upload.size,
+            )
+        except UploadRejected as exc:
+            errors.append({"filename": upload.name, "error": str(exc)})
+        else:
+            uploaded.append(item)
+    status = 201 if not errors else 400 if not uploaded else 207
+    return upload_respond(request, album, uploaded, errors, status)
+
+
+def upload_request_size_error(request: HttpRequest) -> str:
+    """Refuse from Content-Length alone, before a byte of the body is read."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return "The upload has an invalid Content-Length."
+    limit = settings.UPLOAD_MAX_BYTES
+    if length <= limit + UPLOAD_REQUEST_OVERHEAD:
+        return ""
+    return (
+        f"The upload is {filesizeformat(length)}; the limit is {filesizeformat(limit)} "
+        "per file (send fewer files at once)."
+    )
+
+
+def upload_respond(
+    request: HttpRequest,
+    album: Album,
+    uploaded: list[MediaItem],
+    errors: list[dict[str, str]],
+    status: int,
+) -> HttpResponse:
+    if request.get_preferred_type(["text/html", "application/json"]) == "application/json":
+        body = {"uploaded": [item_json(item) for item in uploaded], "errors": errors}
+        return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+    if uploaded:
+        count = len(uploaded)
+        messages.success(request, f"Uploaded {count} file{'s' if count != 1 else ''}.")
+    for error in errors:
+        prefix = f"{error['filename']}: " if error["filename"] else ""
+        messages.error(request, f"{prefix}{error['error']}")
+    return redirect(album)
+
+
+def item_json(item: MediaItem) -> dict:
+    return {
+        "id": item.pk,
+        "kind": item.kind,
+        "url": item.get_absolute_url(),
+        "thumbnail_url": reverse("media", args=[item.kind, item.pk, "thumbnail"]),
+        "status": item.processing_status,
+        "status_label": item.get_processing_status_display(),
+        "filename": item.original_filename,
+        "duration_seconds": getattr(item, "duration_seconds", None),
+    }
+
+
+# --- Items and their files ----------------------------------------------------
+
+
+def photo_detail(request: HttpRequest, photo_id: int) -> HttpResponse:
+    photo = item_get_for_user(user=request.user, model=Photo, item_id=photo_id)
+    return render(request, "photos/photo_detail.html", item_context(photo))
+
+
+def video_detail(request: HttpRequest, video_id: int) -> HttpResponse:
+    video = item_get_for_user(user=request.user, model=Video, item_id=video_id)
+    return render(request, "photos/video_detail.html", item_context(video))
+
+
+def item_context(item: MediaItem) -> dict:
+    return {"item": item, "album": item.album, "tags": item_tags(item)}
+
+
+def media(request: HttpRequest, kind: str, item_id: int, variant: str) -> HttpResponse:
+    """A private file (original, thumbnail or poster), only for whoever may see its item."""
+    model = ITEM_MODELS.get(kind)
+    if model is None:
+        raise Http404("No such kind")
+    item = item_get_for_user(user=request.user, model=model, item_id=item_id)
+    return media_response(item=item, variant=variant, range_header=request.headers.get("Range"))

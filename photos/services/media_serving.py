@@ -1,0 +1,149 @@
+"""Handing a private media file to a viewer who may see it: which file, which headers, which bytes.
+
+The caller has already checked access. In "django" mode the bytes come from
+the storage API, with single-range support so a video player can seek (the
+stock FileResponse always sends the whole file). In the two front-server
+modes Django only names the file and nginx / Apache sends it.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO
+from urllib.parse import quote
+
+from django.conf import settings
+from django.core.files.storage import Storage
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.utils.http import content_disposition_header
+
+from photos.models import MediaItem, Video
+
+VARIANTS = ("original", "thumbnail", "poster")
+CACHE_CONTROL = "private, max-age=3600"
+CHUNK_SIZE = 64 * 1024
+_SINGLE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+class RangeNotSatisfiable(Exception):
+    """The Range header asks for bytes the file does not have (answer 416)."""
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    start: int
+    end: int  # inclusive, as in HTTP
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start + 1
+
+
+def parse_range(header: str | None, size: int) -> ByteRange | None:
+    """The one byte range asked for, or None to send the whole file.
+
+    Only a single `bytes=a-b`, `bytes=a-` or `bytes=-n` is honoured. Several
+    ranges, other units or bad syntax are ignored and the whole file goes out
+    with 200, which RFC 9110 (14.2) allows; browsers' media players only ever
+    ask for one range.
+    """
+    match = _SINGLE_RANGE.match((header or "").strip())
+    if match is None:
+        return None
+    first, last = match.groups()
+    if not first and not last:
+        return None
+    if not first:  # a suffix: the last n bytes
+        suffix = int(last)
+        if suffix == 0 or size == 0:
+            raise RangeNotSatisfiable
+        return ByteRange(max(size - suffix, 0), size - 1)
+    start = int(first)
+    end = int(last) if last else size - 1
+    if end < start:  # syntactically invalid: ignore it
+        return None
+    if start >= size:
+        raise RangeNotSatisfiable
+    return ByteRange(start, min(end, size - 1))
+
+
+def media_field(item: MediaItem, variant: str) -> FieldFile:
+    """The stored file behind a variant, or 404 (a photo has no poster; a file may be missing)."""
+    if variant not in VARIANTS or (variant == "poster" and not isinstance(item, Video)):
+        raise Http404("No such media variant")
+    field_file: FieldFile = getattr(item, variant)
+    if not field_file.name:
+        raise Http404("This item has no such file")
+    return field_file
+
+
+def media_content_type(item: MediaItem, variant: str, name: str) -> str:
+    if variant == "original" and item.content_type:
+        return item.content_type
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def media_response(*, item: MediaItem, variant: str, range_header: str | None) -> HttpResponse:
+    field_file = media_field(item, variant)
+    content_type = media_content_type(item, variant, field_file.name)
+    mode = settings.MEDIA_SERVE_MODE
+    if mode == "x-accel-redirect":
+        response = HttpResponse(content_type=content_type)
+        response["X-Accel-Redirect"] = settings.MEDIA_ACCEL_PREFIX + quote(field_file.name)
+    elif mode == "x-sendfile":
+        response = HttpResponse(content_type=content_type)
+        response["X-Sendfile"] = field_file.storage.path(field_file.name)
+    else:
+        response = storage_response(
+            field_file.storage, field_file.name, content_type, range_header=range_header
+        )
+    response["Cache-Control"] = CACHE_CONTROL
+    response["X-Content-Type-Options"] = "nosniff"
+    if variant == "original":
+        # The client's name, quoted or RFC 5987-encoded by Django, never raw.
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=False, filename=item.original_filename or "original"
+        )
+    return response
+
+
+def storage_response(
+    storage: Storage, name: str, content_type: str, *, range_header: str | None
+) -> HttpResponse:
+    size = storage.size(name)
+    try:
+        byte_range = parse_range(range_header, size)
+    except RangeNotSatisfiable:
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    file = storage.open(name, "rb")
+    if byte_range is None:
+        response = FileResponse(file, content_type=content_type)
+    else:
+        response = StreamingHttpResponse(
+            file_slice(file, byte_range), status=206, content_type=content_type
+        )
+        response["Content-Range"] = f"bytes {byte_range.start}-{byte_range.end}/{size}"
+        response["Content-Length"] = str(byte_range.length)
+    response["Accept-Ranges"] = "bytes"
+    return response
+
+
+def file_slice(file: IO[bytes], byte_range: ByteRange) -> Iterator[bytes]:
+    """Stream one range in chunks; the file is closed however the response ends."""
+    try:
+        file.seek(byte_range.start)
+        remaining = byte_range.length
+        while remaining > 0:
+            chunk = file.read(min(CHUNK_SIZE, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            yield chunk
+    finally:
+        file.close()
