@@ -1,0 +1,1 @@
+"""The offline default backend: every weight ships inside a pinned Python package."""

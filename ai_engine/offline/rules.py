@@ -1,0 +1,154 @@
+"""Loads rules.yaml and turns 1000 ImageNet probabilities into photo tags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+RULES_PATH = os.path.join(os.path.dirname(__file__), "rules.yaml")
+
+
+@dataclass(frozen=True)
+class TagRule:
+    name: str
+    parents: tuple[str, ...]
+    threshold: float
+    hidden: bool
+    phrase: str
+    depth: int  # 0 for a root tag; used to prefer the most specific subject
+
+
+@dataclass(frozen=True)
+class ClassifierTag:
+    name: str
+    score: float
+    depth: int
+    phrase: str
+    ancestors: frozenset[str]
+
+
+class RulesError(ValueError):
+    pass
+
+
+def _article(noun: str) -> str:
+    return f"an {noun}" if noun[:1].lower() in "aeiou" else f"a {noun}"
+
+
+class Rules:
+    def __init__(self, data: dict[str, Any], class_names: list[str]) -> None:
+        import numpy as np
+
+        self.class_names = class_names
+        self.default_threshold = float(data.get("default_threshold", 0.3))
+        self.unlisted_threshold = float(data.get("unlisted_threshold", 0.6))
+        self.subject_threshold = float(data.get("subject_threshold", 0.4))
+        index = _name_index(class_names)
+        raw_tags: dict[str, dict[str, Any]] = {
+            str(k): (v or {}) for k, v in (data.get("tags") or {}).items()
+        }
+        self.tags = self._build_tags(raw_tags)
+        self.ancestors = {name: self._ancestors(name) for name in self.tags}
+
+        self.order = list(self.tags)
+        membership = np.zeros((len(self.order), len(class_names)), dtype=np.float32)
+        claimed = np.zeros(len(class_names), dtype=bool)
+        row = {name: i for i, name in enumerate(self.order)}
+        for name, spec in raw_tags.items():
+            for ref in spec.get("classes") or []:
+                for cls in _resolve(str(ref), index, len(class_names), name):
+                    claimed[cls] = True
+                    # A class counts once for its tag and once for every ancestor.
+                    for tag in self.ancestors[name] | {name}:
+                        membership[row[tag], cls] = 1.0
+        self.membership = membership
+        self.claimed = claimed
+        self.dropped = np.zeros(len(class_names), dtype=bool)
+        for ref in data.get("drop") or []:
+            for cls in _resolve(str(ref), index, len(class_names), "drop"):
+                self.dropped[cls] = True
+
+    def _build_tags(self, raw: dict[str, dict[str, Any]]) -> dict[str, TagRule]:
+        for name, spec in raw.items():
+            for parent in spec.get("parents") or []:
+                if parent not in raw:
+                    raise RulesError(f"Tag {name!r} names unknown parent {parent!r}")
+        depths: dict[str, int] = {}
+
+        def depth(name: str, seen: tuple[str, ...] = ()) -> int:
+            if name in seen:
+                raise RulesError(f"Tag hierarchy has a cycle through {name!r}")
+            if name not in depths:
+                parents = raw[name].get("parents") or []
+                depths[name] = 1 + max((depth(p, (*seen, name)) for p in parents), default=-1)
+            return depths[name]
+
+        return {
+            name: TagRule(
+                name=name,
+                parents=tuple(spec.get("parents") or ()),
+                threshold=float(spec.get("threshold", self.default_threshold)),
+                hidden=bool(spec.get("hidden", False)),
+                phrase=str(spec.get("phrase") or _article(name)),
+                depth=depth(name),
+            )
+            for name, spec in raw.items()
+        }
+
+    def _ancestors(self, name: str) -> frozenset[str]:
+        found: set[str] = set()
+        stack = list(self.tags[name].parents)
+        while stack:
+            parent = stack.pop()
+            if parent not in found:
+                found.add(parent)
+                stack.extend(self.tags[parent].parents)
+        return frozenset(found)
+
+    def apply(self, probs: np.ndarray) -> list[ClassifierTag]:
+        """Visible tags for one softmax vector, best first."""
+        scores = self.membership @ probs
+        found: list[ClassifierTag] = []
+        for i, name in enumerate(self.order):
+            rule, score = self.tags[name], float(min(1.0, scores[i]))
+            if not rule.hidden and score >= rule.threshold:
+                found.append(
+                    ClassifierTag(name, score, rule.depth, rule.phrase, self.ancestors[name])
+                )
+        for cls in probs.argsort()[::-1][:5]:
+            p = float(probs[cls])
+            if p < self.unlisted_threshold:
+                break
+            if not self.claimed[cls] and not self.dropped[cls]:
+                label = self.class_names[cls]
+                found.append(ClassifierTag(label, p, 0, _article(label), frozenset()))
+        return sorted(found, key=lambda t: -t.score)
+
+
+def _name_index(names: list[str]) -> dict[str, list[int]]:
+    index: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        index.setdefault(name, []).append(i)  # "missile" and "sunglasses" appear twice
+    return index
+
+
+def _resolve(ref: str, index: dict[str, list[int]], n: int, where: str) -> list[int]:
+    if ref in index:
+        return index[ref]
+    first, sep, last = ref.partition("-")
+    if first.isdigit() and (not sep or last.isdigit()):
+        lo, hi = int(first), int(last or first)
+        if 0 <= lo <= hi < n:
+            return list(range(lo, hi + 1))
+    raise RulesError(f"rules.yaml ({where}): {ref!r} is not an ImageNet class name or range")
+
+
+def load_rules(class_names: list[str], path: str = RULES_PATH) -> Rules:
+    import yaml
+
+    with open(path, encoding="utf-8") as fh:
+        return Rules(yaml.safe_load(fh), class_names)

@@ -1,0 +1,87 @@
+"""analyze(): decode, common facts (EXIF, colours, place), the backend's models, tags."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from .colours import analyse_colours
+from .describe import Facts
+from .media import Prepared, Source, prepare
+from .registry import Registry, get_registry
+from .settings import Context, EngineSettings
+from .types import Analysis, ScoredTag
+
+if TYPE_CHECKING:
+    from .registry import Backend
+
+
+def _registry(context: Context) -> Registry:
+    return context.registry or get_registry()
+
+
+def analyze(source: Source, context: Context | None = None) -> Analysis:
+    """Describe and tag one image (path, file object, bytes or PIL image)."""
+    context = context or Context()
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    prepared = prepare(source, max_pixels=context.settings.max_pixels)
+    timings["decode"] = time.perf_counter() - started
+    registry = _registry(context)
+    backend = registry.backend(context.settings)
+    analysis, _facts = analyze_prepared(prepared, backend, registry, context.settings, timings)
+    finish_tags(analysis, context.settings)
+    timings["total"] = time.perf_counter() - started
+    analysis.timings = {k: round(v, 4) for k, v in timings.items()}
+    return analysis
+
+
+def analyze_prepared(
+    prepared: Prepared,
+    backend: Backend,
+    registry: Registry,
+    settings: EngineSettings,
+    timings: dict[str, float],
+) -> tuple[Analysis, Facts]:
+    analysis = Analysis(
+        width=prepared.width,
+        height=prepared.height,
+        taken_at=prepared.exif.taken_at,
+        camera=prepared.exif.camera,
+        backend=backend.name,
+    )
+    facts = Facts(taken_at=prepared.exif.taken_at)
+
+    started = time.perf_counter()
+    colours = analyse_colours(prepared.image)
+    timings["colours"] = time.perf_counter() - started
+    analysis.colours = colours.colours
+    analysis.flags["black_and_white"] = colours.black_and_white
+    analysis.flags.setdefault("nsfw", False)
+    facts.colours, facts.black_and_white = colours.colours, colours.black_and_white
+    if colours.black_and_white:
+        analysis.tags.append(ScoredTag("black and white", 0.9, "colour"))
+
+    if prepared.exif.gps:
+        started = time.perf_counter()
+        place = registry.geocoder().lookup(*prepared.exif.gps)
+        timings["place"] = time.perf_counter() - started
+        analysis.place = facts.place = place
+        if place:
+            analysis.tags.append(ScoredTag(place.city, 1.0, "place"))
+            analysis.tags.append(ScoredTag(place.country_code, 1.0, "place"))
+
+    backend.analyze_image(prepared.image, settings, analysis, facts, timings)
+    return analysis, facts
+
+
+def finish_tags(analysis: Analysis, settings: EngineSettings) -> None:
+    """One tag per name (best score), confident ones only, best first, at most max_tags."""
+    best: dict[str, ScoredTag] = {}
+    for tag in analysis.tags:
+        key = tag.name.lower()
+        if key not in best or tag.score > best[key].score:
+            best[key] = tag
+    kept = [t for t in best.values() if t.score >= settings.min_confidence]
+    kept.sort(key=lambda t: -t.score)
+    analysis.tags = kept[: max(0, settings.max_tags)]
