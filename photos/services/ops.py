@@ -1,0 +1,369 @@
+"""Reads for operations: the health checks, the dashboard and /metrics.
+
+Everything here only reads. The figures come from the database (the truth),
+from Celery's broadcast inspect (which workers answer) and from the Redis
+broker (queue lengths, memory). Broker calls use short timeouts so a dead
+broker or an absent worker makes a page slower by about a second, never hang it.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.utils import timezone
+
+from photos.models import MediaItem, Photo, ProcessingStatus, Video
+
+KINDS: dict[str, type[MediaItem]] = {"photos": Photo, "videos": Video}
+NIGHTLY_TASK_NAMES = ("process_pending_photos", "process_pending_videos")
+INSPECT_TIMEOUT_S = 1.0
+# The checklist's daily and weekly checks.
+FAILED_WINDOW = timedelta(days=1)
+STUCK_PENDING_AFTER = timedelta(days=7)
+NO_WORKER_HINT = (
+    "No worker is running. Start one: sudo systemctl start photo-album-celery-worker "
+    "(or `celery -A photo_album worker -l info`); check Redis with `redis-cli ping` "
+    "and the CELERY_BROKER_URL setting."
+)
+
+
+# --- Workers (Celery inspect) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    name: str
+    pool: str = ""
+    concurrency: int | None = None
+    tasks_running: int = 0
+    pid: int | None = None
+    max_rss_kb: int | None = None
+    tasks_done: int = 0
+
+
+@dataclass(frozen=True)
+class WorkersReport:
+    workers: list[WorkerInfo] = field(default_factory=list)
+    error: str = ""  # why the broker could not be asked, when it could not
+
+    @property
+    def online(self) -> int:
+        return len(self.workers)
+
+
+def workers_inspect(*, timeout: float = INSPECT_TIMEOUT_S) -> WorkersReport:
+    """Which workers answer, with their pool, concurrency and running tasks.
+
+    Ping first: with no worker it costs one timeout, not three. Stats and
+    active then ask only the workers that answered, with `limit` so they
+    return as soon as all have replied instead of waiting out the timeout.
+    """
+    from photo_album.celery import app
+
+    try:
+        pongs = app.control.inspect(timeout=timeout).ping() or {}
+        if not pongs:
+            return WorkersReport()
+        names = sorted(pongs)
+        detail = app.control.inspect(destination=names, timeout=timeout, limit=len(names))
+        stats = detail.stats() or {}
+        active = detail.active() or {}
+    except Exception as error:  # kombu raises several types for an unreachable broker
+        return WorkersReport(error=f"{type(error).__name__}: {error}")
+    return WorkersReport(workers=[_worker_info(n, stats.get(n, {}), active.get(n)) for n in names])
+
+
+def _worker_info(name: str, stats: dict[str, Any], active: list | None) -> WorkerInfo:
+    pool = stats.get("pool") or {}
+    implementation = str(pool.get("implementation", ""))
+    return WorkerInfo(
+        name=name,
+        # "celery.concurrency.prefork:TaskPool" -> "prefork"
+        pool=implementation.split(":")[0].rsplit(".", 1)[-1],
+        concurrency=pool.get("max-concurrency"),
+        tasks_running=len(active or []),
+        pid=stats.get("pid"),
+        max_rss_kb=(stats.get("rusage") or {}).get("maxrss"),
+        tasks_done=sum((stats.get("total") or {}).values()),
+    )
+
+
+# --- Broker (Redis) ----------------------------------------------------------------
+
+
+def broker_client() -> redis.Redis:
+    return redis.Redis.from_url(
+        settings.CELERY_BROKER_URL, socket_connect_timeout=1, socket_timeout=2
+    )
+
+
+def queue_names() -> list[str]:
+    """The default queue ("celery") and any queue the Celery config names."""
+    from photo_album.celery import app
+
+    names = {app.conf.task_default_queue or "celery"}
+    for queue in app.conf.task_queues or ():
+        names.add(getattr(queue, "name", str(queue)))
+    return sorted(names)
+
+
+def queue_lengths() -> dict[str, int | None]:
+    """Messages waiting per queue (Redis LLEN); None for each when Redis can't be asked."""
+    names = queue_names()
+    try:
+        client = broker_client()
+        return {name: int(client.llen(name)) for name in names}
+    except redis.RedisError:
+        return dict.fromkeys(names)
+
+
+def redis_memory() -> dict[str, int] | None:
+    try:
+        info = broker_client().info("memory")
+    except redis.RedisError:
+        return None
+    return {"used_memory": int(info["used_memory"]), "peak": int(info["used_memory_peak"])}
+
+
+# --- Items (database) ---------------------------------------------------------------
+
+
+def status_counts() -> dict[str, dict[str, int]]:
+    """{"photos": {"pending": n, ...}, "videos": {...}} with every status present."""
+    result = {}
+    for kind, model in KINDS.items():
+        counts = dict.fromkeys(ProcessingStatus.values, 0)
+        rows = model.objects.order_by().values_list("processing_status").annotate(n=Count("pk"))
+        counts.update(dict(rows))
+        result[kind] = counts
+    return result
+
+
+def failed_recently(model: type[MediaItem], *, now: datetime) -> QuerySet:
+    # The checklist counts failures by upload time; an older item that failed
+    # again today (a retry) counts too, through its processing times.
+    since = now - FAILED_WINDOW
+    return model.objects.filter(processing_status=ProcessingStatus.FAILED).filter(
+        Q(uploaded_at__gte=since) | Q(processed_at__gte=since) | Q(processing_started_at__gte=since)
+    )
+
+
+def stuck_pending(model: type[MediaItem], *, now: datetime) -> QuerySet:
+    return model.objects.filter(
+        processing_status=ProcessingStatus.PENDING, uploaded_at__lte=now - STUCK_PENDING_AFTER
+    )
+
+
+def processing_past_lease(model: type[MediaItem], *, now: datetime) -> QuerySet:
+    # A processing row without a lease has no owner anyone could wait for.
+    return model.objects.filter(processing_status=ProcessingStatus.PROCESSING).filter(
+        Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True)
+    )
+
+
+def completed_since(model: type[MediaItem], *, since: datetime) -> int:
+    return model.objects.filter(
+        processing_status=ProcessingStatus.COMPLETED, processed_at__gte=since
+    ).count()
+
+
+def median_upload_to_completed_s(*, sample: int = 1000) -> float | None:
+    """Median seconds from upload to completed over the most recent completions."""
+    seconds: list[float] = []
+    for model in KINDS.values():
+        pairs = (
+            model.objects.filter(
+                processing_status=ProcessingStatus.COMPLETED, processed_at__isnull=False
+            )
+            .order_by("-processed_at")
+            .values_list("uploaded_at", "processed_at")[:sample]
+        )
+        seconds += [(done - uploaded).total_seconds() for uploaded, done in pairs]
+    return round(statistics.median(seconds), 1) if seconds else None
+
+
+def recent_failures(*, limit: int = 20) -> list[dict[str, Any]]:
+    rows = []
+    for kind, model in KINDS.items():
+        failed = model.objects.filter(processing_status=ProcessingStatus.FAILED).order_by(
+            F("processed_at").desc(nulls_last=True), "-uploaded_at"
+        )[:limit]
+        rows += [_failure_row(kind, item) for item in failed]
+    rows.sort(key=lambda row: row["when"] or "", reverse=True)
+    return rows[:limit]
+
+
+def _failure_row(kind: str, item: MediaItem) -> dict[str, Any]:
+    when = item.processed_at or item.processing_started_at or item.uploaded_at
+    return {
+        "kind": kind[:-1],
+        "id": item.pk,
+        "filename": item.original_filename,
+        "error": item.processing_error,
+        "attempts": item.attempts,
+        "when": when.isoformat() if when else None,
+        "url": item.get_absolute_url(),
+    }
+
+
+# --- Nightly batch (django-celery-beat) ---------------------------------------------
+
+
+def nightly_schedule(*, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Each nightly PeriodicTask: on or off, its crontab, last and next run."""
+    from django_celery_beat.models import PeriodicTask
+
+    now = now or timezone.now()
+    tasks = PeriodicTask.objects.filter(name__in=NIGHTLY_TASK_NAMES).select_related("crontab")
+    found = {task.name: task for task in tasks}
+    return [_schedule_row(name, found.get(name), now) for name in NIGHTLY_TASK_NAMES]
+
+
+def _schedule_row(name: str, task: Any, now: datetime) -> dict[str, Any]:
+    if task is None:
+        return {
+            "name": name,
+            "exists": False,
+            "enabled": False,
+            "crontab": "",
+            "last_run_at": None,
+            "next_run_at": None,
+        }
+    next_run = crontab_next_run(task.crontab, now=now) if task.crontab and task.enabled else None
+    return {
+        "name": name,
+        "exists": True,
+        "enabled": task.enabled,
+        "task": task.task,
+        "crontab": _crontab_text(task.crontab),
+        "last_run_at": task.last_run_at.isoformat() if task.last_run_at else None,
+        "next_run_at": next_run.isoformat() if next_run else None,
+    }
+
+
+def crontab_next_run(crontab: Any, *, now: datetime) -> datetime:
+    remaining = crontab.schedule.remaining_estimate(now)
+    # Celery's estimate lands a few microseconds before the minute; round to it.
+    return (now + remaining + timedelta(seconds=30)).replace(second=0, microsecond=0)
+
+
+def _crontab_text(crontab: Any) -> str:
+    if crontab is None:
+        return ""
+    return (
+        f"{crontab.minute} {crontab.hour} {crontab.day_of_month} {crontab.month_of_year} "
+        f"{crontab.day_of_week} ({crontab.timezone})"
+    )
+
+
+# --- Reports -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    """The checklist's daily and weekly checks in one place."""
+
+    checked_at: datetime
+    failed_24h: dict[str, int]
+    pending_over_7d: dict[str, int]
+    processing_past_lease: dict[str, int]
+    workers: WorkersReport
+
+    @property
+    def problems(self) -> list[str]:
+        found = []
+        if sum(self.failed_24h.values()):
+            found.append("items failed in the last 24 hours")
+        if sum(self.pending_over_7d.values()):
+            found.append("items pending for over 7 days")
+        if sum(self.processing_past_lease.values()):
+            found.append("items processing past their lease")
+        if not self.workers.online:
+            found.append("no worker is running")
+        return found
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.problems)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "checked_at": self.checked_at.isoformat(),
+            "failed_24h": self.failed_24h,
+            "pending_over_7d": self.pending_over_7d,
+            "processing_past_lease": self.processing_past_lease,
+            "workers_online": self.workers.online,
+            "workers": [asdict(worker) for worker in self.workers.workers],
+            "broker_error": self.workers.error,
+            "needs_attention": self.needs_attention,
+            "problems": self.problems,
+        }
+
+
+def health_report(
+    *, now: datetime | None = None, timeout: float = INSPECT_TIMEOUT_S
+) -> HealthReport:
+    now = now or timezone.now()
+    return HealthReport(
+        checked_at=now,
+        failed_24h=_per_kind(failed_recently, now),
+        pending_over_7d=_per_kind(stuck_pending, now),
+        processing_past_lease=_per_kind(processing_past_lease, now),
+        workers=workers_inspect(timeout=timeout),
+    )
+
+
+def _per_kind(query: Any, now: datetime) -> dict[str, int]:
+    return {kind: query(model, now=now).count() for kind, model in KINDS.items()}
+
+
+def dashboard_snapshot(*, now: datetime | None = None) -> dict[str, Any]:
+    """Everything /ops/status.json returns; the dashboard page renders the same."""
+    now = now or timezone.now()
+    health = health_report(now=now)
+    return {
+        **health.as_dict(),
+        "no_worker_hint": NO_WORKER_HINT,
+        "queues": queue_lengths(),
+        "status_counts": status_counts(),
+        "completed_last_hour": sum(
+            completed_since(model, since=now - timedelta(hours=1)) for model in KINDS.values()
+        ),
+        "median_upload_to_completed_s": median_upload_to_completed_s(),
+        "nightly": nightly_schedule(now=now),
+        "recent_failures": recent_failures(),
+    }
+
+
+# --- Metrics --------------------------------------------------------------------------
+
+# Seconds; the checklist expects 1-3 minutes a photo on CPU, 2-5 for a video.
+PROCESSING_BUCKETS_S = (1, 5, 10, 30, 60, 120, 180, 300, 600, 1800, 3600)
+
+
+def processing_time_histogram(model: type[MediaItem]) -> dict[str, Any]:
+    """Cumulative bucket counts, sum and count of processed_at - processing_started_at."""
+    duration = ExpressionWrapper(
+        F("processed_at") - F("processing_started_at"), output_field=DurationField()
+    )
+    timed = model.objects.filter(
+        processing_status=ProcessingStatus.COMPLETED,
+        processed_at__isnull=False,
+        processing_started_at__isnull=False,
+    ).annotate(duration=duration)
+    aggregates = {
+        f"le_{bound}": Count("pk", filter=Q(duration__lte=timedelta(seconds=bound)))
+        for bound in PROCESSING_BUCKETS_S
+    }
+    counts = timed.aggregate(count=Count("pk"), total=Sum("duration"), **aggregates)
+    return {
+        "buckets": [(bound, counts[f"le_{bound}"]) for bound in PROCESSING_BUCKETS_S],
+        "count": counts["count"],
+        "sum": counts["total"].total_seconds() if counts["total"] else 0.0,
+    }

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.utils import timezone
+
+from photos.models import Album, MediaItem, Photo, ProcessingStatus
+
+# pytest-playwright's sync API runs an asyncio event loop in the test thread;
+# Django then refuses ORM calls made by the test itself ("async unsafe"). Nothing
+# here is really async, so for the browser tests the check is a false alarm.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def plain_static_storage(settings):
+    """Serve static files without the manifest `collectstatic` would write in production."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def make_user(db) -> Callable:
+    def make(username: str, *, is_staff: bool = False):
+        return get_user_model().objects.create_user(
+            username=username, password=PASSWORD, is_staff=is_staff
+        )
+
+    return make
+
+
+@pytest.fixture
+def owner(make_user):
+    return make_user("ada")
+
+
+@pytest.fixture
+def stranger(make_user):
+    return make_user("mallory")
+
+
+@pytest.fixture
+def staff(make_user):
+    return make_user("admin", is_staff=True)
+
+
+@pytest.fixture
+def album(owner) -> Album:
+    return Album.objects.create(owner=owner, title="Holidays")
+
+
+@pytest.fixture
+def client_for() -> Callable[..., Client]:
+    def login(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture
+def make_item(album) -> Callable[..., MediaItem]:
+    """A row without a real file, for tests that only count or read states."""
+    counter = iter(range(1, 10_000))
+
+    def make(
+        status: str = ProcessingStatus.PENDING,
+        *,
+        model: type[MediaItem] = Photo,
+        uploaded_ago=None,
+        **fields,
+    ) -> MediaItem:
+        n = next(counter)
+        uploaded_at = timezone.now() - uploaded_ago if uploaded_ago else timezone.now()
+        return model.objects.create(
+            album=album,
+            uploader=album.owner,
+            original=f"originals/test/missing-{n}.jpg",
+            original_filename=f"item-{n}.jpg",
+            content_type="image/jpeg",
+            size_bytes=1,
+            checksum_sha256=f"{n:064d}",
+            processing_status=status,
+            uploaded_at=uploaded_at,
+            **fields,
+        )
+
+    return make
