@@ -88,6 +88,8 @@ def looks_like_photo(file: IO[bytes]) -> bool:
     try:
         with Image.open(file) as img:
             return img.format in PHOTO_FORMATS
+    except Image.DecompressionBombError:
+        return True  # a photo, too big to open: probe_photo refuses it in the right words
     except Exception:  # noqa: BLE001 - any failure to identify means "not a photo"
         return False
     finally:
