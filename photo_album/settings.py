@@ -137,6 +137,85 @@ AI_SCHEDULED_PROCESSING_ENABLED = env_bool("AI_SCHEDULED_PROCESSING_ENABLED", Tr
 AI_PROCESSING_TIMEOUT = env_int("AI_PROCESSING_TIMEOUT", 300)
 AI_BATCH_SIZE = env_int("AI_BATCH_SIZE", 500)
 
+# --- Celery reliability --------------------------------------------------------
+# The database row is the truth and the queue only carries ids; these settings
+# make sure a message is never lost with a dying worker, and that a redelivered
+# one is harmless (the claim in photos.services.processing does the work once).
+from celery.schedules import crontab  # noqa: E402 - only this section needs Celery
+
+# Acknowledge a message only when its task has finished: a worker that dies
+# mid-task leaves the message in Redis to be delivered again.
+CELERY_TASK_ACKS_LATE = True
+# A pool process killed by the OS (OOM killer, SIGKILL, hard time limit) gives
+# its message back instead of acknowledging it.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# One message per pool process at a time: an AI task takes seconds, so more
+# prefetched messages would only wait behind a busy (or dead) process.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Time limits follow the processing timeout: at the soft limit the task marks
+# the item failed ("timed out"); the hard limit, a grace later, kills the pool
+# process. AISettings.processing_timeout is per installation row, so enqueue
+# passes both limits per task call; these are the fallback.
+AI_TIME_LIMIT_GRACE = env_int("AI_TIME_LIMIT_GRACE", 30)
+CELERY_TASK_SOFT_TIME_LIMIT = AI_PROCESSING_TIMEOUT
+CELERY_TASK_TIME_LIMIT = AI_PROCESSING_TIMEOUT + AI_TIME_LIMIT_GRACE
+# Redis hands an unacknowledged message to another worker after this many
+# seconds: how a dead worker's message comes back. It must exceed the hard time
+# limit and the longest retry countdown, or a live task's message is delivered
+# twice (harmless thanks to the claim, but wasted). The tests shorten it.
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 2 * 3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# KiB of resident memory after which a pool process is replaced once its task
+# is done, so a leak in a model runtime cannot grow for ever (models: ~1 GB).
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", 3 * 1024 * 1024)
+# Redis may start after the worker (boot order); keep trying rather than exit.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# With acks_late, a task still running when the broker connection drops will
+# be redelivered anyway; cancelling it avoids two copies running at once.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# The checklist's "02:00" is server time.
+CELERY_TIMEZONE = TIME_ZONE
+
+# A claim's lease: the hard time limit plus this margin. Past it, the reaper (or
+# a redelivered task) may take the item back, so it must outlive the task.
+AI_LEASE_MARGIN = env_int("AI_LEASE_MARGIN", 60)
+# An item whose task killed its worker this many times is marked failed
+# instead of being handed out again (a photo that crashes the decoder).
+AI_MAX_WORKER_DEATHS = env_int("AI_MAX_WORKER_DEATHS", 3)
+# Transient engine errors (endpoint busy, 5xx): retries and the first backoff
+# in seconds (doubled each time; keep the last one under the visibility timeout).
+AI_TRANSIENT_RETRIES = env_int("AI_TRANSIENT_RETRIES", 3)
+AI_RETRY_BACKOFF = env_int("AI_RETRY_BACKOFF", 30)
+# Nothing lost: every AI_SWEEP_INTERVAL seconds, pending auto-process items
+# older than AI_SWEEP_AFTER seconds are queued again (their message may be
+# gone); every AI_REAPER_INTERVAL seconds, expired leases go back to pending.
+AI_SWEEP_INTERVAL = env_int("AI_SWEEP_INTERVAL", 300)
+AI_SWEEP_AFTER = env_int("AI_SWEEP_AFTER", 600)
+AI_REAPER_INTERVAL = env_int("AI_REAPER_INTERVAL", 300)
+
+# The schedule lives in the database (django-celery-beat); this scheduler also
+# re-applies the AISettings hour after beat copies these entries in at start.
+CELERY_BEAT_SCHEDULER = "photos.schedulers:AISettingsScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "process_pending_photos": {
+        "task": "photos.tasks.process_pending_photos_task",
+        "schedule": crontab(hour=2, minute=0),
+    },
+    "process_pending_videos": {
+        "task": "photos.tasks.process_pending_videos_task",
+        "schedule": crontab(hour=2, minute=0),
+    },
+    "sweep_pending_items": {
+        "task": "photos.tasks.sweep_pending_items_task",
+        "schedule": float(AI_SWEEP_INTERVAL),
+    },
+    "reap_expired_leases": {
+        "task": "photos.tasks.reap_expired_leases_task",
+        "schedule": float(AI_REAPER_INTERVAL),
+    },
+}
+# --- end of Celery reliability --------------------------------------------------
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

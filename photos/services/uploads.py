@@ -25,6 +25,7 @@ from photos.services.media_probe import (
     probe_photo,
     probe_video,
 )
+from photos.services.processing import item_enqueue_on_commit
 
 
 def item_create_from_upload(
@@ -103,12 +104,15 @@ def item_store(item: MediaItem, *, file: IO[bytes], extension: str, thumbnail: b
         storage_name("thumbnails", item.kind, "webp"), ContentFile(thumbnail)
     )
     item.processing_status = ProcessingStatus.PENDING
-    item.auto_process = ai_settings_get().auto_process_on_upload
+    ai_settings = ai_settings_get()
+    item.auto_process = ai_settings.auto_process_on_upload
     try:
         with transaction.atomic():
             item.save()
             if item.album.cover_photo_id is None and isinstance(item, Photo):
                 Album.objects.filter(pk=item.album_id, cover_photo=None).update(cover_photo=item)
+            if item.auto_process:
+                item_enqueue_on_commit(item, ai_settings=ai_settings)
     except BaseException:
         item_files_delete(item)
         raise

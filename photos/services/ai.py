@@ -1,0 +1,63 @@
+"""The one door to the AI engine: engine settings from AISettings, the original from storage.
+
+`ai_engine` (and torch behind it) is imported inside the functions, never at
+module level, so the web process that enqueues work never loads a model.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from photos.models import AISettings, MediaItem, Video
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from ai_engine import Analysis, EngineSettings
+    from ai_engine.types import ModelReport
+
+logger = logging.getLogger(__name__)
+
+
+def engine_settings(ai_settings: AISettings) -> EngineSettings:
+    from ai_engine import EngineSettings
+
+    return EngineSettings(
+        backend=ai_settings.backend,
+        model_dir=ai_settings.model_dir or None,
+        endpoint_url=ai_settings.endpoint_url or None,
+        model_name=ai_settings.model_name or None,
+        api_key=ai_settings.api_key or None,
+        max_tags=ai_settings.max_tags,
+        min_confidence=ai_settings.min_confidence,
+        language=ai_settings.language,
+        timeout_s=float(ai_settings.processing_timeout),
+    )
+
+
+def item_analyze(item: MediaItem, ai_settings: AISettings) -> Analysis:
+    """Run the engine on the item's stored original.
+
+    Raises FileNotFoundError when the original is gone, and the engine's
+    errors (UnreadableMedia, BackendUnavailable, ModelUnavailable) as they come.
+    """
+    from ai_engine import Context, analyze, analyze_video, get_registry
+
+    settings = engine_settings(ai_settings)
+    # Load first (the engine logs "Loading AI models..." once per process), so
+    # the log reads in the checklist's order: loading, then generating.
+    get_registry().backend(settings)
+    context = Context(settings=settings, filename=item.original_filename)
+    logger.info("Generating description...")
+    # Through the storage API, never a path: media may live on S3-compatible storage.
+    with item.original.storage.open(item.original.name, "rb") as fileobj:
+        if isinstance(item, Video):
+            return analyze_video(fileobj, context=context)
+        return analyze(fileobj, context=context)
+
+
+def models_report(ai_settings: AISettings, sample_image: Image.Image | None) -> list[ModelReport]:
+    from ai_engine import get_registry
+
+    return get_registry().report(engine_settings(ai_settings), sample_image=sample_image)

@@ -1,0 +1,418 @@
+"""AI processing of one item, and the jobs that make sure no item is ever lost.
+
+The row is the truth; a message only carries an id. A worker owns an item
+while it holds the claim: processing_status=processing, `attempts` equal to
+the number it claimed with, and an unexpired `lease_expires_at`. Every write
+is a conditional UPDATE on that claim, so a redelivered task, a late worker or
+two sweepers on two machines cannot do the work twice or overwrite a newer
+result.
+
+`attempts` is incremented by each claim and handed back by a retry-later, so
+what it holds at the next claim is how many workers died holding the item;
+at AI_MAX_WORKER_DEATHS the item is failed instead of handed out again.
+
+On a `pending` row, `lease_expires_at` means "queued; don't queue it again
+before": the sweep skips such rows until then, which keeps its re-sends few.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from functools import partial
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from photos.models import AISettings, MediaItem, Photo, ProcessingStatus, Tag, TagSource, Video
+from photos.services.ai import item_analyze
+from photos.services.ai_settings import ai_settings_get
+
+if TYPE_CHECKING:
+    from ai_engine import Analysis
+    from ai_engine.types import ScoredTag
+
+logger = logging.getLogger(__name__)
+
+ITEM_MODELS: dict[str, type[MediaItem]] = {"photo": Photo, "video": Video}
+# Test-only hook, see wait_while_held().
+TEST_HOLD_ENV = "AI_TEST_HOLD_FILE"
+
+
+class Outcome(StrEnum):
+    COMPLETED = "completed"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # another worker holds it, or it is already done
+
+
+class RetryLater(Exception):
+    """A transient error: the claim was handed back; the task should try again later."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    model: type[MediaItem]
+    item_id: int
+    attempt: int
+
+    def held(self) -> QuerySet:
+        """The row, only while this claim still owns it (a newer claim has a higher attempt)."""
+        return self.model.objects.filter(
+            pk=self.item_id, processing_status=ProcessingStatus.PROCESSING, attempts=self.attempt
+        )
+
+
+# --- limits ---------------------------------------------------------------------
+
+
+def time_limits(ai_settings: AISettings) -> tuple[int, int]:
+    """(soft, hard) seconds for one item's task, from the per-installation timeout."""
+    soft = ai_settings.processing_timeout
+    return soft, soft + settings.AI_TIME_LIMIT_GRACE
+
+
+def lease_seconds(ai_settings: AISettings, hard_limit_s: float | None = None) -> float:
+    # The lease must outlive the hard time limit, or a live task could lose its item.
+    hard = hard_limit_s or time_limits(ai_settings)[1]
+    return hard + settings.AI_LEASE_MARGIN
+
+
+# --- one item -------------------------------------------------------------------
+
+
+def item_process(
+    *, kind: str, item_id: int, final_try: bool = True, hard_limit_s: float | None = None
+) -> Outcome:
+    """Claim the item, run the engine, save the result; the same path for tasks and commands.
+
+    Raises RetryLater on a transient error when `final_try` is false.
+    """
+    model = ITEM_MODELS[kind]
+    ai_settings = ai_settings_get()
+    claim = item_claim(
+        model=model, item_id=item_id, lease_s=lease_seconds(ai_settings, hard_limit_s)
+    )
+    if claim is None:
+        logger.info("%s ID: %s is held by another worker or done; skipping", kind.title(), item_id)
+        return Outcome.SKIPPED
+    logger.info("Processing %s ID: %s", kind, item_id)
+    wait_while_held()
+    item = model.objects.get(pk=item_id)
+    try:
+        analysis = item_analyze(item, ai_settings)
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded on the item, see below
+        return item_handle_error(claim, exc, final_try=final_try, ai_settings=ai_settings)
+    logger.info("Extracting tags...")
+    if not item_complete(claim, analysis):
+        logger.warning("%s ID: %s was taken over while processing; result dropped", kind, item_id)
+        return Outcome.SKIPPED
+    return Outcome.COMPLETED
+
+
+def item_claim(*, model: type[MediaItem], item_id: int, lease_s: float) -> Claim | None:
+    """Take the item with one conditional UPDATE; None when someone holds it or it is done."""
+    now = timezone.now()
+    lease = now + timedelta(seconds=lease_s)
+    claimable = model.objects.filter(
+        Q(processing_status=ProcessingStatus.PENDING)
+        # A redelivered task takes back an item whose worker died (lease expired).
+        | Q(processing_status=ProcessingStatus.PROCESSING, lease_expires_at__lt=now),
+        pk=item_id,
+    )
+    max_deaths = settings.AI_MAX_WORKER_DEATHS
+    claimed = claimable.filter(attempts__lt=max_deaths).update(
+        processing_status=ProcessingStatus.PROCESSING,
+        attempts=F("attempts") + 1,
+        lease_expires_at=lease,
+        processing_started_at=now,
+        processing_error="",
+    )
+    if not claimed:
+        items_fail_dead(claimable.filter(attempts__gte=max_deaths))
+        return None
+    # The lease value is unique to this claim, so it finds the attempt we set.
+    attempt = (
+        model.objects.filter(pk=item_id, lease_expires_at=lease)
+        .values_list("attempts", flat=True)
+        .first()
+    )
+    return None if attempt is None else Claim(model=model, item_id=item_id, attempt=attempt)
+
+
+def items_fail_dead(queryset: QuerySet) -> int:
+    """Fail items that killed their worker too often, rather than hand them out for ever."""
+    failed = 0
+    for item_id, attempts in queryset.values_list("pk", "attempts"):
+        failed += queryset.filter(pk=item_id, attempts=attempts).update(
+            processing_status=ProcessingStatus.FAILED,
+            lease_expires_at=None,
+            processing_error=f"worker died {attempts} times processing this item",
+        )
+    return failed
+
+
+def item_complete(claim: Claim, analysis: Analysis) -> bool:
+    """Save the result if the claim still holds; tags and status land in one commit."""
+    with transaction.atomic():
+        saved = claim.held().update(
+            processing_status=ProcessingStatus.COMPLETED,
+            ai_description=analysis.description,
+            ai_analysis=analysis.to_dict(),
+            processed_at=timezone.now(),
+            lease_expires_at=None,
+            processing_error="",
+        )
+        if saved:
+            ai_tags_replace(model=claim.model, item_id=claim.item_id, tags=analysis.tags)
+    return bool(saved)
+
+
+def ai_tags_replace(*, model: type[MediaItem], item_id: int, tags: list[ScoredTag]) -> None:
+    """Replace the item's AI tags; tags a person added are never touched."""
+    through = model.tags.through
+    owner = {f"{model._meta.model_name}_id": item_id}
+    through.objects.filter(**owner, source=TagSource.AI).delete()
+    scores: dict[str, float] = {}
+    for tag in tags:
+        name = tag.name.strip()[:100]
+        if name and name not in scores:
+            scores[name] = tag.score
+    # Two workers may create the same new tag at once: ignore the loser's insert.
+    Tag.objects.bulk_create([Tag(name=name) for name in scores], ignore_conflicts=True)
+    ids = dict(Tag.objects.filter(name__in=scores).values_list("name", "id"))
+    through.objects.bulk_create(
+        [
+            through(**owner, tag_id=ids[name], source=TagSource.AI, score=score)
+            for name, score in scores.items()
+        ],
+        ignore_conflicts=True,  # the same tag from a person already there wins
+    )
+
+
+def item_handle_error(
+    claim: Claim, exc: Exception, *, final_try: bool, ai_settings: AISettings
+) -> Outcome:
+    reason, transient = error_reason(exc, ai_settings)
+    if transient and not final_try:
+        item_release(claim, reason)
+        raise RetryLater(reason) from exc
+    if not transient and reason.startswith("Unexpected"):
+        logger.exception("%s ID: %s failed", claim.model._meta.model_name, claim.item_id)
+    else:
+        logger.warning("%s ID: %s failed: %s", claim.model._meta.model_name, claim.item_id, reason)
+    item_fail(claim, reason)
+    return Outcome.FAILED
+
+
+def error_reason(exc: Exception, ai_settings: AISettings) -> tuple[str, bool]:
+    """(reason shown to the user, transient?) for an error raised while analysing."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from ai_engine.errors import BackendUnavailable, ModelUnavailable, UnreadableMedia
+
+    if isinstance(exc, SoftTimeLimitExceeded):
+        return (
+            f"Timed out after {ai_settings.processing_timeout} s; "
+            "raise the processing timeout in AI settings.",
+            False,
+        )
+    if isinstance(exc, FileNotFoundError):
+        return "The original file is missing from storage.", False
+    if isinstance(exc, UnreadableMedia):
+        return str(exc) or "The file cannot be read.", False
+    if isinstance(exc, ModelUnavailable):
+        return f"AI models unavailable: {exc}", False
+    if isinstance(exc, BackendUnavailable | OSError):
+        # Endpoint busy, network storage hiccup: the same item may work later.
+        return f"Temporarily unavailable: {exc}", True
+    return f"Unexpected error: {type(exc).__name__}: {exc}", False
+
+
+def item_fail(claim: Claim, reason: str) -> bool:
+    return bool(
+        claim.held().update(
+            processing_status=ProcessingStatus.FAILED,
+            processing_error=reason,
+            lease_expires_at=None,
+        )
+    )
+
+
+def item_release(claim: Claim, reason: str) -> bool:
+    """Hand the claim back for a retry; the attempt is given back too (no worker died)."""
+    return bool(
+        claim.held().update(
+            processing_status=ProcessingStatus.PENDING,
+            attempts=F("attempts") - 1,
+            processing_error=f"Will retry: {reason}",
+            # The retry is already queued: keep the sweep from queuing another.
+            lease_expires_at=timezone.now() + timedelta(seconds=settings.AI_SWEEP_AFTER),
+        )
+    )
+
+
+def item_requeue_failed(*, model: type[MediaItem], item_id: int) -> bool:
+    """A failed item back to pending with a fresh count (commands' --retry-failed)."""
+    return bool(
+        model.objects.filter(pk=item_id, processing_status=ProcessingStatus.FAILED).update(
+            processing_status=ProcessingStatus.PENDING,
+            attempts=0,
+            processing_error="",
+            lease_expires_at=None,
+        )
+    )
+
+
+def wait_while_held() -> None:
+    """Test-only hook: hold a claimed item while the file named by AI_TEST_HOLD_FILE exists.
+
+    tests/pipeline/test_recovery.py uses it to kill a worker at a known point
+    (holding a claim, before the engine). Unset in production; one dict lookup.
+    """
+    path = os.environ.get(TEST_HOLD_ENV)
+    while path and os.path.exists(path):
+        time.sleep(0.05)
+
+
+# --- queuing --------------------------------------------------------------------
+
+
+def item_enqueue(*, kind: str, item_id: int, ai_settings: AISettings) -> None:
+    from photos import tasks  # tasks import this module
+
+    task = tasks.process_photo_ai if kind == "photo" else tasks.process_video_ai
+    soft, hard = time_limits(ai_settings)
+    # Per call, because the timeout is an AISettings row value, not a start-up setting.
+    task.apply_async(args=[item_id], soft_time_limit=soft, time_limit=hard)
+
+
+def items_enqueue(*, kind: str, item_ids: list[int]) -> None:
+    ai_settings = ai_settings_get()
+    for item_id in item_ids:
+        item_enqueue(kind=kind, item_id=item_id, ai_settings=ai_settings)
+
+
+def item_enqueue_on_commit(item: MediaItem, *, ai_settings: AISettings) -> None:
+    """Queue the item once its row is committed (the worker must be able to see it).
+
+    robust: a broker that is down must not fail the upload; the sweep queues
+    the item later, since it was uploaded with auto-process on.
+    """
+    transaction.on_commit(
+        partial(item_enqueue, kind=item.kind, item_id=item.pk, ai_settings=ai_settings),
+        robust=True,
+    )
+
+
+def pending_mark_and_enqueue(*, kind: str, queryset: QuerySet, limit: int) -> list[int]:
+    """Queue up to `limit` rows of `queryset`, marking them so no other sweeper sends them too."""
+    now = timezone.now()
+    with transaction.atomic():
+        # SKIP LOCKED: two beat/sweep runs at once take disjoint items.
+        ids = list(
+            queryset.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit]
+        )
+        queryset.model.objects.filter(
+            pk__in=ids, processing_status=ProcessingStatus.PENDING
+        ).update(lease_expires_at=now + timedelta(seconds=settings.AI_SWEEP_AFTER))
+        transaction.on_commit(partial(items_enqueue, kind=kind, item_ids=ids), robust=True)
+    return ids
+
+
+def pending_batch_enqueue(*, kind: str) -> int:
+    """The nightly batch: the oldest pending items, up to the batch size, one task each."""
+    ai_settings = ai_settings_get()
+    if not ai_settings.scheduled_processing_enabled:
+        logger.info("Scheduled processing is off; skipped pending %ss", kind)
+        return 0
+    pending = (
+        ITEM_MODELS[kind]
+        .objects.filter(processing_status=ProcessingStatus.PENDING)
+        .order_by("uploaded_at", "pk")
+    )
+    ids = pending_mark_and_enqueue(kind=kind, queryset=pending, limit=ai_settings.batch_size)
+    logger.info(
+        "Queued %d pending %ss for AI processing (batch size %d)",
+        len(ids),
+        kind,
+        ai_settings.batch_size,
+    )
+    return len(ids)
+
+
+def stale_pending_enqueue(*, kind: str) -> int:
+    """The sweep: auto-process items still pending long after upload lost their message."""
+    now = timezone.now()
+    stale = (
+        ITEM_MODELS[kind]
+        .objects.filter(
+            Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now),
+            processing_status=ProcessingStatus.PENDING,
+            auto_process=True,
+            uploaded_at__lt=now - timedelta(seconds=settings.AI_SWEEP_AFTER),
+        )
+        .order_by("uploaded_at", "pk")
+    )
+    ids = pending_mark_and_enqueue(kind=kind, queryset=stale, limit=ai_settings_get().batch_size)
+    if ids:
+        logger.info("Sweep: queued %d waiting %ss again", len(ids), kind)
+    return len(ids)
+
+
+def expired_leases_reap(*, kind: str) -> int:
+    """The reaper: items whose worker died go back to pending, and are queued again."""
+    model = ITEM_MODELS[kind]
+    now = timezone.now()
+    expired = model.objects.filter(
+        processing_status=ProcessingStatus.PROCESSING, lease_expires_at__lt=now
+    )
+    dead = items_fail_dead(expired.filter(attempts__gte=settings.AI_MAX_WORKER_DEATHS))
+    with transaction.atomic():
+        ids = list(
+            expired.filter(attempts__lt=settings.AI_MAX_WORKER_DEATHS)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[: settings.AI_BATCH_SIZE]
+        )
+        # The death was counted when the item was claimed; the next claim counts anew.
+        expired.filter(pk__in=ids).update(
+            processing_status=ProcessingStatus.PENDING,
+            lease_expires_at=now + timedelta(seconds=settings.AI_SWEEP_AFTER),
+            processing_error="The worker processing this item was lost; queued again.",
+        )
+        transaction.on_commit(partial(items_enqueue, kind=kind, item_ids=ids), robust=True)
+    if ids or dead:
+        logger.info("Reaper: %d %ss queued again, %d failed", len(ids), kind, dead)
+    return len(ids)
+
+
+# --- manual runs (commands, no Celery) ------------------------------------------
+
+
+def items_for_manual_run(
+    *, kind: str, limit: int, retry_failed: bool = False, item_id: int | None = None
+) -> list[int]:
+    """Oldest first: the pending items (and failed ones when asked), or the one named."""
+    model = ITEM_MODELS[kind]
+    statuses = [ProcessingStatus.PENDING]
+    if retry_failed:
+        statuses.append(ProcessingStatus.FAILED)
+    items = model.objects.filter(processing_status__in=statuses).order_by("uploaded_at", "pk")
+    if item_id is not None:
+        items = items.filter(pk=item_id)
+    return list(items.values_list("pk", flat=True)[:limit])
+
+
+def item_process_now(*, kind: str, item_id: int) -> tuple[Outcome, str]:
+    """One item in this process (commands): (outcome, the reason when it failed)."""
+    model = ITEM_MODELS[kind]
+    item_requeue_failed(model=model, item_id=item_id)
+    outcome = item_process(kind=kind, item_id=item_id)
+    error = model.objects.filter(pk=item_id).values_list("processing_error", flat=True).first()
+    return outcome, error or ""

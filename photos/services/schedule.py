@@ -1,0 +1,54 @@
+"""The nightly batch's time of day: AISettings is the truth, the beat tables follow it."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+from photos.models import AISettings
+
+logger = logging.getLogger(__name__)
+
+# Beat entry name -> task; the same names as CELERY_BEAT_SCHEDULE (the checklist prints them).
+BATCH_ENTRIES = {
+    "process_pending_photos": "photos.tasks.process_pending_photos_task",
+    "process_pending_videos": "photos.tasks.process_pending_videos_task",
+}
+
+
+def schedule_sync(ai_settings: AISettings) -> bool:
+    """Point both batch entries at AISettings' hour and minute; True if anything changed.
+
+    Saving a PeriodicTask bumps django-celery-beat's change marker, so a
+    running beat picks the new time up at its next tick, without a restart.
+    """
+    changed = False
+    with transaction.atomic():
+        crontab, _ = CrontabSchedule.objects.get_or_create(
+            minute=str(ai_settings.schedule_minute),
+            hour=str(ai_settings.schedule_hour),
+            day_of_week="*",
+            day_of_month="*",
+            month_of_year="*",
+            timezone=settings.CELERY_TIMEZONE,
+        )
+        for name, task in BATCH_ENTRIES.items():
+            entry = PeriodicTask.objects.filter(name=name).first()
+            if entry is not None and entry.crontab_id == crontab.pk and entry.task == task:
+                continue
+            entry = entry or PeriodicTask(name=name)
+            entry.task = task
+            entry.crontab = crontab
+            entry.interval = entry.solar = entry.clocked = None
+            entry.save()
+            changed = True
+    if changed:
+        logger.info(
+            "Batch processing scheduled at %02d:%02d",
+            ai_settings.schedule_hour,
+            ai_settings.schedule_minute,
+        )
+    return changed

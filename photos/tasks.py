@@ -1,0 +1,65 @@
+"""Celery tasks: thin entry points that take ids and call one service each.
+
+Tasks own the retry policy; photos.services.processing owns everything else.
+"""
+
+from __future__ import annotations
+
+import random
+
+from celery import Task, shared_task
+from django.conf import settings
+
+from photos.services import processing
+
+
+@shared_task
+def test_celery_task() -> str:
+    return "Celery is working!"
+
+
+@shared_task(bind=True, max_retries=settings.AI_TRANSIENT_RETRIES)
+def process_photo_ai(self: Task, photo_id: int) -> str:
+    return item_task_run(self, kind="photo", item_id=photo_id)
+
+
+@shared_task(bind=True, max_retries=settings.AI_TRANSIENT_RETRIES)
+def process_video_ai(self: Task, video_id: int) -> str:
+    return item_task_run(self, kind="video", item_id=video_id)
+
+
+def item_task_run(task: Task, *, kind: str, item_id: int) -> str:
+    retries = task.request.retries
+    hard_limit, _soft = task.request.timelimit or (None, None)
+    try:
+        outcome = processing.item_process(
+            kind=kind,
+            item_id=item_id,
+            final_try=retries >= task.max_retries,
+            hard_limit_s=hard_limit,
+        )
+    except processing.RetryLater as exc:
+        # Exponential backoff with jitter, so items that failed together spread out.
+        countdown = settings.AI_RETRY_BACKOFF * 2**retries * random.uniform(0.8, 1.2)
+        raise task.retry(exc=exc, countdown=countdown) from None
+    return outcome.value
+
+
+@shared_task
+def process_pending_photos_task() -> int:
+    return processing.pending_batch_enqueue(kind="photo")
+
+
+@shared_task
+def process_pending_videos_task() -> int:
+    return processing.pending_batch_enqueue(kind="video")
+
+
+@shared_task
+def sweep_pending_items_task() -> int:
+    return sum(processing.stale_pending_enqueue(kind=kind) for kind in processing.ITEM_MODELS)
+
+
+@shared_task
+def reap_expired_leases_task() -> int:
+    return sum(processing.expired_leases_reap(kind=kind) for kind in processing.ITEM_MODELS)
