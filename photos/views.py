@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
@@ -75,6 +74,7 @@ def album_detail(request: HttpRequest, album_id: int) -> HttpResponse:
         "album": album,
         "items": album_items(album),
         "upload_max_bytes": settings.UPLOAD_MAX_BYTES,
+        "upload_max_mb": f"{settings.UPLOAD_MAX_BYTES / 1e6:.0f} MB",
     }
     return render(request, "photos/album_detail.html", context)
 
@@ -132,8 +132,9 @@ def upload_request_size_error(request: HttpRequest) -> str:
     limit = settings.UPLOAD_MAX_BYTES
     if length <= limit + UPLOAD_REQUEST_OVERHEAD:
         return ""
+    # Worded like media_probe.check_size, which refuses a single file.
     return (
-        f"The upload is {filesizeformat(length)}; the limit is {filesizeformat(limit)} "
+        f"The upload is {length / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB "
         "per file (send fewer files at once)."
     )
 

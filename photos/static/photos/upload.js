@@ -18,10 +18,6 @@
   const queue = [];
   let active = 0;
 
-  function megabytes(bytes) {
-    return (bytes / 1e6).toFixed(1) + " MB";
-  }
-
   function addRow(file) {
     const row = document.createElement("li");
     row.className = "upload-row";
@@ -133,8 +129,8 @@
         finish(entry, "error", "The file is empty.");
       } else if (maxBytes && file.size > maxBytes) {
         // Same words as the server, without sending the bytes first.
-        finish(entry, "error", "The file is " + megabytes(file.size) + "; the limit is " +
-          megabytes(maxBytes) + ".");
+        finish(entry, "error", "The file is " + (file.size / 1e6).toFixed(1) + " MB; the limit is " +
+          (maxBytes / 1e6).toFixed(0) + " MB.");
       } else {
         queue.push({ file, entry });
       }
