@@ -1,0 +1,127 @@
+"""Lazy, once-per-process loading; cheap import; the model report; ONNX telemetry off."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ai_engine import EngineSettings, Registry, analyze, get_registry
+from ai_engine.errors import ModelUnavailable
+from ai_engine.offline.classifier import class_names
+from ai_engine.offline.rules import load_rules
+
+
+def test_importing_the_engine_loads_no_heavy_library():
+    code = (
+        "import sys, ai_engine, ai_engine.errors;"
+        "heavy = {'torch', 'onnxruntime', 'mediapipe', 'cv2', 'av', 'numpy', 'transformers'};"
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
+
+
+def test_it_logs_loading_once_and_reuses_the_models(engine_settings, caplog, photo):
+    registry = Registry()
+    with caplog.at_level(logging.INFO, logger="ai_engine"):
+        first = registry.backend(engine_settings)
+        second = registry.backend(engine_settings)
+        from ai_engine import Context
+
+        analyze(photo("coffee"), context=Context(settings=engine_settings, registry=registry))
+    assert first is second
+    loading = [r for r in caplog.records if r.getMessage() == "Loading AI models..."]
+    assert len(loading) == 1
+    assert loading[0].levelno == logging.INFO and loading[0].name == "ai_engine"
+
+
+def test_it_loads_once_under_concurrent_first_calls(engine_settings, caplog):
+    import threading
+
+    registry = Registry()
+    found = []
+    with caplog.at_level(logging.INFO, logger="ai_engine"):
+        threads = [
+            threading.Thread(target=lambda: found.append(registry.backend(engine_settings)))
+            for _ in range(4)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert len({id(b) for b in found}) == 1
+    assert [r.getMessage() for r in caplog.records].count("Loading AI models...") == 1
+
+
+def test_onnx_telemetry_is_off_after_loading(registry):
+    import onnxruntime  # noqa: F401 - loaded by the registry already
+
+    assert os.environ["ORT_DISABLE_TELEMETRY"] == "1"
+    assert "onnxruntime" in sys.modules
+
+
+def test_the_process_registry_is_one_object():
+    assert get_registry() is get_registry()
+
+
+def test_it_reports_every_model_of_the_offline_backend(engine_settings, registry, photo):
+    reports = registry.report(engine_settings, sample_image=photo("astronaut"))
+    by_name = {r.name: r for r in reports}
+    assert set(by_name) == {"classifier", "faces", "ocr", "nsfw", "places"}
+    for report in reports:
+        assert report.ok, report.as_line()
+        assert os.path.isfile(report.path)
+        assert report.device == "cpu"
+        assert report.sample_s is not None and report.sample_s >= 0
+        assert report.as_line().startswith("OK")
+
+
+def test_it_reports_missing_weights(engine_settings, monkeypatch):
+    from ai_engine.offline.classifier import Classifier
+
+    monkeypatch.setattr(Classifier, "weights_path", lambda self: "/nonexistent/lite0.pth")
+    reports = {r.name: r for r in Registry().report(engine_settings)}
+    classifier = reports["classifier"]
+    assert not classifier.present and not classifier.loads
+    assert "missing" in classifier.error
+    assert classifier.as_line().startswith("FAIL")
+
+
+def test_missing_weights_raise_model_unavailable(monkeypatch):
+    from ai_engine.offline.classifier import Classifier
+
+    monkeypatch.setattr(Classifier, "weights_path", lambda self: "/nonexistent/lite0.pth")
+    try:
+        Registry().backend(EngineSettings(threads=1))
+    except ModelUnavailable as exc:
+        assert "classifier" in str(exc)
+    else:
+        raise AssertionError("expected ModelUnavailable")
+
+
+def test_the_rules_table_names_only_real_imagenet_classes():
+    # load_rules raises on any class name or range that is not ImageNet-1k's.
+    rules = load_rules(class_names())
+    assert rules.ancestors["tabby cat"] == {"cat", "mammal", "pet", "animal"}
+    assert rules.ancestors["daisy"] == {"flower", "plant"}
+    assert rules.tags["mammal"].hidden
+
+
+def test_the_rules_sum_related_classes(registry):
+    import numpy as np
+
+    rules = load_rules(class_names())
+    probs = np.zeros(1000, dtype=np.float32)
+    # Unsure which cat: five classes at 0.15 each. No single class is convincing,
+    # but "cat" is (0.75).
+    probs[281:286] = 0.15
+    found = {t.name: t.score for t in rules.apply(probs)}
+    assert found["cat"] == pytest.approx(0.75)
+    assert "animal" in found
+    assert "tabby cat" not in found  # 0.30 < its 0.4 threshold
