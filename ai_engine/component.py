@@ -43,9 +43,7 @@ class Component:
         with self.lock:
             if self._loaded:
                 return
-            path = self.weights_path()
-            if not os.path.exists(path):
-                raise ModelUnavailable(f"Weights for {self.name} are missing: {path}")
+            self.check_present()
             started = time.perf_counter()
             try:
                 self._load()
@@ -55,6 +53,13 @@ class Component:
                 ) from exc
             self.load_s = time.perf_counter() - started
             self._loaded = True
+
+    def is_present(self) -> bool:
+        return os.path.exists(self.weights_path())
+
+    def check_present(self) -> None:
+        if not self.is_present():
+            raise ModelUnavailable(f"Weights for {self.name} are missing: {self.weights_path()}")
 
     @property
     def loaded(self) -> bool:

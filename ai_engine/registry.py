@@ -143,7 +143,7 @@ def _report_one(component: Component, image: Image.Image | None) -> ModelReport:
     report = ModelReport(
         name=component.name,
         path=path,
-        present=path.startswith(("http://", "https://")) or os.path.exists(path),
+        present=component.is_present(),
         device=component.device,
     )
     try:
