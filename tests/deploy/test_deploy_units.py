@@ -1,0 +1,157 @@
+"""The systemd units: valid for systemd, and their ExecStart lines really run."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from deploy_helpers import (
+    DEPLOY,
+    REPO,
+    VENV,
+    broker_client,
+    file_contains,
+    free_port,
+    server_paths,
+    stop,
+    substitute,
+    unit_defaults,
+    unit_settings,
+    unit_value,
+    wait_for,
+)
+from django.conf import settings
+
+UNITS = [
+    "photo-album-web.service",
+    "photo-album-celery-worker.service",
+    "photo-album-celery-beat.service",
+]
+
+
+def test_it_passes_systemd_analyze_verify(tmp_path: Path) -> None:
+    # verify checks that ExecStart's executable exists, so the copies point
+    # at this checkout's .venv instead of /opt/photo-album's.
+    systemd_analyze = shutil.which("systemd-analyze")
+    assert systemd_analyze, "systemd-analyze missing: scripts/install --test installs systemd"
+    for unit in UNITS:
+        text = (DEPLOY / "systemd" / unit).read_text()
+        (tmp_path / unit).write_text(substitute(text, server_paths(tmp_path)))
+    result = subprocess.run(
+        [systemd_analyze, "verify", *(str(tmp_path / unit) for unit in UNITS)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout + result.stderr == ""
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_it_restarts_and_starts_on_boot_as_the_service_user(unit: str) -> None:
+    assert unit_value(unit, "Restart") == "always"
+    assert unit_value(unit, "WantedBy") == "multi-user.target"
+    assert unit_value(unit, "User") == "photo-album"
+    assert unit_value(unit, "EnvironmentFile") == "/etc/photo-album/photo-album.env"
+    assert unit_value(unit, "WorkingDirectory") == "/opt/photo-album"
+    for key in ("After", "Wants"):
+        assert {"redis-server.service", "postgresql.service"} <= set(unit_value(unit, key).split())
+
+
+def test_it_stops_the_worker_warmly_after_the_task_time_limit() -> None:
+    unit = "photo-album-celery-worker.service"
+    assert unit_value(unit, "KillSignal") == "SIGTERM"
+    # Only the main process gets SIGTERM; pool children would die mid-task.
+    assert unit_value(unit, "KillMode") == "mixed"
+    hard_limit = getattr(settings, "CELERY_TASK_TIME_LIMIT", None) or settings.AI_PROCESSING_TIMEOUT
+    assert int(unit_value(unit, "TimeoutStopSec")) > hard_limit
+
+
+def test_it_takes_worker_concurrency_and_memory_ceiling_from_settings() -> None:
+    unit = "photo-album-celery-worker.service"
+    command = unit_value(unit, "ExecStart")
+    assert "--concurrency ${CELERY_WORKER_CONCURRENCY}" in command
+    assert "--max-memory-per-child ${CELERY_WORKER_MAX_MEMORY_PER_CHILD}" in command
+    defaults = unit_defaults(unit)
+    assert int(defaults["CELERY_WORKER_CONCURRENCY"]) >= 1
+    assert int(defaults["CELERY_WORKER_MAX_MEMORY_PER_CHILD"]) > 0
+
+
+def test_it_logs_celery_to_var_log_celery() -> None:
+    assert "--logfile /var/log/celery/worker.log" in unit_value(
+        "photo-album-celery-worker.service", "ExecStart"
+    )
+    assert "--logfile /var/log/celery/beat.log" in unit_value(
+        "photo-album-celery-beat.service", "ExecStart"
+    )
+    assert all(key != "ExecStartPre" for key, _ in unit_settings("photo-album-web.service"))
+
+
+@pytest.mark.worker
+def test_it_starts_worker_from_unit_execstart(
+    tmp_path: Path,
+    start_unit: Callable[..., subprocess.Popen[bytes]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    worker = start_unit("photo-album-celery-worker.service")
+    log = tmp_path / "log" / "worker.log"
+    wait_for(file_contains(log, " ready."), 60, "the worker's 'ready' line in worker.log")
+
+    client = broker_client(monkeypatch)
+    assert client.send_task("celery.accumulate", args=[42]).get(timeout=20) == [42]
+
+    assert stop(worker, timeout=30) == 0
+    assert "Warm shutdown" in (tmp_path / "photo-album-celery-worker.service.out").read_text()
+
+
+@pytest.mark.worker
+def test_it_starts_beat_from_unit_execstart(
+    tmp_path: Path,
+    start_unit: Callable[..., subprocess.Popen[bytes]],
+    service_env: Callable[[str], dict[str, str]],
+) -> None:
+    # The scheduler keeps its schedule in the database.
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"],
+        cwd=REPO,
+        env=service_env("photo-album-celery-beat.service"),
+        check=True,
+        capture_output=True,
+    )
+    beat = start_unit("photo-album-celery-beat.service")
+    log = tmp_path / "log" / "beat.log"
+    wait_for(file_contains(log, "beat: Starting..."), 60, "'beat: Starting...' in beat.log")
+    assert beat.poll() is None, (tmp_path / "photo-album-celery-beat.service.out").read_text()
+    assert stop(beat, timeout=30) == 0
+
+
+def test_it_starts_gunicorn_from_unit_execstart(
+    tmp_path: Path,
+    start_unit: Callable[..., subprocess.Popen[bytes]],
+    service_env: Callable[[str], dict[str, str]],
+) -> None:
+    # DEBUG is off, so templates need the hashed names collectstatic records.
+    subprocess.run(
+        [VENV / "bin/python", "manage.py", "collectstatic", "--noinput"],
+        cwd=REPO,
+        env=service_env("photo-album-web.service"),
+        check=True,
+        capture_output=True,
+    )
+    port = free_port()
+    web = start_unit("photo-album-web.service", GUNICORN_BIND=f"127.0.0.1:{port}")
+
+    def answers() -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return web.poll() is not None  # stop waiting if it died
+
+    wait_for(answers, 30, "gunicorn to answer /admin/login/")
+    assert web.poll() is None, (tmp_path / "photo-album-web.service.out").read_text()
+    assert stop(web, timeout=30) == 0
