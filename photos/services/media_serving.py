@@ -62,13 +62,13 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
         if suffix == 0 or size == 0:
             raise RangeNotSatisfiable
         return ByteRange(max(size - suffix, 0), size - 1)
-    start = int(first)
-    end = int(last) if last else size - 1
-    if end < start:  # syntactically invalid: ignore it
+    start, end = int(first), int(last) if last else None
+    if end is not None and end < start:  # syntactically invalid: ignore it
         return None
     if start >= size:
         raise RangeNotSatisfiable
-    return ByteRange(start, min(end, size - 1))
+    end = size - 1 if end is None else min(end, size - 1)
+    return ByteRange(start, end)
 
 
 def media_field(item: MediaItem, variant: str) -> FieldFile:
