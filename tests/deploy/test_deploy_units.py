@@ -125,6 +125,10 @@ def test_it_starts_beat_from_unit_execstart(
     beat = start_unit("photo-album-celery-beat.service")
     log = tmp_path / "log" / "beat.log"
     wait_for(file_contains(log, "beat: Starting..."), 60, "'beat: Starting...' in beat.log")
+    # SIGTERM while the scheduler is still writing its schedule can hang beat
+    # (its handler syncs to the database from inside a psycopg call; systemd's
+    # TimeoutStopSec then kills it), so stop it once its first tick is done.
+    wait_for(file_contains(log, "Schedule changed"), 30, "beat's first tick")
     assert beat.poll() is None, (tmp_path / "photo-album-celery-beat.service.out").read_text()
     assert stop(beat, timeout=30) == 0
 
