@@ -223,3 +223,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- Metrics (and the operations pages' task module) ---------------------------
+# /metrics in Prometheus text format: off unless enabled, and only with the bearer
+# token (an empty token matches nothing).
+METRICS_ENABLED = env_bool("METRICS_ENABLED", False)
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# The worker runs /ai-settings/'s "Test on a sample photo" task from this module
+# (autodiscovery only imports photos.tasks).
+CELERY_IMPORTS = ["photos.tasks_ops"]
+# --- end of Metrics ---------------------------------------------------------------

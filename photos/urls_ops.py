@@ -1,3 +1,47 @@
+"""Operations URLs: included before photos.urls (see photo_album/urls.py)."""
+
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from photos import views_ops
+
+urlpatterns = [
+    path("ai-settings/", views_ops.ai_settings_view, name="ai-settings"),
+    path("ai-settings/sample.jpg", views_ops.ai_settings_sample_view, name="ai-settings-sample"),
+    path("ai-settings/test/", views_ops.ai_settings_test_view, name="ai-settings-test"),
+    path(
+        "ai-settings/test/<str:task_id>/",
+        views_ops.ai_settings_test_result_view,
+        name="ai-settings-test-result",
+    ),
+    path("ops/", views_ops.dashboard_view, name="ops-dashboard"),
+    path("ops/status.json", views_ops.dashboard_status_view, name="ops-status"),
+    path("ops/retry-failed/", views_ops.retry_failed_view, name="ops-retry-failed"),
+    path("ops/process-pending/", views_ops.process_pending_view, name="ops-process-pending"),
+    path(
+        "photos/<int:item_id>/retry/",
+        views_ops.item_retry_view,
+        {"kind": "photo"},
+        name="photo-retry",
+    ),
+    path(
+        "videos/<int:item_id>/retry/",
+        views_ops.item_retry_view,
+        {"kind": "video"},
+        name="video-retry",
+    ),
+    path(
+        "photos/<int:item_id>/status.json",
+        views_ops.item_status_view,
+        {"kind": "photo"},
+        name="photo-status",
+    ),
+    path(
+        "videos/<int:item_id>/status.json",
+        views_ops.item_status_view,
+        {"kind": "video"},
+        name="video-status",
+    ),
+    path("metrics", views_ops.metrics_view, name="metrics"),
+]

@@ -8,14 +8,17 @@ broker or an absent worker makes a page slower by about a second, never hang it.
 
 from __future__ import annotations
 
+import os
 import statistics
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import psutil
 import redis
 from django.conf import settings
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.urls import reverse
 from django.utils import timezone
 
 from photos.models import MediaItem, Photo, ProcessingStatus, Video
@@ -209,6 +212,7 @@ def _failure_row(kind: str, item: MediaItem) -> dict[str, Any]:
         "attempts": item.attempts,
         "when": when.isoformat() if when else None,
         "url": item.get_absolute_url(),
+        "retry_url": reverse(f"{item.kind}-retry", args=[item.pk]),
     }
 
 
@@ -327,10 +331,12 @@ def dashboard_snapshot(*, now: datetime | None = None) -> dict[str, Any]:
     """Everything /ops/status.json returns; the dashboard page renders the same."""
     now = now or timezone.now()
     health = health_report(now=now)
+    queues = queue_lengths()
     return {
         **health.as_dict(),
         "no_worker_hint": NO_WORKER_HINT,
-        "queues": queue_lengths(),
+        "queues": queues,
+        "queue_total": sum(n for n in queues.values() if n is not None),
         "status_counts": status_counts(),
         "completed_last_hour": sum(
             completed_since(model, since=now - timedelta(hours=1)) for model in KINDS.values()
@@ -366,4 +372,95 @@ def processing_time_histogram(model: type[MediaItem]) -> dict[str, Any]:
         "buckets": [(bound, counts[f"le_{bound}"]) for bound in PROCESSING_BUCKETS_S],
         "count": counts["count"],
         "sum": counts["total"].total_seconds() if counts["total"] else 0.0,
+    }
+
+
+def metrics_text(*, now: datetime | None = None) -> str:
+    """Prometheus text exposition: items by status, processed/failed, time histogram, queues."""
+    now = now or timezone.now()
+    lines: list[str] = []
+
+    def family(name: str, kind: str, help_text: str) -> None:
+        lines.extend([f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"])
+
+    counts = status_counts()
+    family("photo_album_items", "gauge", "Photos and videos by processing status.")
+    for kind, by_status in counts.items():
+        for status, n in by_status.items():
+            lines.append(f'photo_album_items{{kind="{kind[:-1]}",status="{status}"}} {n}')
+    # From the rows, so they survive restarts; a reprocessed item counts once.
+    family("photo_album_items_processed_total", "counter", "Items whose processing completed.")
+    for kind, by_status in counts.items():
+        lines.append(
+            f'photo_album_items_processed_total{{kind="{kind[:-1]}"}} '
+            f"{by_status[ProcessingStatus.COMPLETED]}"
+        )
+    family("photo_album_items_failed_total", "counter", "Items whose processing failed.")
+    for kind, by_status in counts.items():
+        lines.append(
+            f'photo_album_items_failed_total{{kind="{kind[:-1]}"}} '
+            f"{by_status[ProcessingStatus.FAILED]}"
+        )
+    family(
+        "photo_album_processing_seconds",
+        "histogram",
+        "Seconds from claim to completion (processed_at - processing_started_at).",
+    )
+    for kind, model in KINDS.items():
+        lines += _histogram_lines(kind[:-1], processing_time_histogram(model))
+    family("photo_album_queue_length", "gauge", "Messages waiting in the broker queue.")
+    for queue, length in queue_lengths().items():
+        if length is not None:
+            lines.append(f'photo_album_queue_length{{queue="{queue}"}} {length}')
+    family("photo_album_failed_last_24h", "gauge", "Items failed in the last 24 hours.")
+    for kind, n in _per_kind(failed_recently, now).items():
+        lines.append(f'photo_album_failed_last_24h{{kind="{kind[:-1]}"}} {n}')
+    return "\n".join(lines) + "\n"
+
+
+def _histogram_lines(kind: str, histogram: dict[str, Any]) -> list[str]:
+    name = "photo_album_processing_seconds"
+    lines = [
+        f'{name}_bucket{{kind="{kind}",le="{bound}"}} {n}' for bound, n in histogram["buckets"]
+    ]
+    lines.append(f'{name}_bucket{{kind="{kind}",le="+Inf"}} {histogram["count"]}')
+    lines.append(f'{name}_sum{{kind="{kind}"}} {histogram["sum"]:.3f}')
+    lines.append(f'{name}_count{{kind="{kind}"}} {histogram["count"]}')
+    return lines
+
+
+# --- One item's live status -------------------------------------------------------------
+
+
+def item_live_status(item: MediaItem) -> dict[str, Any]:
+    """What an item page polls: status, error, description and tags, read fresh."""
+    item.refresh_from_db()
+    tags = item.item_tags.select_related("tag").order_by(F("score").desc(nulls_last=True))
+    return {
+        "kind": item.kind,
+        "id": item.pk,
+        "status": item.processing_status,
+        "status_label": item.get_processing_status_display(),
+        "error": item.processing_error if item.processing_status == ProcessingStatus.FAILED else "",
+        "description": item.ai_description,
+        "tags": [{"name": t.tag.name, "source": t.source, "score": t.score} for t in tags],
+        "processed_at": item.processed_at.isoformat() if item.processed_at else None,
+    }
+
+
+# --- Worker concurrency hint -------------------------------------------------------------
+
+# The checklist: models take 2-4 GB per process and one inference already
+# spreads over every core, so more processes than memory allows only swap.
+MODEL_MEMORY_BYTES = 2 * 1024**3
+
+
+def concurrency_suggestion() -> dict[str, Any]:
+    cores = os.cpu_count() or 1
+    by_memory = max(1, psutil.virtual_memory().total // MODEL_MEMORY_BYTES)
+    suggested = max(1, min(cores // 2 or 1, by_memory))
+    return {
+        "cores": cores,
+        "memory_gb": round(psutil.virtual_memory().total / 1024**3, 1),
+        "suggested": int(suggested),
     }

@@ -1,0 +1,138 @@
+"""The /ai-settings/ form: the AISettings row with the limits the checklist's advice needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
+
+from photos.models import AIBackend, AISettings
+
+LANGUAGES = [
+    ("en", "English"),
+    ("de", "German"),
+    ("fr", "French"),
+    ("es", "Spanish"),
+    ("it", "Italian"),
+    ("nl", "Dutch"),
+    ("pt", "Portuguese"),
+    ("pl", "Polish"),
+    ("sv", "Swedish"),
+    ("ja", "Japanese"),
+    ("zh", "Chinese"),
+]
+# The offline models and the usual local captioning models (BLIP) write English only.
+ENGLISH_ONLY_BACKENDS = {AIBackend.OFFLINE, AIBackend.TRANSFORMERS}
+
+
+def bounded(low: float, high: float) -> list:
+    return [MinValueValidator(low), MaxValueValidator(high)]
+
+
+class AISettingsForm(forms.ModelForm):
+    schedule_hour = forms.IntegerField(label="Hour (0-23)", validators=bounded(0, 23))
+    schedule_minute = forms.IntegerField(label="Minute (0-59)", validators=bounded(0, 59))
+    batch_size = forms.IntegerField(
+        label="Batch size",
+        validators=bounded(1, 5000),
+        help_text="Items per nightly run, per kind (1-5000). Lower it if workers run out of "
+        "memory.",
+    )
+    processing_timeout = forms.IntegerField(
+        label="Processing timeout (seconds)",
+        validators=bounded(10, 3600),
+        help_text="Per item (10-3600). An item taking longer fails with a timeout error.",
+    )
+    max_tags = forms.IntegerField(label="Tags per item", validators=bounded(5, 10))
+    min_confidence = forms.FloatField(
+        label="Minimum confidence",
+        validators=bounded(0, 1),
+        help_text="Tags scored below this (0-1) are dropped.",
+    )
+    endpoint_url = forms.URLField(
+        label="Endpoint URL",
+        required=False,
+        max_length=500,
+        assume_scheme="http",  # local servers (Ollama, vLLM) are usually plain http
+        help_text="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama).",
+    )
+    language = forms.ChoiceField(label="Language of descriptions", choices=LANGUAGES)
+    # Never rendered back: the page shows only the key's last four characters.
+    api_key = forms.CharField(
+        label="API key",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Leave empty to keep the stored key.",
+    )
+    clear_api_key = forms.BooleanField(label="Remove the stored key", required=False)
+
+    class Meta:
+        model = AISettings
+        fields = [
+            "auto_process_on_upload",
+            "scheduled_processing_enabled",
+            "schedule_hour",
+            "schedule_minute",
+            "batch_size",
+            "processing_timeout",
+            "backend",
+            "model_dir",
+            "endpoint_url",
+            "model_name",
+            "api_key",
+            "max_tags",
+            "min_confidence",
+            "language",
+        ]
+        labels = {
+            "auto_process_on_upload": "Auto-process on upload",
+            "scheduled_processing_enabled": "Scheduled processing (nightly batch)",
+            "backend": "AI backend",
+            "model_dir": "Model directory",
+            "model_name": "Model name",
+        }
+        help_texts = {
+            "model_dir": "Local transformers models: the folder holding them.",
+        }
+        widgets = {"backend": forms.RadioSelect}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stored_api_key = self.instance.api_key if self.instance.pk else ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        backend = data.get("backend")
+        if backend == AIBackend.OPENAI:
+            if not data.get("endpoint_url"):
+                self.add_error("endpoint_url", "The OpenAI-compatible backend needs its URL.")
+            if not data.get("model_name"):
+                self.add_error("model_name", "The OpenAI-compatible backend needs a model name.")
+        if backend in ENGLISH_ONLY_BACKENDS and data.get("language", "en") != "en":
+            self.add_error(
+                "language",
+                "This backend writes English only; choose the OpenAI-compatible backend for "
+                "other languages.",
+            )
+        if data.get("clear_api_key"):
+            data["api_key"] = ""
+        return data
+
+    def clean_api_key(self) -> str:
+        # An empty field keeps the stored key: it is never sent to the browser to come back.
+        return self.cleaned_data.get("api_key") or self.stored_api_key
+
+    def engine_overrides(self) -> dict[str, Any]:
+        """The values a sample test runs with (all but the API key, which stays stored)."""
+        from photos.services.ai_sample import OVERRIDABLE
+
+        return {name: self.cleaned_data[name] for name in OVERRIDABLE}
+
+
+def api_key_hint(key: str) -> str:
+    """What the page may show of a stored key: its last four characters at most."""
+    if not key:
+        return ""
+    return "••••" + (key[-4:] if len(key) >= 12 else "")

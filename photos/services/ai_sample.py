@@ -1,0 +1,95 @@
+"""The AI settings page's "Test on a sample photo": one analysis of a bundled photograph.
+
+It runs on a worker (the machine that will really run the models), not in the
+web process, which never loads a model. The page sends the form's values; the
+API key is never sent through the queue: the worker reads the stored one.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from celery.result import AsyncResult
+from django.conf import settings
+
+from photos.models import AISettings
+from photos.services.ai_settings import ai_settings_get
+
+SAMPLE_PHOTO = Path(__file__).resolve().parent.parent / "samples" / "sample.jpg"
+# The fields a test may override; the API key is deliberately not one of them.
+OVERRIDABLE = (
+    "backend",
+    "model_dir",
+    "endpoint_url",
+    "model_name",
+    "max_tags",
+    "min_confidence",
+    "language",
+    "processing_timeout",
+)
+
+
+def sample_settings(overrides: dict[str, Any]) -> AISettings:
+    """The stored settings with the form's values on top; never saved."""
+    row = ai_settings_get()
+    for name in OVERRIDABLE:
+        if name in overrides:
+            setattr(row, name, overrides[name])
+    return row
+
+
+def sample_analyze(overrides: dict[str, Any]) -> dict[str, Any]:
+    """Analyse the bundled photo; the description, tags and seconds, or the error."""
+    from ai_engine import Context, EngineError, analyze
+    from photos.services.ai import engine_settings
+
+    row = sample_settings(overrides)
+    started = time.perf_counter()
+    try:
+        engine = engine_settings(row)
+        with SAMPLE_PHOTO.open("rb") as photo:
+            analysis = analyze(photo, context=Context(settings=engine, filename=SAMPLE_PHOTO.name))
+    except (EngineError, ValueError, OSError) as error:
+        return {"ok": False, "error": f"{type(error).__name__}: {error}", "backend": row.backend}
+    return {
+        "ok": True,
+        "backend": row.backend,
+        "description": analysis.description,
+        "tags": [{"name": tag.name, "score": round(tag.score, 3)} for tag in analysis.tags],
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+
+
+def sample_test_enqueue(overrides: dict[str, Any]) -> str:
+    from photos.tasks_ops import ai_sample_test_task
+
+    timeout = int(overrides.get("processing_timeout") or ai_settings_get().processing_timeout)
+    result = ai_sample_test_task.apply_async(
+        args=[overrides],
+        soft_time_limit=timeout,
+        time_limit=timeout + settings.AI_TIME_LIMIT_GRACE,
+        # Nobody waits for a test that no worker picked up within a few minutes.
+        expires=max(timeout, 120),
+    )
+    return result.id
+
+
+def sample_test_result(task_id: str) -> dict[str, Any]:
+    """What the page polls: the task's state and, once done, what it found."""
+    result = AsyncResult(task_id)
+    state = result.state
+    if state == "SUCCESS":
+        return {"state": state, "done": True, **result.result}
+    if state in {"FAILURE", "REVOKED"}:
+        # A time limit or a crash: the exception's text is the error to show.
+        return {"state": state, "done": True, "ok": False, "error": _error_text(result.result)}
+    return {"state": state, "done": False}
+
+
+def _error_text(error: object) -> str:
+    name = type(error).__name__
+    if name in {"SoftTimeLimitExceeded", "TimeLimitExceeded"}:
+        return "Timed out; raise the processing timeout or choose a faster backend."
+    return f"{name}: {error}"

@@ -1,0 +1,80 @@
+"""Retry and reprocess: a failed or completed item back to pending, then queued after commit.
+
+The processing itself is the pipeline's (photos.services.processing); this
+module only moves states, through conditional UPDATEs so that a retry clicked
+twice, or racing a worker, changes the row once.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from photos.models import MediaItem, ProcessingStatus, check_transition
+from photos.services.ai_settings import ai_settings_get
+from photos.services.processing import ITEM_MODELS, item_enqueue, pending_mark_and_enqueue
+
+RETRYABLE = (ProcessingStatus.FAILED, ProcessingStatus.COMPLETED)
+
+
+def item_retry(*, item: MediaItem) -> bool:
+    """Back to pending and queued; False when the row changed under us (nothing done).
+
+    Raises IllegalTransition for an item that is pending or processing: it is
+    already on its way, and a second message would only be skipped by the claim.
+    """
+    check_transition(item.processing_status, ProcessingStatus.PENDING)
+    with transaction.atomic():
+        moved = _back_to_pending(
+            type(item).objects.filter(pk=item.pk, processing_status=item.processing_status)
+        )
+        if moved:
+            ai_settings = ai_settings_get()
+            transaction.on_commit(
+                lambda: item_enqueue(kind=item.kind, item_id=item.pk, ai_settings=ai_settings),
+                robust=True,  # a broker that is down leaves it pending for the nightly batch
+            )
+    if moved:
+        item.refresh_from_db()
+    return bool(moved)
+
+
+def failed_retry_all() -> dict[str, int]:
+    """Every failed photo and video back to pending and queued; counts per kind."""
+    queued = {}
+    for kind, model in ITEM_MODELS.items():
+        with transaction.atomic():
+            failed = model.objects.filter(processing_status=ProcessingStatus.FAILED)
+            ids = list(failed.select_for_update(skip_locked=True).values_list("pk", flat=True))
+            _back_to_pending(failed.filter(pk__in=ids))
+        queued[kind] = len(pending_enqueue(kind=kind, ids=ids))
+    return queued
+
+
+def pending_process_all() -> dict[str, int]:
+    """Queue every pending item now, rather than wait for the nightly batch."""
+    return {kind: len(pending_enqueue(kind=kind)) for kind in ITEM_MODELS}
+
+
+def pending_enqueue(*, kind: str, ids: list[int] | None = None) -> list[int]:
+    pending = ITEM_MODELS[kind].objects.filter(processing_status=ProcessingStatus.PENDING)
+    if ids is not None:
+        pending = pending.filter(pk__in=ids)
+    # A duplicate of a message already queued is harmless: the claim does the work once.
+    return pending_mark_and_enqueue(
+        kind=kind, queryset=pending.order_by("uploaded_at", "pk"), limit=None
+    )
+
+
+def _back_to_pending(queryset: QuerySet) -> int:
+    return queryset.filter(processing_status__in=RETRYABLE).update(
+        processing_status=ProcessingStatus.PENDING,
+        processing_error="",
+        attempts=0,
+        # "Queued; don't queue again before": keeps the sweep from sending a second message.
+        lease_expires_at=timezone.now() + timedelta(seconds=settings.AI_SWEEP_AFTER),
+    )

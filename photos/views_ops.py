@@ -1,0 +1,202 @@
+"""Operations pages: /ai-settings/, the /ops/ dashboard, item retry and status, /metrics.
+
+Thin views: check permission, parse input, call one service, respond. Staff
+pages answer 403 to other users; anonymous users never get here (the login
+middleware sends them to the login page), except /metrics, which has its token.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+)
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from photos.forms_ops import AISettingsForm, api_key_hint
+from photos.models import IllegalTransition, MediaItem, Photo, Video
+from photos.selectors import item_get_for_user
+from photos.services import ai_sample, ops, retry
+from photos.services.ai_settings import ai_settings_get
+from photos.services.schedule import schedule_sync
+
+ITEM_MODELS: dict[str, type[MediaItem]] = {"photo": Photo, "video": Video}
+
+
+def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_staff:
+            raise PermissionDenied("Staff only")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+# --- /ai-settings/ ---------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def ai_settings_view(request: HttpRequest) -> HttpResponse:
+    row = ai_settings_get()
+    form = AISettingsForm(request.POST or None, instance=row)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save()
+        # The nightly batch follows the new hour without restarting beat.
+        schedule_sync(saved)
+        messages.success(request, "AI settings saved.")
+        return redirect("ai-settings")
+    context = {
+        "form": form,
+        "api_key_hint": api_key_hint(row.api_key),
+        "concurrency": ops.concurrency_suggestion(),
+        "sample_url": reverse("ai-settings-sample"),
+        "time_zone": settings.TIME_ZONE,
+    }
+    return render(request, "photos/ops/ai_settings.html", context)
+
+
+@require_GET
+@staff_required
+def ai_settings_sample_view(request: HttpRequest) -> FileResponse:
+    return FileResponse(ai_sample.SAMPLE_PHOTO.open("rb"), content_type="image/jpeg")
+
+
+@require_POST
+@staff_required
+def ai_settings_test_view(request: HttpRequest) -> JsonResponse:
+    """Queue an analysis of the bundled photo with the form's (unsaved) values."""
+    form = AISettingsForm(request.POST, instance=ai_settings_get())
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+    task_id = ai_sample.sample_test_enqueue(form.engine_overrides())
+    return JsonResponse(
+        {"task_id": task_id, "result_url": reverse("ai-settings-test-result", args=[task_id])},
+        status=202,
+    )
+
+
+@require_GET
+@never_cache
+@staff_required
+def ai_settings_test_result_view(request: HttpRequest, task_id: str) -> JsonResponse:
+    return JsonResponse(ai_sample.sample_test_result(task_id))
+
+
+# --- /ops/ dashboard -------------------------------------------------------------------
+
+
+@require_GET
+@staff_required
+def dashboard_view(request: HttpRequest) -> HttpResponse:
+    snapshot = ops.dashboard_snapshot()
+    return render(request, "photos/ops/dashboard.html", {"snapshot": snapshot})
+
+
+@require_GET
+@never_cache
+@staff_required
+def dashboard_status_view(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(ops.dashboard_snapshot())
+
+
+@require_POST
+@staff_required
+def retry_failed_view(request: HttpRequest) -> HttpResponse:
+    queued = retry.failed_retry_all()
+    messages.success(
+        request, f"Queued {queued['photo']} failed photos and {queued['video']} videos again."
+    )
+    return redirect("ops-dashboard")
+
+
+@require_POST
+@staff_required
+def process_pending_view(request: HttpRequest) -> HttpResponse:
+    queued = retry.pending_process_all()
+    messages.success(
+        request, f"Queued {queued['photo']} pending photos and {queued['video']} videos now."
+    )
+    return redirect("ops-dashboard")
+
+
+# --- one item: retry and live status (owner or staff) ---------------------------------
+
+
+@require_POST
+def item_retry_view(request: HttpRequest, kind: str, item_id: int) -> HttpResponse:
+    item = _item_for(request, kind, item_id)
+    try:
+        moved = retry.item_retry(item=item)
+    except IllegalTransition:
+        moved = False
+    if _wants_json(request):
+        status = 202 if moved else 409
+        return JsonResponse(ops.item_live_status(item), status=status)
+    if moved:
+        messages.success(request, f"{item.original_filename} is queued for processing.")
+    else:
+        messages.info(request, f"{item.original_filename} is already being processed.")
+    return _redirect_back(request, item.get_absolute_url())
+
+
+@require_GET
+@never_cache
+def item_status_view(request: HttpRequest, kind: str, item_id: int) -> JsonResponse:
+    return JsonResponse(ops.item_live_status(_item_for(request, kind, item_id)))
+
+
+def _item_for(request: HttpRequest, kind: str, item_id: int) -> MediaItem:
+    # Someone else's item is a 404, never a 403: ids leak nothing.
+    return item_get_for_user(user=request.user, model=ITEM_MODELS[kind], item_id=item_id)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _redirect_back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
+    target = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return redirect(target if safe else fallback)
+
+
+# --- /metrics --------------------------------------------------------------------------
+
+
+@login_not_required
+@require_GET
+@never_cache
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    if not settings.METRICS_ENABLED:
+        raise Http404("Metrics are disabled")
+    token = settings.METRICS_TOKEN
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not given:
+        response = HttpResponse("Bearer token required\n", status=401, content_type="text/plain")
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    # An empty configured token never matches: enabling metrics without one opens nothing.
+    if not token or not hmac.compare_digest(given.encode(), token.encode()):
+        return HttpResponse("Bad token\n", status=403, content_type="text/plain")
+    return HttpResponse(ops.metrics_text(), content_type="text/plain; version=0.0.4; charset=utf-8")
