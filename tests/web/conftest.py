@@ -111,3 +111,30 @@ def photo(album):
 @pytest.fixture
 def video(album):
     return store_item(album, "clip.mp4", mp4_bytes())
+
+
+CHROMIUM = "/usr/bin/chromium"
+# Keep Chromium quiet and off the network: it may only reach the live server.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """Debian's Chromium, not a browser downloaded by `playwright install`."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": [*browser_type_launch_args.get("args", []), *CHROMIUM_ARGS],
+    }
