@@ -15,8 +15,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from photos.models import MediaItem, ProcessingStatus, check_transition
+from photos.services import processing
 from photos.services.ai_settings import ai_settings_get
-from photos.services.processing import ITEM_MODELS, item_enqueue, pending_mark_and_enqueue
+from photos.services.processing import ITEM_MODELS, pending_mark_and_enqueue
 
 RETRYABLE = (ProcessingStatus.FAILED, ProcessingStatus.COMPLETED)
 
@@ -35,7 +36,9 @@ def item_retry(*, item: MediaItem) -> bool:
         if moved:
             ai_settings = ai_settings_get()
             transaction.on_commit(
-                lambda: item_enqueue(kind=item.kind, item_id=item.pk, ai_settings=ai_settings),
+                lambda: processing.item_enqueue(
+                    kind=item.kind, item_id=item.pk, ai_settings=ai_settings
+                ),
                 robust=True,  # a broker that is down leaves it pending for the nightly batch
             )
     if moved:
