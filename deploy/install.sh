@@ -3,13 +3,17 @@
 # Idempotent: run it again after `git pull` to upgrade; a run with nothing to
 # do reports "unchanged" for every step and changes nothing.
 #
-#   deploy/install.sh [--domain NAME] [--no-local-services] [--no-system] [--prefix DIR]
+#   deploy/install.sh [--domain NAME] [--no-local-services] [--worker-only]
+#                     [--no-system] [--prefix DIR]
 #
 #   --domain NAME        the site's host name: ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS
 #                        and nginx server_name (default: the existing env file's
 #                        ALLOWED_HOSTS, else `hostname -f`)
 #   --no-local-services  PostgreSQL and Redis run elsewhere: don't install them
 #                        here, don't create the local database
+#   --worker-only        an extra Celery worker machine: implies
+#                        --no-local-services; enables only the worker unit and
+#                        leaves migrate, collectstatic and nginx to the main server
 #   --no-system          only write files: skip apt, the service user, ownership,
 #                        the database, the virtual environment, migrate,
 #                        collectstatic and systemctl
@@ -33,12 +37,14 @@ UNITS=(photo-album-web photo-album-celery-worker photo-album-celery-beat)
 ROOT=""
 SYSTEM=1
 LOCAL_SERVICES=1
+WORKER_ONLY=0
 DOMAIN=""
 while [ $# -gt 0 ]; do
     case $1 in
         --prefix) ROOT=$(mkdir -p "$2" && cd "$2" && pwd); SYSTEM=0; shift 2 ;;
         --no-system) SYSTEM=0; shift ;;
         --no-local-services) LOCAL_SERVICES=0; shift ;;
+        --worker-only) WORKER_ONLY=1; LOCAL_SERVICES=0; shift ;;
         --domain) DOMAIN=$2; shift 2 ;;
         -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -117,7 +123,9 @@ trap 'rm -rf "$TMP"' EXIT
 # --- system packages ----------------------------------------------------------
 install_packages() {
     # python3.11: the version pyproject.toml requires (Debian 12's python3).
-    local wanted=(python3.11 python3.11-venv nginx logrotate ssl-cert ca-certificates)
+    # redis-tools, sudo, htop: the validation checklist uses redis-cli, sudo and htop.
+    local wanted=(python3.11 python3.11-venv nginx logrotate ssl-cert ca-certificates
+        redis-tools sudo htop)
     [ "$LOCAL_SERVICES" = 0 ] || wanted+=(redis-server postgresql)
     local missing=() pkg
     for pkg in "${wanted[@]}"; do
@@ -354,8 +362,9 @@ start_services() {
         systemctl daemon-reload
         report reloaded "systemd units (daemon-reload)"
     fi
-    local unit
-    for unit in "${UNITS[@]}"; do
+    local unit enabled=("${UNITS[@]}")
+    [ "$WORKER_ONLY" = 0 ] || enabled=(photo-album-celery-worker)
+    for unit in "${enabled[@]}"; do
         if ! systemctl is-enabled --quiet "$unit"; then
             systemctl enable --now "$unit"
             report enabled "$unit (started)"
@@ -371,7 +380,9 @@ start_services() {
             report unchanged "$unit (enabled, active)"
         fi
     done
-    if [ "$NGINX_CHANGED" = 1 ]; then
+    if [ "$WORKER_ONLY" = 1 ]; then
+        report skipped "nginx (--worker-only)"
+    elif [ "$NGINX_CHANGED" = 1 ]; then
         nginx -t -q
         systemctl reload-or-restart nginx
         report reloaded nginx
@@ -403,8 +414,12 @@ install_configs
 if [ "$SYSTEM" = 1 ]; then
     ensure_database
     ensure_venv
-    migrate
-    collect_static
+    if [ "$WORKER_ONLY" = 1 ]; then
+        report skipped "migrate, collectstatic (--worker-only: the main server does them)"
+    else
+        migrate
+        collect_static
+    fi
     start_services
 else
     report skipped "database, $APP/.venv, migrate, collectstatic, systemctl (--no-system)"
