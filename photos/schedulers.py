@@ -25,6 +25,8 @@ class AISettingsScheduler(DatabaseScheduler):
 
     def setup_schedule(self) -> None:
         super().setup_schedule()
+        # Unconditionally: the copy just made may have undone an earlier apply.
+        self._applied = None
         self.apply_ai_settings()
         # Read the entries back, now carrying the AISettings time.
         self._schedule = self.all_as_schedule()
