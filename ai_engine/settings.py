@@ -23,7 +23,7 @@ class EngineSettings:
     language: str = "en"
     timeout_s: float = 60.0
     # Additions beyond the interface, all with safe defaults.
-    threads: int | None = None  # CPU threads per model runtime; None: all cores, at most 4
+    threads: int | None = None  # CPU threads per model runtime; None: 1 (see registry)
     max_pixels: int = 150_000_000  # larger images are refused as decompression bombs
     max_retries: int = 3  # remote backends: attempts after the first on 429/5xx
     device: str | None = None  # transformers backend: "cuda", "cpu" or None for automatic

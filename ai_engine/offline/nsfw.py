@@ -47,6 +47,8 @@ class NsfwDetector(Component):
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
+        # Idle workers would otherwise spin and take CPU from torch between images.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         session = onnxruntime.InferenceSession(
             self.weights_path(), sess_options=options, providers=["CPUExecutionProvider"]
         )
