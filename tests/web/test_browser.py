@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,27 @@ def test_the_video_page_plays_through_range_requests(
     player.evaluate("(v) => { v.currentTime = 1.5; }")
     page.wait_for_function("() => !document.querySelector('#item-video').seeking")
     expect(page.locator("#processing-status")).to_have_attribute("data-status", "pending")
+
+
+def test_it_uploads_a_file_dropped_on_the_drop_zone(page: Page, live_server, make_user):
+    from photos.models import Album
+
+    user = make_user("ada")
+    album = Album.objects.create(owner=user, title="Drops")
+    log_in(page, live_server.url, "ada")
+    page.goto(f"{live_server.url}{album.get_absolute_url()}")
+
+    dropped = page.evaluate_handle(
+        """(b64) => {
+            const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], "dropped.jpg", {type: "image/jpeg"}));
+            return transfer;
+        }""",
+        base64.b64encode(jpeg_bytes("coffee")).decode(),
+    )
+    page.dispatch_event("#dropzone", "drop", {"dataTransfer": dropped})
+
+    page.wait_for_function(f"({LOADED_THUMBNAILS})() === 1")
+    expect(page.locator(".upload-row[data-state=done]")).to_contain_text("dropped.jpg")
+    assert Photo.objects.get().original_filename == "dropped.jpg"

@@ -7,6 +7,8 @@ import io
 import av
 import pillow_heif
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
@@ -211,3 +213,22 @@ def test_the_upload_endpoint_only_accepts_post(owner_client, album):
     response = owner_client.get(reverse("album-upload", args=[album.pk]))
 
     assert response.status_code == 405
+
+
+def test_the_upload_endpoint_still_checks_csrf(owner, album):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    client.get(album.get_absolute_url())  # sets the CSRF cookie, as the page does
+    token = client.cookies["csrftoken"].value
+    upload = SimpleUploadedFile("cat.jpg", jpeg_bytes("chelsea"))
+    url = reverse("album-upload", args=[album.pk])
+
+    forged = client.post(url, {"files": [upload]}, headers={"Accept": "application/json"})
+    upload.seek(0)
+    genuine = client.post(
+        url, {"files": [upload]}, headers={"Accept": "application/json", "X-CSRFToken": token}
+    )
+
+    assert forged.status_code == 403
+    assert genuine.status_code == 201
+    assert Photo.objects.count() == 1
