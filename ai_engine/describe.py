@@ -64,7 +64,7 @@ def _article(phrase: str) -> str:
     return "An" if phrase[:1].lower() in "aeiou" else "A"
 
 
-def _when_where(facts: Facts) -> str:
+def when_where(facts: Facts) -> str:
     parts = []
     if facts.taken_at:
         d = facts.taken_at
@@ -74,7 +74,7 @@ def _when_where(facts: Facts) -> str:
     return " ".join(parts)
 
 
-def _visible_text(text: str) -> str:
+def visible_text(text: str) -> str:
     flat = " ".join(text.split())
     if len(flat) > MAX_TEXT_CHARS:
         flat = flat[: MAX_TEXT_CHARS - 1].rstrip() + "…"
@@ -95,9 +95,9 @@ def compose(facts: Facts) -> str:
         sentence += f" of {_join(facts.subjects)}"
     elif facts.colours and not facts.black_and_white:
         sentence += f" in {_join(facts.colours[:2])} tones"
-    when_where = _when_where(facts)
-    if when_where:
-        sentence += f", {when_where}"
+    place_and_date = when_where(facts)
+    if place_and_date:
+        sentence += f", {place_and_date}"
     sentence += "."
-    text = _visible_text(facts.text)
+    text = visible_text(facts.text)
     return f"{sentence} {text}" if text else sentence

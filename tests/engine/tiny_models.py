@@ -1,0 +1,96 @@
+"""Tiny, randomly initialised CLIP and BLIP models saved like real ones (no downloads)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+LAYERS = dict(hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4)
+VISION = dict(image_size=32, patch_size=8, **LAYERS)
+
+
+def _bytes_to_unicode() -> dict[int, str]:
+    """GPT-2's byte-to-character table, which CLIP's byte-level BPE vocabulary uses."""
+    printable = (
+        list(range(ord("!"), ord("~") + 1))
+        + list(range(ord("¡"), ord("¬") + 1))
+        + list(range(ord("®"), ord("ÿ") + 1))
+    )
+    codes = printable[:]
+    extra = 0
+    for b in range(256):
+        if b not in printable:
+            printable.append(b)
+            codes.append(256 + extra)
+            extra += 1
+    return dict(zip(printable, [chr(c) for c in codes], strict=True))
+
+
+def save_tiny_clip(target: Path) -> Path:
+    from transformers import (
+        CLIPConfig,
+        CLIPImageProcessorPil,
+        CLIPModel,
+        CLIPProcessor,
+        CLIPTokenizer,
+    )
+
+    target.mkdir(parents=True, exist_ok=True)
+    # A character-level vocabulary (no merges): every byte, alone and word-final.
+    chars = list(_bytes_to_unicode().values())
+    vocab = {c: i for i, c in enumerate(chars)}
+    vocab.update({c + "</w>": len(chars) + i for i, c in enumerate(chars)})
+    vocab["<|startoftext|>"], vocab["<|endoftext|>"] = len(vocab), len(vocab) + 1
+    (target / "vocab.json").write_text(json.dumps(vocab))
+    (target / "merges.txt").write_text("#version: 0.2\n")
+    tokenizer = CLIPTokenizer(str(target / "vocab.json"), str(target / "merges.txt"))
+    config = CLIPConfig(
+        text_config=dict(
+            vocab_size=len(vocab),
+            max_position_embeddings=77,
+            bos_token_id=vocab["<|startoftext|>"],
+            eos_token_id=vocab["<|endoftext|>"],
+            **LAYERS,
+        ),
+        vision_config=VISION,
+        projection_dim=16,
+    )
+    CLIPModel(config).save_pretrained(target)
+    image_processor = CLIPImageProcessorPil(
+        size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}
+    )
+    CLIPProcessor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(target)
+    return target
+
+
+def save_tiny_blip(target: Path) -> Path:
+    from transformers import (
+        BertTokenizer,
+        BlipConfig,
+        BlipForConditionalGeneration,
+        BlipImageProcessorPil,
+        BlipProcessor,
+    )
+
+    target.mkdir(parents=True, exist_ok=True)
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "photography", "of", "cat"]
+    (target / "vocab.txt").write_text("\n".join(words) + "\n")
+    tokenizer = BertTokenizer(str(target / "vocab.txt"))
+    config = BlipConfig(
+        text_config=dict(
+            vocab_size=len(words),
+            max_position_embeddings=64,
+            encoder_hidden_size=32,
+            pad_token_id=0,
+            bos_token_id=2,
+            sep_token_id=3,
+            eos_token_id=3,
+            **LAYERS,
+        ),
+        vision_config=VISION,
+        projection_dim=16,
+    )
+    BlipForConditionalGeneration(config).save_pretrained(target)
+    image_processor = BlipImageProcessorPil(size={"height": 32, "width": 32})
+    BlipProcessor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(target)
+    return target
