@@ -313,13 +313,16 @@ class HealthReport:
 def health_report(
     *, now: datetime | None = None, timeout: float = INSPECT_TIMEOUT_S
 ) -> HealthReport:
+    # Workers first: the inspect waits out its timeout, and the database figures
+    # read after it then agree with each other (and with status_counts()).
+    workers = workers_inspect(timeout=timeout)
     now = now or timezone.now()
     return HealthReport(
         checked_at=now,
         failed_24h=_per_kind(failed_recently, now),
         pending_over_7d=_per_kind(stuck_pending, now),
         processing_past_lease=_per_kind(processing_past_lease, now),
-        workers=workers_inspect(timeout=timeout),
+        workers=workers,
     )
 
 
@@ -329,8 +332,8 @@ def _per_kind(query: Any, now: datetime) -> dict[str, int]:
 
 def dashboard_snapshot(*, now: datetime | None = None) -> dict[str, Any]:
     """Everything /ops/status.json returns; the dashboard page renders the same."""
-    now = now or timezone.now()
     health = health_report(now=now)
+    now = health.checked_at
     queues = queue_lengths()
     return {
         **health.as_dict(),

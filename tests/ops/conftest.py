@@ -134,3 +134,34 @@ def shared_media(worker_media, settings):
     """Use in worker tests: the test writes media where the worker reads it."""
     settings.MEDIA_ROOT = worker_media
     return worker_media
+
+
+# --- headless Chromium (a copy of tests/web's small fixture: the two suites stay apart) ----
+
+CHROMIUM = "/usr/bin/chromium"
+# Quiet and off the network: it may only reach the live server.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """Debian's Chromium, not a browser downloaded by `playwright install`."""
+    from pathlib import Path
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": [*browser_type_launch_args.get("args", []), *CHROMIUM_ARGS],
+    }
