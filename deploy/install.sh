@@ -56,9 +56,9 @@ if [ "$SYSTEM" = 1 ] && [ "$(id -u)" != 0 ]; then
 fi
 
 changes=0
-CODE_CHANGED=0
-UNITS_CHANGED=0
-NGINX_CHANGED=0
+# What the running services and nginx last loaded, by checksum: a run that
+# failed half-way still leaves the next one knowing a restart is due.
+APPLIED=$DATA/.install-applied
 
 # report STATUS WHAT: one line per step; every status but unchanged/skipped
 # counts as a change.
@@ -101,12 +101,19 @@ sync_file() {
         cp "$src" "$dest.install-tmp"
         chmod "$mode" "$dest.install-tmp"
         mv -f "$dest.install-tmp" "$dest"
-    elif [ "$(stat -c %a "$dest")" != "$mode" ]; then
-        chmod "$mode" "$dest"
-        STATUS=updated
     fi
-    if [ "$SYSTEM" = 1 ] && [ "$(stat -c %U:%G "$dest")" != "$owner" ]; then
-        chown "$owner" "$dest"
+    fix_mode_owner "$dest" "$mode" "$owner"
+}
+
+# fix_mode_owner PATH MODE OWNER: sets STATUS to updated if it had to change
+# either (owner only when SYSTEM=1).
+fix_mode_owner() {
+    if [ "$(stat -c %a "$1")" != "$2" ]; then
+        chmod "$2" "$1"
+        [ "$STATUS" != unchanged ] || STATUS=updated
+    fi
+    if [ "$SYSTEM" = 1 ] && [ "$(stat -c %U:%G "$1")" != "$3" ]; then
+        chown "$3" "$1"
         [ "$STATUS" != unchanged ] || STATUS=updated
     fi
 }
@@ -139,6 +146,17 @@ install_packages() {
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     report installed "packages: ${missing[*]}"
+}
+
+# The nginx site starts on Debian's self-signed "snakeoil" pair; ssl-cert makes
+# it when first installed, but an image may ship the package without the files.
+ensure_snakeoil() {
+    if [ -f /etc/ssl/certs/ssl-cert-snakeoil.pem ] && [ -f /etc/ssl/private/ssl-cert-snakeoil.key ]; then
+        report unchanged "snakeoil certificate"
+    else
+        make-ssl-cert generate-default-snakeoil --force-overwrite
+        report created "snakeoil certificate (self-signed; replace it, see INSTALL.md)"
+    fi
 }
 
 # --- the service user -----------------------------------------------------------
@@ -202,7 +220,6 @@ sync_code() {
     if [ $((created + updated + removed)) = 0 ]; then
         report unchanged "$APP: code"
     else
-        CODE_CHANGED=1
         report updated "$APP: code ($created new, $updated changed, $removed removed files)"
     fi
 }
@@ -215,7 +232,10 @@ env_value() { # env_value NAME: its value in the existing env file, if any
 
 write_env_file() {
     if [ -f "$ROOT$ENV_FILE" ]; then
-        report unchanged "$ENV_FILE (kept; never overwritten)"
+        # It holds secrets: only root and the service's group may read it.
+        STATUS=unchanged
+        fix_mode_owner "$ROOT$ENV_FILE" 640 "root:$SERVICE_USER"
+        report "$STATUS" "$ENV_FILE (content kept; never overwritten)"
         return
     fi
     # 64 URL-safe characters: no quote, space or $ that systemd or sh would read.
@@ -267,7 +287,8 @@ write_profile() {
 # services' code, virtual environment and settings, so \`python manage.py ...\`
 # works there as the docs and the validation checklist write it.
 cd $APP || return
-. $APP/.venv/bin/activate 2>/dev/null
+export VIRTUAL_ENV=$APP/.venv
+PATH=$APP/.venv/bin:\$PATH
 set -a
 . $ENV_FILE
 set +a
@@ -280,19 +301,16 @@ install_configs() {
     local unit
     for unit in "${UNITS[@]}"; do
         put "$SRC/deploy/systemd/$unit.service" "/etc/systemd/system/$unit.service" 644
-        [ "$STATUS" = unchanged ] || UNITS_CHANGED=1
     done
     put "$SRC/deploy/logrotate/photo-album" /etc/logrotate.d/photo-album 644
     sed "s/photos\.example\.org/$DOMAIN/g" "$SRC/deploy/nginx/photo-album.conf" >"$TMP/nginx"
     put "$TMP/nginx" /etc/nginx/sites-available/photo-album.conf 644
-    [ "$STATUS" = unchanged ] || NGINX_CHANGED=1
     local link=$ROOT/etc/nginx/sites-enabled/photo-album.conf
     if [ "$(readlink "$link" 2>/dev/null)" = /etc/nginx/sites-available/photo-album.conf ]; then
         report unchanged /etc/nginx/sites-enabled/photo-album.conf
     else
         mkdir -p "$(dirname "$link")"
         ln -sfn /etc/nginx/sites-available/photo-album.conf "$link"
-        NGINX_CHANGED=1
         report created "/etc/nginx/sites-enabled/photo-album.conf -> sites-available"
     fi
 }
@@ -357,8 +375,26 @@ collect_static() {
     fi
 }
 
+# fingerprint WHAT: a checksum of what the services run (code, units) or of
+# nginx's site.
+fingerprint() {
+    case $1 in
+        code) (cd "$APP" && tr '\n' '\0' <.install-manifest | xargs -0 sha256sum) | sha256sum ;;
+        units) (cd /etc/systemd/system && sha256sum "${UNITS[@]/%/.service}") | sha256sum ;;
+        nginx) sha256sum </etc/nginx/sites-available/photo-album.conf ;;
+    esac | cut -d' ' -f1
+}
+
+applied() { # applied WHAT: its fingerprint when the services last (re)started
+    [ -f "$APPLIED" ] && sed -n "s/^$1=//p" "$APPLIED"
+}
+
 start_services() {
-    if [ "$UNITS_CHANGED" = 1 ]; then
+    local code units nginx
+    code=$(fingerprint code)
+    units=$(fingerprint units)
+    nginx=$(fingerprint nginx)
+    if [ "$units" != "$(applied units)" ]; then
         systemctl daemon-reload
         report reloaded "systemd units (daemon-reload)"
     fi
@@ -371,7 +407,7 @@ start_services() {
         elif ! systemctl is-active --quiet "$unit"; then
             systemctl start "$unit"
             report started "$unit"
-        elif [ "$CODE_CHANGED" = 1 ] || [ "$UNITS_CHANGED" = 1 ]; then
+        elif [ "$code" != "$(applied code)" ] || [ "$units" != "$(applied units)" ]; then
             # The worker's restart is a warm shutdown: running tasks finish
             # first (see the unit's TimeoutStopSec).
             systemctl restart "$unit"
@@ -382,13 +418,15 @@ start_services() {
     done
     if [ "$WORKER_ONLY" = 1 ]; then
         report skipped "nginx (--worker-only)"
-    elif [ "$NGINX_CHANGED" = 1 ]; then
+    elif [ "$nginx" != "$(applied nginx)" ]; then
         nginx -t -q
         systemctl reload-or-restart nginx
         report reloaded nginx
     else
         report unchanged nginx
     fi
+    printf 'code=%s\nunits=%s\nnginx=%s\n' "$code" "$units" "$nginx" >"$TMP/applied"
+    sync_file "$TMP/applied" "$APPLIED" 644
 }
 
 # --- main -----------------------------------------------------------------------
@@ -397,6 +435,7 @@ start_services() {
 
 if [ "$SYSTEM" = 1 ]; then
     install_packages
+    ensure_snakeoil
     ensure_user
 else
     report skipped "packages, user $SERVICE_USER (--no-system)"
