@@ -45,7 +45,9 @@ def check_transition(current: str, new: str) -> None:
 
 
 class Album(models.Model):
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="albums")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="albums"
+    )
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     cover_photo = models.ForeignKey(
@@ -207,9 +209,7 @@ class AISettings(models.Model):
     """The single row of AI settings that admins edit at /ai-settings/."""
 
     auto_process_on_upload = models.BooleanField(default=default_auto_process)
-    scheduled_processing_enabled = models.BooleanField(
-        default=default_scheduled_processing
-    )
+    scheduled_processing_enabled = models.BooleanField(default=default_scheduled_processing)
     schedule_hour = models.PositiveSmallIntegerField(default=2)
     schedule_minute = models.PositiveSmallIntegerField(default=0)
     batch_size = models.PositiveIntegerField(default=default_batch_size)

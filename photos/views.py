@@ -74,7 +74,7 @@ def album_detail(request: HttpRequest, album_id: int) -> HttpResponse:
         "album": album,
         "items": album_items(album),
         "upload_max_bytes": settings.UPLOAD_MAX_BYTES,
-        "upload_max_mb": f"{settings.UPLOAD_MAX_BYTES / 1e6:.0f} MB",
+        "upload_max_mb": f"{settings.UPLOAD_MAX_BYTES / 2**20:.0f} MB",
     }
     return render(request, "photos/album_detail.html", context)
 
@@ -134,7 +134,7 @@ def upload_request_size_error(request: HttpRequest) -> str:
         return ""
     # Worded like media_probe.check_size, which refuses a single file.
     return (
-        f"The upload is {length / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB "
+        f"The upload is {length / 2**20:.1f} MB; the limit is {limit / 2**20:.0f} MB "
         "per file (send fewer files at once)."
     )
 

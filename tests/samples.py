@@ -17,7 +17,9 @@ def photo_image(name: str = "chelsea") -> Image.Image:
     return Image.fromarray(getattr(data, name)()).convert("RGB")
 
 
-def jpeg_bytes(name: str = "chelsea", *, exif: Image.Exif | None = None, quality: int = 90) -> bytes:
+def jpeg_bytes(
+    name: str = "chelsea", *, exif: Image.Exif | None = None, quality: int = 90
+) -> bytes:
     buffer = io.BytesIO()
     photo_image(name).save(buffer, "JPEG", quality=quality, exif=exif or Image.Exif())
     return buffer.getvalue()
@@ -52,9 +54,15 @@ def to_dms(value: float) -> tuple[Fraction, Fraction, Fraction]:
     return (Fraction(degrees), Fraction(minutes), Fraction(seconds, 100))
 
 
-def mp4_bytes(names: tuple[str, ...] = ("chelsea", "coffee"), *, seconds_each: float = 1.0,
-              fps: int = 10, size: tuple[int, int] = (320, 240), fmt: str = "mp4",
-              codec: str = "libx264") -> bytes:
+def mp4_bytes(
+    names: tuple[str, ...] = ("chelsea", "coffee"),
+    *,
+    seconds_each: float = 1.0,
+    fps: int = 10,
+    size: tuple[int, int] = (320, 240),
+    fmt: str = "mp4",
+    codec: str = "libx264",
+) -> bytes:
     """A short video showing each photograph in turn."""
     buffer = io.BytesIO()
     with av.open(buffer, "w", format=fmt) as container:

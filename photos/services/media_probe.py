@@ -78,7 +78,7 @@ def check_size(size: int) -> None:
     limit = settings.UPLOAD_MAX_BYTES
     if size > limit:
         raise UploadRejected(
-            f"The file is {size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB."
+            f"The file is {size / 2**20:.1f} MB; the limit is {limit / 2**20:.0f} MB."
         )
 
 

@@ -57,7 +57,7 @@ REFUSALS = [
     ),
     pytest.param(
         "large.jpg",
-        lambda: b"\xff" * 2_010_000,
+        lambda: b"\xff" * (2 * 2**20 + 20_000),
         "The file is 2.0 MB; the limit is 2 MB.",
         id="over-size-limit",
     ),
@@ -66,7 +66,7 @@ REFUSALS = [
 
 @pytest.fixture(autouse=True)
 def small_limits(settings):
-    settings.UPLOAD_MAX_BYTES = 2_000_000
+    settings.UPLOAD_MAX_BYTES = 2 * 2**20
     settings.UPLOAD_MAX_PIXELS = 1_000_000
 
 
