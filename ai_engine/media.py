@@ -44,12 +44,19 @@ class Prepared:
     exif: ExifFacts
 
 
+_heif_registered = False
+
+
 def _register_heif() -> None:
+    global _heif_registered
+    if _heif_registered:
+        return
     try:
         import pillow_heif
     except ImportError:  # HEIC support is optional
         return
     pillow_heif.register_heif_opener()
+    _heif_registered = True
 
 
 def _open(source: Source) -> Image.Image:

@@ -86,7 +86,8 @@ def read_frames(source: VideoSource, positions: tuple[float, ...] = POSITIONS) -
         stream.thread_type = "AUTO"
         duration = _duration(container, stream)
         images = []
-        for fraction in positions:
+        # Unknown length (some streams don't say): the first frame is all we can aim at.
+        for fraction in positions if duration > 0 else positions[:1]:
             image = _frame_at(container, stream, duration * fraction)
             if image is not None:
                 images.append(image)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,16 +36,22 @@ class FaceDetector(Component):
         )
 
     def _load(self) -> None:
-        # glog/absl chatter from the C++ side ("Created TensorFlow Lite XNNPACK delegate").
-        os.environ.setdefault("GLOG_minloglevel", "2")
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        from mediapipe.python.solutions import face_detection
+        import numpy as np
 
-        # model_selection=1 is the full-range model: faces up to ~5 m away, as in photos
-        # (0 is tuned for selfies at arm's length).
-        self._detector = face_detection.FaceDetection(
-            model_selection=1, min_detection_confidence=MIN_CONFIDENCE
-        )
+        os.environ.setdefault("GLOG_minloglevel", "2")
+        # mediapipe's C++ side writes absl/TFLite notices straight to file descriptor 2
+        # when the graph is built and first run ("Created TensorFlow Lite XNNPACK
+        # delegate", "Feedback manager requires..."); env settings don't reach them.
+        # Build and warm it up with stderr silenced, once per process.
+        with _quiet_stderr():
+            from mediapipe.python.solutions import face_detection
+
+            # model_selection=1 is the full-range model: faces up to ~5 m away, as in
+            # photos (0 is tuned for selfies at arm's length).
+            self._detector = face_detection.FaceDetection(
+                model_selection=1, min_detection_confidence=MIN_CONFIDENCE
+            )
+            self._detector.process(np.zeros((64, 64, 3), dtype=np.uint8))
 
     def detect(self, image: Image.Image) -> list[Face]:
         import numpy as np
@@ -61,3 +70,21 @@ class FaceDetector(Component):
 
     def sample(self, image: Image.Image) -> None:
         self.detect(image)
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # pytest capture, no real descriptor
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), fd)
+            yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
