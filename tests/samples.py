@@ -14,6 +14,8 @@ PHOTOS = ("chelsea", "coffee", "astronaut", "rocket", "motorcycle_left", "camera
 
 
 def photo_image(name: str = "chelsea") -> Image.Image:
+    if name == "motorcycle_left":  # scikit-image ships it as one half of a stereo pair
+        return Image.fromarray(data.stereo_motorcycle()[0]).convert("RGB")
     return Image.fromarray(getattr(data, name)()).convert("RGB")
 
 
