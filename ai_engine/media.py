@@ -82,12 +82,12 @@ def _open(source: Source) -> Image.Image:
             "The image is too large to process safely (possible decompression bomb)."
         ) from exc
     except UnidentifiedImageError as exc:
-        if _is_empty(source):
+        if is_empty(source):
             raise UnreadableMedia("The file is empty.") from exc
         raise UnreadableMedia("The file is not an image in a format that can be read.") from exc
 
 
-def _is_empty(source: Any) -> bool:
+def is_empty(source: Any) -> bool:
     try:
         pos = source.tell()
         source.seek(0, io.SEEK_END)

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, Union
 
 from .errors import UnreadableMedia
-from .media import MAX_WORK_SIDE, ExifFacts, Prepared
+from .media import MAX_WORK_SIDE, ExifFacts, Prepared, is_empty
 from .pipeline import analyze_prepared, finish_tags
 from .registry import get_registry
 from .settings import Context
@@ -74,6 +74,8 @@ def read_frames(source: VideoSource, positions: tuple[float, ...] = POSITIONS) -
     if isinstance(source, (bytes, bytearray)):
         source = io.BytesIO(source)
     if isinstance(source, (str, os.PathLike)) and os.path.getsize(source) == 0:
+        raise UnreadableMedia("The file is empty.")
+    if not isinstance(source, (str, os.PathLike)) and is_empty(source):
         raise UnreadableMedia("The file is empty.")
     try:
         container = av.open(source, mode="r")

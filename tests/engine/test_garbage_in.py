@@ -77,6 +77,8 @@ def test_it_refuses_a_zero_byte_file(ctx, tmp_path):
         analyze(io.BytesIO(b""), context=ctx)
     with pytest.raises(UnreadableMedia, match="empty"):
         analyze_video(str(empty), context=ctx)
+    with pytest.raises(UnreadableMedia, match="empty"):
+        analyze_video(io.BytesIO(b""), context=ctx)
 
 
 def test_it_refuses_a_file_that_is_not_an_image(ctx):
