@@ -97,6 +97,8 @@ def read_frames(source: VideoSource, positions: tuple[float, ...] = POSITIONS) -
             raise UnreadableMedia("The video has no frame that can be decoded.")
         width = stream.codec_context.width or images[0].width
         height = stream.codec_context.height or images[0].height
+        if (images[0].width > images[0].height) != (width > height):
+            width, height = height, width  # displayed rotated a quarter turn
         return Frames(images, duration, width, height, _metadata(container.metadata))
 
 
@@ -133,7 +135,11 @@ def _to_image(frame: Any) -> Image.Image:
     # Scale in swscale while converting: much cheaper than a full-size RGB 4K frame.
     scale = min(1.0, MAX_WORK_SIDE / max(frame.width, frame.height))
     width, height = max(2, int(frame.width * scale)), max(2, int(frame.height * scale))
-    return frame.to_image(width=width, height=height)
+    image = frame.to_image(width=width, height=height)
+    # Phones store portrait video sideways plus a display matrix; PyAV reports its
+    # angle counter-clockwise, the direction PIL's rotate() turns.
+    rotation = round(getattr(frame, "rotation", 0) or 0) % 360
+    return image.rotate(rotation, expand=True) if rotation else image
 
 
 def _metadata(meta: dict[str, str]) -> ExifFacts:

@@ -101,14 +101,23 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     yield attempts
 
 
-def make_video(path: Path, frames: list[Image.Image], seconds_each: float, fps: int = 10) -> Path:
+def make_video(
+    path: Path,
+    frames: list[Image.Image],
+    seconds_each: float,
+    fps: int = 10,
+    size: tuple[int, int] = (480, 320),
+    display_rotation: int = 0,
+) -> Path:
     """An H.264 MP4 that shows each image for `seconds_each` seconds, made with PyAV."""
     import av
 
-    width, height = 480, 320
+    width, height = size
     with av.open(str(path), mode="w") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        if display_rotation:
+            stream.set_display_rotation(display_rotation)
         for image in frames:
             fitted = image.convert("RGB").resize((width, height))
             for _ in range(int(seconds_each * fps)):

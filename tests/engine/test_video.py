@@ -47,3 +47,21 @@ def test_it_refuses_a_video_with_no_decodable_frame(ctx, cat_coffee_cat_video, t
     broken.write_bytes(cat_coffee_cat_video.read_bytes()[:600])
     with pytest.raises(UnreadableMedia, match="video"):
         analyze_video(str(broken), context=ctx)
+
+
+def test_it_turns_a_phone_video_upright(ctx, photo, tmp_path):
+    import numpy as np
+
+    from ai_engine.video import read_frames
+
+    upright = photo("chelsea").resize((480, 320))
+    # Stored sideways (turned clockwise) with a display matrix that turns it back,
+    # as phones record portrait video.
+    sideways = upright.rotate(-90, expand=True)
+    path = make_video(tmp_path / "phone.mp4", [sideways], 2.0, size=(320, 480), display_rotation=90)
+    frames = read_frames(str(path))
+    assert (frames.width, frames.height) == (480, 320)
+    middle = frames.images[1].convert("RGB").resize(upright.size)
+    difference = np.abs(np.asarray(middle, float) - np.asarray(upright, float)).mean()
+    assert difference < 10  # the same picture, up to compression
+    assert "cat" in analyze_video(str(path), context=ctx).tag_names
