@@ -322,7 +322,8 @@ def pending_mark_and_enqueue(*, kind: str, queryset: QuerySet, limit: int) -> li
         queryset.model.objects.filter(
             pk__in=ids, processing_status=ProcessingStatus.PENDING
         ).update(lease_expires_at=now + timedelta(seconds=settings.AI_SWEEP_AFTER))
-        transaction.on_commit(partial(items_enqueue, kind=kind, item_ids=ids), robust=True)
+        if ids:
+            transaction.on_commit(partial(items_enqueue, kind=kind, item_ids=ids), robust=True)
     return ids
 
 
@@ -386,7 +387,8 @@ def expired_leases_reap(*, kind: str) -> int:
             lease_expires_at=now + timedelta(seconds=settings.AI_SWEEP_AFTER),
             processing_error="The worker processing this item was lost; queued again.",
         )
-        transaction.on_commit(partial(items_enqueue, kind=kind, item_ids=ids), robust=True)
+        if ids:
+            transaction.on_commit(partial(items_enqueue, kind=kind, item_ids=ids), robust=True)
     if ids or dead:
         logger.info("Reaper: %d %ss queued again, %d failed", len(ids), kind, dead)
     return len(ids)

@@ -201,7 +201,8 @@ def all_in(model: type[MediaItem], ids: list[int], status: str) -> Callable[[], 
 
 
 @pytest.fixture
-def album(transactional_db) -> Album:
+def album(db) -> Album:
+    # Transactional where the module is marked so (the worker must see the rows).
     owner = get_user_model().objects.create_user(username=f"u{uuid.uuid4().hex[:8]}")
     return Album.objects.create(owner=owner, title="Pipeline")
 

@@ -1,0 +1,271 @@
+"""Benchmark the AI pipeline (not a test): latency, batch throughput, memory, engine-only ratio.
+
+    .venv/bin/python scripts/bench_pipeline.py [--photos 500] [--latency 20] [--concurrency 2]
+
+Uses its own PostgreSQL database (created and dropped: bench_photo_album) and
+Redis database 14, a real `celery worker` subprocess, and scikit-image's
+photographs (small: 300-640 px), so it finishes in a few minutes on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from multiprocessing import get_context
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SERVER_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+DB_NAME = "bench_photo_album"
+BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
+NAMES = ("chelsea", "coffee", "astronaut", "rocket", "camera")
+
+
+def environment(media_root: str) -> dict[str, str]:
+    return {
+        "DJANGO_SETTINGS_MODULE": "photo_album.settings",
+        "DATABASE_URL": f"{SERVER_URL}/{DB_NAME}",
+        "CELERY_BROKER_URL": BROKER_URL,
+        "CELERY_RESULT_BACKEND": BROKER_URL,
+        "MEDIA_ROOT": media_root,
+        "HTTPS": "false",
+        "ORT_DISABLE_TELEMETRY": "1",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def database_recreate(*, drop_only: bool = False) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{SERVER_URL}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        if not drop_only:
+            conn.execute(f"CREATE DATABASE {DB_NAME}")
+
+
+def photo_bytes(count: int) -> list[bytes]:
+    """Distinct JPEGs (quality varies the bytes: uploads are deduplicated per album)."""
+    from tests.samples import jpeg_bytes
+
+    variants = [(name, quality) for quality in range(95, 35, -1) for name in NAMES]
+    return [jpeg_bytes(name, quality=quality) for name, quality in variants[:count]]
+
+
+class TreeMemory(threading.Thread):
+    """Peak summed RSS of a process and all its children, sampled every 0.2 s."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.stopped = pid, 0, threading.Event()
+
+    def run(self) -> None:
+        import psutil
+
+        root = psutil.Process(self.pid)
+        while not self.stopped.wait(0.2):
+            try:
+                procs = [root, *root.children(recursive=True)]
+                self.peak = max(self.peak, sum(p.memory_info().rss for p in procs))
+            except psutil.NoSuchProcess:
+                continue
+
+    def reset(self) -> None:
+        self.peak = 0
+
+
+def worker_start(env: dict[str, str], concurrency: int, log_path: Path) -> subprocess.Popen:
+    log = open(log_path, "wb")  # noqa: SIM115 - lives as long as the worker
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "photo_album",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            str(concurrency),
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while b" ready." not in log_path.read_bytes():
+        if worker.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"worker did not start:\n{log_path.read_text()}")
+        time.sleep(0.1)
+    return worker
+
+
+def wait_completed(ids: list[int], timeout: float = 1800) -> None:
+    from photos.models import Photo, ProcessingStatus
+
+    deadline = time.monotonic() + timeout
+    while True:
+        left = Photo.objects.filter(pk__in=ids).exclude(
+            processing_status__in=[ProcessingStatus.COMPLETED, ProcessingStatus.FAILED]
+        )
+        if not left.exists():
+            return
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{left.count()} photos not done after {timeout}s")
+        time.sleep(0.01)
+
+
+def upload(album, data: bytes, name: str):
+    from photos.services.uploads import photo_create
+
+    return photo_create(
+        album=album, uploader=album.owner, file=io.BytesIO(data), filename=name, size=len(data)
+    )
+
+
+def bench_latency(album, photos: list[bytes], count: int) -> tuple[float, list[float]]:
+    from photos.services.ai_settings import ai_settings_get
+
+    row = ai_settings_get()
+    row.auto_process_on_upload = True
+    row.save()
+    # Two at once first, so both pool processes have loaded their models.
+    started = time.perf_counter()
+    warm = [upload(album, photos[i], f"warm-{i}.jpg").pk for i in range(2)]
+    wait_completed(warm)
+    cold = time.perf_counter() - started
+    timings = []
+    for i in range(2, 2 + count):
+        started = time.perf_counter()
+        photo = upload(album, photos[i], f"latency-{i}.jpg")
+        wait_completed([photo.pk])
+        timings.append(time.perf_counter() - started)
+    return cold, timings
+
+
+def bench_batch(owner, photos: list[bytes], memory: TreeMemory) -> tuple[float, int]:
+    from photos.models import Album, Photo, ProcessingStatus
+    from photos.services.ai_settings import ai_settings_get
+    from photos.tasks import process_pending_photos_task
+
+    row = ai_settings_get()
+    row.auto_process_on_upload, row.scheduled_processing_enabled = False, True
+    row.batch_size = len(photos)
+    row.save()
+    ids = []
+    for start in range(0, len(photos), 250):
+        album = Album.objects.create(owner=owner, title=f"batch {start}")
+        ids += [
+            upload(album, data, f"b{start + i}.jpg").pk
+            for i, data in enumerate(photos[start : start + 250])
+        ]
+    memory.reset()
+    started = time.perf_counter()
+    queued = process_pending_photos_task.delay().get(timeout=120)
+    wait_completed(ids)
+    elapsed = time.perf_counter() - started
+    done = Photo.objects.filter(pk__in=ids, processing_status=ProcessingStatus.COMPLETED).count()
+    assert queued == len(photos), queued
+    return elapsed, done
+
+
+def engine_warm() -> None:
+    from ai_engine import get_registry
+    from ai_engine.settings import EngineSettings
+
+    get_registry().backend(EngineSettings())
+
+
+def engine_one(data: bytes) -> int:
+    from ai_engine import Context, EngineSettings, analyze
+
+    return len(analyze(io.BytesIO(data), context=Context(settings=EngineSettings())).tags)
+
+
+def bench_engine(photos: list[bytes], processes: int) -> float:
+    """The same photos through the engine alone: same number of processes, models loaded."""
+    with get_context("spawn").Pool(processes, initializer=engine_warm) as pool:
+        pool.map(engine_one, photos[:processes])  # make sure every process is warm
+        started = time.perf_counter()
+        pool.map(engine_one, photos, chunksize=1)
+        return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", type=int, default=500)
+    parser.add_argument("--latency", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, default=2)
+    args = parser.parse_args()
+
+    media = tempfile.mkdtemp(prefix="bench-media-")
+    env = environment(media)
+    os.environ.update(env)
+    database_recreate()
+    import django
+    import redis
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connections
+
+    call_command("migrate", verbosity=0)
+    redis.Redis.from_url(BROKER_URL).flushdb()
+    photos = photo_bytes(max(args.photos, args.latency + 2))
+    worker = worker_start(env, args.concurrency, Path(media) / "worker.log")
+    memory = TreeMemory(worker.pid)
+    memory.start()
+    try:
+        owner = get_user_model().objects.create_user(username="bench")
+        from photos.models import Album
+
+        album = Album.objects.create(owner=owner, title="latency")
+        cold, latencies = bench_latency(album, photos, args.latency)
+        latency_peak = memory.peak
+        batch_s, done = bench_batch(owner, photos[: args.photos], memory)
+        batch_peak = memory.peak
+    finally:
+        memory.stopped.set()
+        worker.terminate()
+        worker.wait(timeout=60)
+        connections.close_all()
+        database_recreate(drop_only=True)
+        redis.Redis.from_url(BROKER_URL).flushdb()
+    engine_s = bench_engine(photos[: args.photos], args.concurrency)
+
+    sizes = sorted({len(p) for p in photos})
+    print(f"machine: {os.cpu_count()} cores; worker prefork concurrency {args.concurrency}")
+    print(f"photos: scikit-image JPEGs, 300-640 px, {sizes[0] // 1024}-{sizes[-1] // 1024} KiB")
+    print(f"upload -> completed, first upload (models loading): {cold:.2f} s")
+    print(
+        f"upload -> completed, median of {len(latencies)}: {statistics.median(latencies):.3f} s "
+        f"(min {min(latencies):.3f}, max {max(latencies):.3f})"
+    )
+    print(f"worker peak RSS (process tree) during latency runs: {latency_peak / 2**20:.0f} MiB")
+    print(
+        f"batch: {done}/{args.photos} pending photos completed via process_pending_photos_task "
+        f"in {batch_s:.1f} s = {args.photos / batch_s:.2f} photos/s"
+    )
+    print(f"worker peak RSS (process tree) during batch: {batch_peak / 2**20:.0f} MiB")
+    print(
+        f"engine alone ({args.concurrency} processes, no Celery, no DB): {engine_s:.1f} s = "
+        f"{args.photos / engine_s:.2f} photos/s"
+    )
+    print(f"pipeline / engine time ratio: {batch_s / engine_s:.2f}")
+
+
+if __name__ == "__main__":
+    main()

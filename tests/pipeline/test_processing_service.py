@@ -1,0 +1,103 @@
+"""The claim rules of photos.services.processing, row by row (no worker needed).
+
+The pipeline tests prove these on a real worker; here each rule is pinned
+down on its own, including the ones a real run rarely reaches (a transient
+engine error, a worker that died three times, a late writer).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from photos.models import Photo, ProcessingStatus
+from photos.services import processing
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def photo(upload_photo) -> Photo:
+    from tests.pipeline.conftest import ai_settings_set
+
+    ai_settings_set(auto_process_on_upload=False)
+    return upload_photo()
+
+
+def claim(photo: Photo) -> processing.Claim | None:
+    return processing.item_claim(model=Photo, item_id=photo.pk, lease_s=60)
+
+
+def test_it_claims_a_pending_item_once(photo):
+    first = claim(photo)
+    assert first is not None and first.attempt == 1
+    assert claim(photo) is None
+    photo.refresh_from_db()
+    assert photo.processing_status == ProcessingStatus.PROCESSING
+    assert photo.lease_expires_at > timezone.now()
+
+
+def test_it_takes_back_an_item_whose_lease_expired(photo):
+    old = claim(photo)
+    Photo.objects.filter(pk=photo.pk).update(lease_expires_at=timezone.now() - timedelta(1))
+    new = claim(photo)
+    assert new is not None and new.attempt == 2
+    # The old holder's late result is refused: the newer claim owns the row.
+    assert not processing.item_fail(old, "late")
+    assert processing.item_fail(new, "current")
+
+
+def test_it_fails_an_item_that_killed_its_worker_too_often(photo, settings):
+    settings.AI_MAX_WORKER_DEATHS = 3
+    Photo.objects.filter(pk=photo.pk).update(attempts=3)
+    assert claim(photo) is None
+    photo.refresh_from_db()
+    assert photo.processing_status == ProcessingStatus.FAILED
+    assert photo.processing_error == "worker died 3 times processing this item"
+
+
+def test_it_retries_a_transient_error_then_fails(photo, monkeypatch):
+    from ai_engine.errors import BackendUnavailable
+
+    def busy(item, ai_settings):
+        raise BackendUnavailable("endpoint answered 503")
+
+    monkeypatch.setattr(processing, "item_analyze", busy)
+    with pytest.raises(processing.RetryLater):
+        processing.item_process(kind="photo", item_id=photo.pk, final_try=False)
+    photo.refresh_from_db()
+    # Handed back, and the attempt with it: no worker died.
+    assert (photo.processing_status, photo.attempts) == (ProcessingStatus.PENDING, 0)
+    assert "503" in photo.processing_error
+
+    outcome = processing.item_process(kind="photo", item_id=photo.pk, final_try=True)
+    assert outcome == processing.Outcome.FAILED
+    photo.refresh_from_db()
+    assert photo.processing_status == ProcessingStatus.FAILED
+    assert "503" in photo.processing_error
+
+
+def test_it_reaps_expired_leases_and_queues_them(photo, django_capture_on_commit_callbacks):
+    claim(photo)
+    Photo.objects.filter(pk=photo.pk).update(lease_expires_at=timezone.now() - timedelta(1))
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert processing.expired_leases_reap(kind="photo") == 1
+        assert processing.expired_leases_reap(kind="photo") == 0  # idempotent
+    photo.refresh_from_db()
+    assert photo.processing_status == ProcessingStatus.PENDING
+    assert photo.attempts == 1  # the death stays counted
+    assert len(callbacks) == 1  # one enqueue, for the first run's one item
+
+
+def test_it_sweeps_only_old_auto_process_items_once_per_period(
+    photo, settings, django_capture_on_commit_callbacks
+):
+    settings.AI_SWEEP_AFTER = 60
+    Photo.objects.filter(pk=photo.pk).update(auto_process=True)
+    assert processing.stale_pending_enqueue(kind="photo") == 0  # too recent
+    Photo.objects.filter(pk=photo.pk).update(uploaded_at=timezone.now() - timedelta(hours=1))
+    with django_capture_on_commit_callbacks():
+        assert processing.stale_pending_enqueue(kind="photo") == 1
+        assert processing.stale_pending_enqueue(kind="photo") == 0  # marked for 60 s
