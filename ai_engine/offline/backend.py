@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from ..settings import EngineSettings
     from ..types import Analysis
     from .rules import ClassifierTag
+
+logger = logging.getLogger("ai_engine")
 
 MIN_MODEL_SIDE = 32  # below this no model sees anything; colours are all we can say
 PORTRAIT_FACE_HEIGHT = 0.15  # a face this tall (share of the image height) makes a portrait
@@ -49,6 +52,7 @@ class OfflineBackend:
         facts: Facts,
         timings: dict[str, float],
     ) -> None:
+        _warn_language_once(settings.language)
         if min(image.size) < MIN_MODEL_SIDE:
             facts.tiny = True
             analysis.description = compose(facts)
@@ -95,6 +99,16 @@ class OfflineBackend:
 
     def subjects(self, image_tags: list[ClassifierTag]) -> list[str]:
         return _subjects(image_tags, self._threshold())
+
+
+_warned_languages: set[str] = set()
+
+
+def _warn_language_once(language: str) -> None:
+    # The offline backend composes English from its own words; say so once, not per photo.
+    if not language.lower().startswith("en") and language not in _warned_languages:
+        _warned_languages.add(language)
+        logger.warning("The offline backend writes English only (language %r ignored)", language)
 
 
 def _since(started: float) -> float:

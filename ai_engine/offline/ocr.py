@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 MIN_LINE_SCORE = 0.6  # recogniser confidence below this is mostly texture read as letters
-MIN_LINE_CHARS = 2
+MIN_LINE_CHARS = 2  # letters or digits; lone symbols are usually texture
 
 
 class TextReader(Component):
@@ -44,9 +44,13 @@ class TextReader(Component):
         lines = [
             str(text).strip()
             for _box, text, score in result or []
-            if float(score) >= MIN_LINE_SCORE and len(str(text).strip()) >= MIN_LINE_CHARS
+            if float(score) >= MIN_LINE_SCORE and _letters(str(text)) >= MIN_LINE_CHARS
         ]
         return "\n".join(lines)
 
     def sample(self, image: Image.Image) -> None:
         self.read(image)
+
+
+def _letters(text: str) -> int:
+    return sum(ch.isalnum() for ch in text)

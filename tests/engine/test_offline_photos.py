@@ -134,6 +134,15 @@ def test_it_decodes_a_large_jpeg_small(ctx, photo):
     assert "cat" in names(result)
 
 
+def test_it_reads_an_iphone_heic_photo(ctx, photo):
+    import pillow_heif
+
+    buffer = io.BytesIO()
+    pillow_heif.from_pillow(photo("chelsea")).save(buffer, quality=80)
+    result = analyze(buffer.getvalue(), context=ctx)
+    assert {"cat", "animal"} <= names(result)
+
+
 def test_it_never_touches_the_network(ctx, photo, no_network):
     analyze(jpeg_bytes(photo("astronaut"), gps_exif(48.8584, 2.2945)), context=ctx)
     analyze(photo("page"), context=ctx)
