@@ -325,7 +325,7 @@ as_service() {
 
 ensure_database() {
     if [ "$LOCAL_SERVICES" = 0 ] || [ "$(env_value DATABASE_URL)" != postgres:///photo_album ]; then
-        report skipped "local database (DATABASE_URL points elsewhere)"
+        report skipped "local database (--no-local-services, or DATABASE_URL points elsewhere)"
         return
     fi
     local psql=(runuser -u postgres -- psql -v ON_ERROR_STOP=1 -tAq)
