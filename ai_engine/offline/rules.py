@@ -17,6 +17,7 @@ class TagRule:
     name: str
     parents: tuple[str, ...]
     threshold: float
+    min_top: float
     hidden: bool
     phrase: str
     depth: int  # 0 for a root tag; used to prefer the most specific subject
@@ -45,6 +46,7 @@ class Rules:
 
         self.class_names = class_names
         self.default_threshold = float(data.get("default_threshold", 0.3))
+        self.default_min_top = float(data.get("default_min_top", 0.0))
         self.unlisted_threshold = float(data.get("unlisted_threshold", 0.6))
         self.subject_threshold = float(data.get("subject_threshold", 0.4))
         index = _name_index(class_names)
@@ -92,6 +94,7 @@ class Rules:
                 name=name,
                 parents=tuple(spec.get("parents") or ()),
                 threshold=float(spec.get("threshold", self.default_threshold)),
+                min_top=float(spec.get("min_top", self.default_min_top)),
                 hidden=bool(spec.get("hidden", False)),
                 phrase=str(spec.get("phrase") or _article(name)),
                 depth=depth(name),
@@ -112,13 +115,13 @@ class Rules:
     def apply(self, probs: np.ndarray) -> list[ClassifierTag]:
         """Visible tags for one softmax vector, best first."""
         scores = self.membership @ probs
+        strongest = (self.membership * probs).max(axis=1)
         found: list[ClassifierTag] = []
         for i, name in enumerate(self.order):
             rule, score = self.tags[name], float(min(1.0, scores[i]))
-            if not rule.hidden and score >= rule.threshold:
-                found.append(
-                    ClassifierTag(name, score, rule.depth, rule.phrase, self.ancestors[name])
-                )
+            if rule.hidden or score < rule.threshold or strongest[i] < rule.min_top:
+                continue
+            found.append(ClassifierTag(name, score, rule.depth, rule.phrase, self.ancestors[name]))
         for cls in probs.argsort()[::-1][:5]:
             p = float(probs[cls])
             if p < self.unlisted_threshold:

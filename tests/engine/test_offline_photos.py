@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from ai_engine import Analysis, Context, EngineSettings, analyze
@@ -102,9 +103,11 @@ def test_it_reads_visible_text(ctx):
     assert 'Visible text: "Happy birthday Anna"' in result.description
 
 
-def test_it_says_less_when_unsure(ctx, photo):
-    # The rocket is read as "missile" by ImageNet; a texture gets nothing confident.
-    result = analyze(photo("gravel"), context=ctx)
+@pytest.mark.parametrize("texture", ["gravel", "grass", "brick"])
+def test_it_says_less_when_unsure(ctx, photo, texture):
+    # ImageNet spreads a texture over many classes ("armadillo", "Shih Tzu", "maze"...):
+    # no single class nor any group is convincing, so no subject is claimed.
+    result = analyze(photo(texture), context=ctx)
     assert result.description.startswith("A black-and-white photo")
     assert not [t for t in result.tags if t.source == "classifier"]
 

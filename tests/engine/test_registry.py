@@ -125,3 +125,12 @@ def test_the_rules_sum_related_classes(registry):
     assert found["cat"] == pytest.approx(0.75)
     assert "animal" in found
     assert "tabby cat" not in found  # 0.30 < its 0.4 threshold
+
+
+def test_the_rules_ignore_a_thin_spread(registry):
+    import numpy as np
+
+    rules = load_rules(class_names())
+    probs = np.zeros(1000, dtype=np.float32)
+    probs[151:269] = 0.6 / 118  # 60% "dog", but no breed above 0.6%: a texture, not a dog
+    assert "dog" not in {t.name for t in rules.apply(probs)}
