@@ -105,7 +105,7 @@ def _draft_size(width: int, height: int) -> tuple[int, int]:
 
 def prepare(source: Source, *, max_pixels: int) -> Prepared:
     """Decode `source` into a small upright RGB image; UnreadableMedia if that is impossible."""
-    from PIL import ImageOps
+    from PIL import Image, ImageOps
 
     img = _open(source)
     width, height = img.size
@@ -120,6 +120,8 @@ def prepare(source: Source, *, max_pixels: int) -> Prepared:
             img.draft("RGB", _draft_size(width, height))
         img.load()
         upright = ImageOps.exif_transpose(img)
+    except Image.DecompressionBombError as exc:  # some formats only know their size late
+        raise UnreadableMedia("The image is too large to process safely.") from exc
     except (OSError, SyntaxError, ValueError) as exc:
         # Pillow reports truncated or corrupt data as OSError (sometimes SyntaxError).
         raise UnreadableMedia("The image is truncated or corrupt and cannot be decoded.") from exc

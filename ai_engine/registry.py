@@ -135,7 +135,10 @@ class Registry:
                 self._backends.setdefault(settings.registry_key(), backend)
         from .places import Geocoder
 
-        reports.append(_report_one(self._geocoder or Geocoder(), image))
+        geocoder = self._geocoder or Geocoder()
+        reports.append(_report_one(geocoder, image))
+        if reports[-1].ok and self._geocoder is None:
+            self._geocoder = geocoder
         return reports
 
 
