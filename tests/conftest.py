@@ -1,12 +1,28 @@
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
-from django.conf import settings
+from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from photos.models import Album
+
+# pytest-playwright's sync API runs an asyncio event loop in the test thread;
+# Django then sees "a running event loop" and refuses ORM calls made by the
+# test itself (creating users, reading rows). Nothing here is truly async, so
+# the check is only a false alarm for the browser tests.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "correct horse battery staple"
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # The suite proves behaviour on the real PostgreSQL, never on SQLite.
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    if django_settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         pytest.exit("Run the suite with scripts/test (it points DATABASE_URL at PostgreSQL).", 2)
 
 
@@ -15,3 +31,90 @@ def media_root(tmp_path, settings):
     """Each test writes its media into its own folder, so none leaks into another."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def plain_static_storage(settings, tmp_path):
+    """Serve static files without the manifest `collectstatic` would write in production."""
+    settings.STATIC_ROOT = tmp_path / "static"  # exists, so WhiteNoise doesn't warn
+    settings.STATIC_ROOT.mkdir(exist_ok=True)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    # PBKDF2 costs ~0.5 s a user on these machines; the hash's strength isn't under test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def make_user(db) -> Callable:
+    def make(username: str, *, is_staff: bool = False):
+        return get_user_model().objects.create_user(
+            username=username, password=PASSWORD, is_staff=is_staff
+        )
+
+    return make
+
+
+@pytest.fixture
+def owner(make_user):
+    return make_user("ada")
+
+
+@pytest.fixture
+def stranger(make_user):
+    return make_user("mallory")
+
+
+@pytest.fixture
+def staff(make_user):
+    return make_user("admin", is_staff=True)
+
+
+@pytest.fixture
+def album(owner) -> Album:
+    return Album.objects.create(owner=owner, title="Holidays")
+
+
+@pytest.fixture
+def client_for() -> Callable[..., Client]:
+    def login(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return login
+
+
+# --- headless Chromium ---------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+# Keep Chromium quiet and off the network: it may only reach the live server
+# (pytest-django's live_server answers on localhost).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """Debian's Chromium, not a browser downloaded by `playwright install`."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": [*browser_type_launch_args.get("args", []), *CHROMIUM_ARGS],
+    }

@@ -18,7 +18,7 @@ from photos.services.ops import status_counts
 from photos.services.processing import item_enqueue
 from photos.services.schedule import schedule_sync
 from photos.services.uploads import photo_create
-from tests.ops.conftest import PASSWORD
+from tests.conftest import PASSWORD
 from tests.pipeline.conftest import ai_settings_set
 from tests.samples import jpeg_bytes
 

@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from photos.models import Photo, Video
+from tests.conftest import PASSWORD
 from tests.samples import jpeg_bytes, mp4_bytes
-from tests.web.conftest import PASSWORD
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 LOADED_THUMBNAILS = """() => [...document.querySelectorAll('#item-grid img')]
