@@ -10,19 +10,22 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ai_engine import Context, EngineSettings, Registry
+from ai_engine import Context, EngineSettings, Registry, get_registry
 
 
 @pytest.fixture(scope="session")
 def engine_settings() -> EngineSettings:
-    # threads=2: this suite runs on 2-core machines; more threads only contend.
-    return EngineSettings(backend="offline", threads=2)
+    # The defaults the app uses, so the models loaded here serve other suites too.
+    return EngineSettings(backend="offline")
 
 
 @pytest.fixture(scope="session")
 def registry(engine_settings: EngineSettings) -> Registry:
-    """One registry for the whole session, so the models load once (~3 s)."""
-    registry = Registry()
+    """The process-wide registry, loaded once for the session (~3 s, ~0.5 GB).
+
+    Tests about loading itself build their own Registry().
+    """
+    registry = get_registry()
     registry.backend(engine_settings)
     registry.geocoder()
     return registry

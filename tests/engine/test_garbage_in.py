@@ -54,7 +54,7 @@ def test_it_refuses_a_decompression_bomb(ctx):
 def test_it_refuses_an_image_over_its_own_pixel_limit(registry):
     from ai_engine import Context, EngineSettings
 
-    settings = EngineSettings(threads=2, max_pixels=1_000_000)
+    settings = EngineSettings(max_pixels=1_000_000)
     small_bomb = png_claiming(2000, 2000)
     with pytest.raises(UnreadableMedia, match="2000x2000 pixels"):
         analyze(small_bomb, context=Context(settings=settings, registry=registry))

@@ -124,7 +124,7 @@ def test_it_returns_json_serialisable_results(ctx, photo):
 
 
 def test_it_caps_the_tags(registry, photo):
-    settings = EngineSettings(backend="offline", threads=2, max_tags=2)
+    settings = EngineSettings(backend="offline", max_tags=2)
     result = analyze(photo("chelsea"), context=Context(settings=settings, registry=registry))
     assert len(result.tags) == 2
     assert [t.score for t in result.tags] == sorted((t.score for t in result.tags), reverse=True)

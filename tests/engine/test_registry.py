@@ -6,6 +6,7 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 
 import pytest
 
@@ -14,6 +15,17 @@ from ai_engine.errors import ModelUnavailable
 from ai_engine.offline.classifier import class_names
 from ai_engine.offline.rules import load_rules
 
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def run_python(args: list[str], env: Mapping[str, str]) -> str:
+    """Run a fresh interpreter that can import ai_engine; its stdout."""
+    env = dict(env)
+    env["PYTHONPATH"] = REPO_ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    done = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
 
 def test_importing_the_engine_loads_no_heavy_library():
     code = (
@@ -21,10 +33,7 @@ def test_importing_the_engine_loads_no_heavy_library():
         "heavy = {'torch', 'onnxruntime', 'mediapipe', 'cv2', 'av', 'numpy', 'transformers'};"
         "print(sorted(heavy & set(sys.modules)))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
-    assert out.strip() == "[]"
+    assert run_python(["-c", code], os.environ).strip() == "[]"
 
 
 def test_it_logs_loading_once_and_reuses_the_models(engine_settings, caplog, photo):
@@ -60,10 +69,29 @@ def test_it_loads_once_under_concurrent_first_calls(engine_settings, caplog):
 
 
 def test_onnx_telemetry_is_off_after_loading(registry):
-    import onnxruntime  # noqa: F401 - loaded by the registry already
-
+    assert "onnxruntime" in sys.modules  # loaded by the registry
     assert os.environ["ORT_DISABLE_TELEMETRY"] == "1"
-    assert "onnxruntime" in sys.modules
+
+
+def test_onnx_telemetry_is_off_before_onnxruntime_is_imported(tmp_path):
+    # A fresh process whose environment lacks the variable: record its value at the
+    # moment onnxruntime is first imported, while the registry loads the models.
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "import os, sys\n"
+        "seen = []\n"
+        "class Watch:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'onnxruntime' and not seen:\n"
+        "            seen.append(os.environ.get('ORT_DISABLE_TELEMETRY'))\n"
+        "        return None\n"
+        "sys.meta_path.insert(0, Watch())\n"
+        "from ai_engine import EngineSettings, get_registry\n"
+        "get_registry().backend(EngineSettings())\n"
+        "print(seen, os.environ.get('ORT_DISABLE_TELEMETRY'))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+    assert run_python([str(probe)], env).strip().splitlines()[-1] == "['1'] 1"
 
 
 def test_the_process_registry_is_one_object():
