@@ -39,6 +39,12 @@ def rss_mb() -> float:
     return psutil.Process().memory_info().rss / 2**20
 
 
+def peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
 def _worker(args: tuple[list[str], int, int, object]) -> tuple[float, float, int]:
     paths, threads, rounds, barrier = args
     from ai_engine import Context, EngineSettings, analyze, get_registry
@@ -122,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
             f"mean {mean:.3f} s, median {median:.3f} s, "
             f"max {max(per_image):.3f} s over {len(per_image)} runs"
         )
-        print(f"RSS after warm runs: {rss_mb():.0f} MB")
+        print(f"RSS after warm runs: {rss_mb():.0f} MB, peak {peak_rss_mb():.0f} MB")
         total = sum(stages.values())
         print("time per stage (share of model time):")
         for stage, seconds in sorted(stages.items(), key=lambda kv: -kv[1]):
