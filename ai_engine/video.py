@@ -60,7 +60,7 @@ def analyze_video(source: VideoSource, context: Context | None = None) -> Analys
             timings[stage] = timings.get(stage, 0.0) + seconds
 
     analysis = _merge(results, frames)
-    facts = _merge_facts(results, frames, backend)
+    facts = _merge_facts(results, frames)
     analysis.description = backend.describe_video(facts, [a.description for a, _ in results])
     finish_tags(analysis, settings)
     timings["total"] = time.perf_counter() - started
@@ -194,7 +194,7 @@ def _merge(results: list[tuple[Analysis, Facts]], frames: Frames) -> Analysis:
     )
 
 
-def _merge_facts(results: list[tuple[Analysis, Facts]], frames: Frames, backend: Any) -> Facts:
+def _merge_facts(results: list[tuple[Analysis, Facts]], frames: Frames) -> Facts:
     from .describe import Facts
 
     all_facts = [f for _, f in results]
