@@ -53,11 +53,27 @@ def database_recreate(*, drop_only: bool = False) -> None:
 
 
 def photo_bytes(count: int) -> list[bytes]:
-    """Distinct JPEGs (quality varies the bytes: uploads are deduplicated per album)."""
-    from tests.samples import jpeg_bytes
+    """Distinct JPEGs: uploads are deduplicated per album, so vary quality and mirror them."""
+    from PIL import ImageOps
 
-    variants = [(name, quality) for quality in range(95, 35, -1) for name in NAMES]
-    return [jpeg_bytes(name, quality=quality) for name, quality in variants[:count]]
+    from tests.samples import photo_image
+
+    images = {name: photo_image(name) for name in NAMES}
+    variants = [
+        (name, quality, mirrored)
+        for mirrored in (False, True)
+        for quality in range(95, 35, -1)
+        for name in NAMES
+    ]
+    if count > len(variants):
+        raise SystemExit(f"at most {len(variants)} distinct photos")
+    photos = []
+    for name, quality, mirrored in variants[:count]:
+        image = ImageOps.mirror(images[name]) if mirrored else images[name]
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=quality)
+        photos.append(buffer.getvalue())
+    return photos
 
 
 class TreeMemory(threading.Thread):
@@ -257,7 +273,7 @@ def main() -> None:
     print(f"worker peak RSS (process tree) during latency runs: {latency_peak / 2**20:.0f} MiB")
     print(
         f"batch: {done}/{args.photos} pending photos completed via process_pending_photos_task "
-        f"in {batch_s:.1f} s = {args.photos / batch_s:.2f} photos/s"
+        f"in {batch_s:.1f} s = {done / batch_s:.2f} photos/s"
     )
     print(f"worker peak RSS (process tree) during batch: {batch_peak / 2**20:.0f} MiB")
     print(

@@ -103,10 +103,9 @@ def item_process(
         logger.info("%s ID: %s is held by another worker or done; skipping", kind.title(), item_id)
         return Outcome.SKIPPED
     logger.info("Processing %s ID: %s", kind, item_id)
-    wait_while_held()
-    item = model.objects.get(pk=item_id)
     try:
-        analysis = item_analyze(item, ai_settings)
+        wait_while_held()
+        analysis = item_analyze(model.objects.get(pk=item_id), ai_settings)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the item, see below
         return item_handle_error(claim, exc, final_try=final_try, ai_settings=ai_settings)
     logger.info("Extracting tags...")

@@ -131,3 +131,15 @@ def test_it_sweeps_items_whose_messages_redis_lost(start, upload_photo, hold_fil
     wait_until(all_in(Photo, ids, "completed"), timeout=90, what="the sweep to recover them")
     assert "Sweep: queued" in worker.log()
     assert [processing_log_count(worker.log(), "photo", pk) for pk in ids] == [1, 1, 1]
+
+
+def test_it_fails_an_item_that_runs_past_its_soft_time_limit(start, upload_photo, hold_file):
+    # AISettings' timeout applies per task call: 2 s here, while the item is held.
+    ai_settings_set(auto_process_on_upload=True, processing_timeout=2)
+    worker = start()
+    hold_file.touch()
+    photo = upload_photo()
+    wait_until(all_in(Photo, [photo.pk], "failed"), timeout=30, what="the soft time limit to fire")
+    photo.refresh_from_db()
+    assert photo.processing_error.startswith("Timed out after 2 s")
+    assert worker.alive
