@@ -22,9 +22,8 @@ from pathlib import Path
 import pytest
 import redis
 from django.conf import settings
-from django.contrib.auth import get_user_model
 
-from photos.models import AISettings, Album, MediaItem, Photo
+from photos.models import AISettings, MediaItem, Photo
 from photos.services.ai_settings import ai_settings_get
 from photos.services.uploads import photo_create, video_create
 from tests.samples import jpeg_bytes, mp4_bytes
@@ -198,13 +197,6 @@ def statuses(model: type[MediaItem], ids: list[int]) -> dict[int, str]:
 
 def all_in(model: type[MediaItem], ids: list[int], status: str) -> Callable[[], bool]:
     return lambda: set(statuses(model, ids).values()) == {status} and len(ids) > 0
-
-
-@pytest.fixture
-def album(db) -> Album:
-    # Transactional where the module is marked so (the worker must see the rows).
-    owner = get_user_model().objects.create_user(username=f"u{uuid.uuid4().hex[:8]}")
-    return Album.objects.create(owner=owner, title="Pipeline")
 
 
 @pytest.fixture
