@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from .colours import analyse_colours
+from .colours import ColourFacts, analyse_colours
 from .describe import Facts
 from .media import Prepared, Source, prepare
 from .registry import Registry, get_registry
@@ -14,6 +14,10 @@ from .types import Analysis, ScoredTag
 
 if TYPE_CHECKING:
     from .registry import Backend
+
+
+# Below this size (pixels, shorter side) colours say nothing worth a tag.
+MIN_COLOUR_TAG_SIDE = 32
 
 
 def _registry(context: Context) -> Registry:
@@ -59,8 +63,7 @@ def analyze_prepared(
     analysis.flags["black_and_white"] = colours.black_and_white
     analysis.flags.setdefault("nsfw", False)
     facts.colours, facts.black_and_white = colours.colours, colours.black_and_white
-    if colours.black_and_white:
-        analysis.tags.append(ScoredTag("black and white", 0.9, "colour"))
+    analysis.tags.extend(colour_tags(colours, prepared.image.size))
 
     if prepared.exif.gps:
         started = time.perf_counter()
@@ -73,6 +76,23 @@ def analyze_prepared(
 
     backend.analyze_image(prepared.image, settings, analysis, facts, timings)
     return analysis, facts
+
+
+def colour_tags(colours: ColourFacts, size: tuple[int, int]) -> list[ScoredTag]:
+    """Dominant colours as tags, so "orange" or "blue" finds a photo by its look.
+
+    Scored by how much of the picture the colour covers (0.31-0.75), below a
+    confident subject. A black-and-white photo is tagged as such, not "grey";
+    an image too small to judge gets no colour tags at all.
+    """
+    if colours.black_and_white:
+        return [ScoredTag("black and white", 0.9, "colour")]
+    if min(size) < MIN_COLOUR_TAG_SIDE:
+        return []
+    return [
+        ScoredTag(name, round(0.25 + colours.shares[name] / 2, 3), "colour")
+        for name in colours.colours
+    ]
 
 
 def finish_tags(analysis: Analysis, settings: EngineSettings) -> None:
