@@ -229,7 +229,4 @@ LOGGING = {
 # token (an empty token matches nothing).
 METRICS_ENABLED = env_bool("METRICS_ENABLED", False)
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
-# The worker runs /ai-settings/'s "Test on a sample photo" task from this module
-# (autodiscovery only imports photos.tasks).
-CELERY_IMPORTS = ["photos.tasks_ops"]
 # --- end of Metrics ---------------------------------------------------------------

@@ -6,11 +6,13 @@ Tasks own the retry policy; photos.services.processing owns everything else.
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from celery import Task, shared_task
 from django.conf import settings
 
 from photos.services import processing
+from photos.services.ai_sample import sample_analyze
 
 
 @shared_task
@@ -63,3 +65,9 @@ def sweep_pending_items_task() -> int:
 @shared_task
 def reap_expired_leases_task() -> int:
     return sum(processing.expired_leases_reap(kind=kind) for kind in processing.ITEM_MODELS)
+
+
+@shared_task
+def ai_sample_test_task(overrides: dict[str, Any]) -> dict[str, Any]:
+    """/ai-settings/'s "Test on a sample photo", run where the models really run."""
+    return sample_analyze(overrides)

@@ -63,7 +63,7 @@ def sample_analyze(overrides: dict[str, Any]) -> dict[str, Any]:
 
 
 def sample_test_enqueue(overrides: dict[str, Any]) -> str:
-    from photos.tasks_ops import ai_sample_test_task
+    from photos.tasks import ai_sample_test_task  # here: photos.tasks imports this module
 
     timeout = int(overrides.get("processing_timeout") or ai_settings_get().processing_timeout)
     result = ai_sample_test_task.apply_async(

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError
 from PIL import Image
 
 from photos.services.ai import models_report
+from photos.services.ai_sample import SAMPLE_PHOTO
 from photos.services.ai_settings import ai_settings_get
-
-# A real photograph (scikit-image's "chelsea", CC0) to time one inference on.
-SAMPLE_PHOTO = Path(__file__).resolve().parent / "data" / "chelsea.jpg"
 
 
 class Command(BaseCommand):
