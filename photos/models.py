@@ -7,6 +7,8 @@ and `processing_status` plus `lease_expires_at` say who owns an item's work.
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
@@ -120,7 +122,16 @@ class MediaItem(models.Model):
     # if their message went missing.
     auto_process = models.BooleanField(default=False)
     ai_description = models.TextField(blank=True)
+    # Who wrote `ai_description`: a person's text is never overwritten by reprocessing.
+    description_source = models.CharField(
+        max_length=10, choices=TagSource.choices, default=TagSource.AI
+    )
+    # Names of AI tags a person removed; reprocessing does not put them back.
+    removed_tags = models.JSONField(default=list, blank=True)
     ai_analysis = models.JSONField(default=dict, blank=True)
+    # Words of description, tags, OCR text, place, album and file name; written
+    # by photos.services.search.item_search_index_update (PostgreSQL only).
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
     uploaded_at = models.DateTimeField(default=timezone.now, db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
@@ -143,7 +154,10 @@ class Photo(MediaItem):
     tags = models.ManyToManyField(Tag, through="PhotoTag", related_name="photos", blank=True)
 
     class Meta(MediaItem.Meta):
-        indexes = [models.Index(fields=["processing_status", "uploaded_at"])]
+        indexes = [
+            models.Index(fields=["processing_status", "uploaded_at"]),
+            GinIndex(fields=["search_vector"], name="photo_search_vector_gin"),
+        ]
 
 
 class Video(MediaItem):
@@ -152,7 +166,10 @@ class Video(MediaItem):
     tags = models.ManyToManyField(Tag, through="VideoTag", related_name="videos", blank=True)
 
     class Meta(MediaItem.Meta):
-        indexes = [models.Index(fields=["processing_status", "uploaded_at"])]
+        indexes = [
+            models.Index(fields=["processing_status", "uploaded_at"]),
+            GinIndex(fields=["search_vector"], name="video_search_vector_gin"),
+        ]
 
 
 class ItemTag(models.Model):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from photos import views
+from photos import views, views_search
 
 urlpatterns = [
     path("", views.album_list, name="album-list"),
@@ -13,6 +13,24 @@ urlpatterns = [
     path("albums/<int:album_id>/upload/", views.album_upload, name="album-upload"),
     path("photos/<int:photo_id>/", views.photo_detail, name="photo-detail"),
     path("videos/<int:video_id>/", views.video_detail, name="video-detail"),
+    path("search/", views_search.search_view, name="search"),
+    path("tags/", views_search.tag_list_view, name="tag-list"),
+    path("tags/<path:name>/", views_search.tag_detail_view, name="tag-detail"),
+    path(
+        "items/<str:kind>/<int:item_id>/tags/add/",
+        views_search.item_tag_add_view,
+        name="item-tag-add",
+    ),
+    path(
+        "items/<str:kind>/<int:item_id>/tags/remove/",
+        views_search.item_tag_remove_view,
+        name="item-tag-remove",
+    ),
+    path(
+        "items/<str:kind>/<int:item_id>/description/",
+        views_search.item_description_view,
+        name="item-description",
+    ),
     # The only way to media: there is no static route to MEDIA_ROOT.
     path("media/<str:kind>/<int:item_id>/<str:variant>/", views.media, name="media"),
 ]

@@ -28,12 +28,13 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, F, Q, QuerySet, TextField, Value, When
 from django.utils import timezone
 
 from photos.models import AISettings, MediaItem, Photo, ProcessingStatus, Tag, TagSource, Video
 from photos.services.ai import item_analyze
 from photos.services.ai_settings import ai_settings_get
+from photos.services.search import item_search_index_update
 
 if TYPE_CHECKING:
     from ai_engine import Analysis
@@ -162,7 +163,12 @@ def item_complete(claim: Claim, analysis: Analysis) -> bool:
     with transaction.atomic():
         saved = claim.held().update(
             processing_status=ProcessingStatus.COMPLETED,
-            ai_description=analysis.description,
+            # A description a person wrote is theirs: only the AI's own is replaced.
+            ai_description=Case(
+                When(description_source=TagSource.PERSON, then=F("ai_description")),
+                default=Value(analysis.description),
+                output_field=TextField(),
+            ),
             ai_analysis=analysis.to_dict(),
             processed_at=timezone.now(),
             lease_expires_at=None,
@@ -170,18 +176,20 @@ def item_complete(claim: Claim, analysis: Analysis) -> bool:
         )
         if saved:
             ai_tags_replace(model=claim.model, item_id=claim.item_id, tags=analysis.tags)
+            item_search_index_update(claim.model.objects.get(pk=claim.item_id))
     return bool(saved)
 
 
 def ai_tags_replace(*, model: type[MediaItem], item_id: int, tags: list[ScoredTag]) -> None:
-    """Replace the item's AI tags; tags a person added are never touched."""
+    """Replace the item's AI tags; tags a person added or removed are never touched."""
     through = model.tags.through
     owner = {f"{model._meta.model_name}_id": item_id}
     through.objects.filter(**owner, source=TagSource.AI).delete()
+    removed = set(model.objects.filter(pk=item_id).values_list("removed_tags", flat=True).get())
     scores: dict[str, float] = {}
     for tag in tags:
         name = tag.name.strip()[:100]
-        if name and name not in scores:
+        if name and name not in scores and name not in removed:
             scores[name] = tag.score
     # Two workers may create the same new tag at once: ignore the loser's insert.
     Tag.objects.bulk_create([Tag(name=name) for name in scores], ignore_conflicts=True)

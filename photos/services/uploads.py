@@ -26,6 +26,7 @@ from photos.services.media_probe import (
     probe_video,
 )
 from photos.services.processing import item_enqueue_on_commit
+from photos.services.search import item_search_index_update
 
 
 def item_create_from_upload(
@@ -109,6 +110,7 @@ def item_store(item: MediaItem, *, file: IO[bytes], extension: str, thumbnail: b
     try:
         with transaction.atomic():
             item.save()
+            item_search_index_update(item)
             if item.album.cover_photo_id is None and isinstance(item, Photo):
                 Album.objects.filter(pk=item.album_id, cover_photo=None).update(cover_photo=item)
             if item.auto_process:

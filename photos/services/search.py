@@ -1,0 +1,175 @@
+"""Word search over photos and videos, and the index it reads.
+
+PostgreSQL: each item's words live in a stored `search_vector` (GIN-indexed),
+rewritten by `item_search_index_update` whenever they change (processing,
+upload, a person's edit), and queries are ranked with ts_rank. SQLite (the
+zero-set-up run) has no full-text search: there a plain icontains stands in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet, TextField, Value
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from photos.models import MediaItem, Photo, ProcessingStatus, Tag, Video
+from photos.selectors import items_visible_to
+
+# Stemming ("cats" finds "cat"); descriptions and tags are English.
+SEARCH_CONFIG = "english"
+ITEM_MODELS: dict[str, type[MediaItem]] = {"photo": Photo, "video": Video}
+
+
+def uses_full_text() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def words_of(text: str) -> str:
+    """Split names like "IMG_0042.jpg" into words; the parser keeps "chelsea.jpg" as one token."""
+    return re.sub(r"[\W_]+", " ", text).strip()
+
+
+def item_search_index_update(item: MediaItem) -> None:
+    """Rewrite the item's search vector in one UPDATE from its current row.
+
+    Tags and the album title live in other tables, so they are read here and
+    passed in as a value; the row's own fields are read by the UPDATE itself,
+    so a concurrent write to them is never overwritten with stale text.
+    """
+    if not uses_full_text():
+        return
+    model = type(item)
+    tag_names = " ".join(item.tags.order_by("name").values_list("name", flat=True))
+    album_title = model.objects.filter(pk=item.pk).values_list("album__title", flat=True).first()
+    extra = f"{album_title or ''} {words_of(item.original_filename)}"
+
+    def vector(expression, weight: str) -> SearchVector:
+        return SearchVector(expression, config=SEARCH_CONFIG, weight=weight)
+
+    model.objects.filter(pk=item.pk).update(
+        search_vector=(
+            vector(Value(tag_names, output_field=TextField()), "A")
+            + vector("ai_description", "B")
+            + vector(KeyTextTransform("text", "ai_analysis"), "C")
+            + vector(KeyTextTransform("city", KeyTextTransform("place", "ai_analysis")), "C")
+            + vector(KeyTextTransform("admin", KeyTextTransform("place", "ai_analysis")), "C")
+            + vector(Value(extra, output_field=TextField()), "D")
+        )
+    )
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    kind: str = ""  # "photo", "video" or "" for both
+    album_id: int | None = None
+    taken_from: date | None = None
+    taken_to: date | None = None
+    status: str = ""
+    has_faces: bool | None = None
+    has_text: bool | None = None
+
+
+def items_search(
+    *, user: AbstractBaseUser, query: str, filters: SearchFilters | None = None
+) -> list[MediaItem]:
+    """Items the user may see that match the words and filters: best match first.
+
+    With no words, every item that passes the filters, newest first.
+    """
+    filters = filters or SearchFilters()
+    kinds = [filters.kind] if filters.kind in ITEM_MODELS else list(ITEM_MODELS)
+    query = query.strip()
+    results: list[MediaItem] = []
+    for kind in kinds:
+        items = filtered(items_visible_to(user, ITEM_MODELS[kind]), filters)
+        if query:
+            items = matching(items, query)
+        results.extend(items.prefetch_related("tags"))
+    by_date = sorted(results, key=lambda item: (item.uploaded_at, item.pk), reverse=True)
+    if query and uses_full_text():
+        # Stable sort: equal ranks stay newest first.
+        return sorted(by_date, key=lambda item: item.rank, reverse=True)
+    return by_date
+
+
+def matching(items: QuerySet, query: str) -> QuerySet:
+    if uses_full_text():
+        search = SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
+        rank = SearchRank(F("search_vector"), search)  # F: a bare name would be re-vectorised
+        return items.filter(search_vector=search).annotate(rank=rank)
+    return icontains_matching(items, query)
+
+
+def icontains_matching(items: QuerySet, query: str) -> QuerySet:
+    """SQLite: every word must appear somewhere in the item's text."""
+    items = items.annotate(analysis_text=Cast("ai_analysis", TextField()))
+    for word in query.split():
+        items = items.filter(
+            Q(ai_description__icontains=word)
+            | Q(original_filename__icontains=word)
+            | Q(album__title__icontains=word)
+            | Q(tags__name__icontains=word)
+            | Q(analysis_text__icontains=word)
+        )
+    return items.distinct()
+
+
+def filtered(items: QuerySet, filters: SearchFilters) -> QuerySet:
+    if filters.album_id is not None:
+        items = items.filter(album_id=filters.album_id)
+    if filters.taken_from:
+        items = items.filter(taken_at__gte=day_start(filters.taken_from))
+    if filters.taken_to:
+        items = items.filter(taken_at__lt=day_start(filters.taken_to, days=1))
+    if filters.status in ProcessingStatus.values:
+        items = items.filter(processing_status=filters.status)
+    if filters.has_faces is not None:
+        items = only_if(items, Q(ai_analysis__faces__gt=0), filters.has_faces)
+    if filters.has_text is not None:
+        items = only_if(items, Q(ai_analysis__text__regex=r"\S"), filters.has_text)
+    return items
+
+
+def only_if(items: QuerySet, condition: Q, wanted: bool) -> QuerySet:
+    # A subquery, not exclude(condition): rows without the key (not yet
+    # processed) compare as NULL and would drop out of both sides.
+    having = items.model.objects.filter(condition).values("pk")
+    return items.filter(pk__in=having) if wanted else items.exclude(pk__in=having)
+
+
+def day_start(day: date, *, days: int = 0) -> datetime:
+    start = datetime.combine(day, time.min) + timedelta(days=days)
+    return timezone.make_aware(start)
+
+
+# --- tags -----------------------------------------------------------------------
+
+
+def tags_with_counts_for(user: AbstractBaseUser) -> list[Tag]:
+    """Tags on the items the user may see, each with `photo_count`, `video_count`, `total`."""
+
+    def count(relation: str) -> Count:
+        # distinct: the photos and videos joins multiply each other's rows.
+        visible = None if user.is_staff else Q(**{f"{relation}__album__owner": user})
+        return Count(relation, filter=visible, distinct=True)
+
+    tags = Tag.objects.annotate(photo_count=count("photos"), video_count=count("videos"))
+    tags = tags.filter(Q(photo_count__gt=0) | Q(video_count__gt=0)).order_by("name")
+    for tag in tags:
+        tag.total = tag.photo_count + tag.video_count
+    return list(tags)
+
+
+def items_with_tag(*, user: AbstractBaseUser, name: str) -> list[MediaItem]:
+    items: list[MediaItem] = []
+    for model in ITEM_MODELS.values():
+        items.extend(items_visible_to(user, model).filter(tags__name=name).prefetch_related("tags"))
+    return sorted(items, key=lambda item: (item.uploaded_at, item.pk), reverse=True)

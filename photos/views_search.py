@@ -1,0 +1,125 @@
+"""Search, tag pages and a person's edits to an item: parse, check, call a service, respond."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from photos.models import MediaItem, ProcessingStatus
+from photos.selectors import albums_visible_to, item_get_for_user
+from photos.services.item_edits import (
+    EditRejected,
+    item_description_set,
+    item_tag_add,
+    item_tag_remove,
+)
+from photos.services.search import (
+    ITEM_MODELS,
+    SearchFilters,
+    items_search,
+    items_with_tag,
+    tags_with_counts_for,
+)
+
+PAGE_SIZE = 48
+YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
+KINDS = [("", "Photos and videos"), ("photo", "Photos"), ("video", "Videos")]
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200)
+    kind = forms.ChoiceField(required=False, choices=KINDS)
+    album = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    taken_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    taken_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    status = forms.ChoiceField(required=False, choices=[("", "Any"), *ProcessingStatus.choices])
+    faces = forms.ChoiceField(required=False, choices=YES_NO, label="Has faces")
+    text = forms.ChoiceField(required=False, choices=YES_NO, label="Has text")
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        albums = albums_visible_to(user).values_list("pk", "title")
+        self.fields["album"].choices = [("", "All albums"), *albums]
+
+    def filters(self) -> SearchFilters:
+        data = self.cleaned_data
+        return SearchFilters(
+            kind=data["kind"],
+            album_id=data["album"],
+            taken_from=data["taken_from"],
+            taken_to=data["taken_to"],
+            status=data["status"],
+            has_faces=yes_no(data["faces"]),
+            has_text=yes_no(data["text"]),
+        )
+
+
+def yes_no(value: str) -> bool | None:
+    return {"yes": True, "no": False}.get(value)
+
+
+def search_view(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET, user=request.user)
+    page = None
+    if form.is_valid():
+        items = items_search(
+            user=request.user, query=form.cleaned_data["q"], filters=form.filters()
+        )
+        page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "photos/search.html", {"form": form, "page": page})
+
+
+def tag_list_view(request: HttpRequest) -> HttpResponse:
+    return render(request, "photos/tag_list.html", {"tags": tags_with_counts_for(request.user)})
+
+
+def tag_detail_view(request: HttpRequest, name: str) -> HttpResponse:
+    items = items_with_tag(user=request.user, name=name)
+    if not items:
+        raise Http404("No such tag on your photos and videos")
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "photos/tag_detail.html", {"name": name, "page": page})
+
+
+# --- a person's edits -------------------------------------------------------------
+
+
+def _item_for(request: HttpRequest, kind: str, item_id: int) -> MediaItem:
+    """The item, for its owner or staff; 404 for anyone else (ids leak nothing)."""
+    model = ITEM_MODELS.get(kind)
+    if model is None:
+        raise Http404("No such kind")
+    return item_get_for_user(user=request.user, model=model, item_id=item_id)
+
+
+@require_POST
+def item_tag_add_view(request: HttpRequest, kind: str, item_id: int) -> HttpResponse:
+    item = _item_for(request, kind, item_id)
+    try:
+        tag = item_tag_add(item=item, name=request.POST.get("name", ""))
+    except EditRejected as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Tag “{tag.name}” added.")
+    return redirect(item)
+
+
+@require_POST
+def item_tag_remove_view(request: HttpRequest, kind: str, item_id: int) -> HttpResponse:
+    item = _item_for(request, kind, item_id)
+    name = request.POST.get("name", "")
+    if item_tag_remove(item=item, name=name):
+        messages.success(request, f"Tag “{name}” removed.")
+    return redirect(item)
+
+
+@require_POST
+def item_description_view(request: HttpRequest, kind: str, item_id: int) -> HttpResponse:
+    item = _item_for(request, kind, item_id)
+    item_description_set(item=item, text=request.POST.get("description", ""))
+    messages.success(request, "Description saved.")
+    return redirect(item)
