@@ -1,0 +1,75 @@
+"""End to end: real photographs, uploaded, processed by a real `celery worker`, found by words."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.urls import reverse
+
+from photos.models import Photo, ProcessingStatus
+from photos.services.search import items_search
+from photos.services.uploads import photo_create
+from tests.samples import jpeg_bytes
+
+pytestmark = pytest.mark.django_db(transaction=True)  # the worker must see committed rows
+
+
+@pytest.fixture(scope="module")
+def worker_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("search-worker")
+
+
+@pytest.fixture(scope="module")
+def worker_media(worker_dir):
+    media = worker_dir / "media"
+    media.mkdir()
+    return media
+
+
+@pytest.fixture(scope="module")
+def search_worker(django_db_setup, worker_dir, worker_media):
+    from tests.pipeline.conftest import redis_flush, worker_start
+
+    redis_flush()
+    process = worker_start(worker_media, worker_dir, concurrency=1)
+    yield process
+    process.stop()
+
+
+@pytest.fixture(autouse=True)
+def media_root(worker_media, settings):
+    settings.MEDIA_ROOT = worker_media  # the worker reads what the test writes
+    return worker_media
+
+
+def upload(album, sample: str, filename: str) -> Photo:
+    data = jpeg_bytes(sample)
+    return photo_create(
+        album=album, uploader=album.owner, file=io.BytesIO(data), filename=filename, size=len(data)
+    )
+
+
+def test_it_finds_the_worker_processed_cat_and_coffee_by_words(
+    search_worker, album, client_for, stranger
+):
+    from tests.pipeline.conftest import ai_settings_set, all_in, wait_until
+
+    ai_settings_set(auto_process_on_upload=True)
+    # Neutral file names: only the AI's words can find them.
+    cat = upload(album, "chelsea", "IMG_0001.jpg")
+    coffee = upload(album, "coffee", "IMG_0002.jpg")
+    ids = [cat.pk, coffee.pk]
+    wait_until(all_in(Photo, ids, ProcessingStatus.COMPLETED), timeout=180, what="processing")
+
+    def found(query: str, user=album.owner) -> list[int]:
+        return [item.pk for item in items_search(user=user, query=query)]
+
+    assert found("cat")[:1] == [cat.pk]
+    assert coffee.pk not in found("cat")
+    assert found("coffee or espresso")[:1] == [coffee.pk]
+    assert cat.pk not in found("coffee or espresso")
+    assert found("cat", user=stranger) == []
+
+    page = client_for(album.owner).get(reverse("search"), {"q": "cat"})
+    assert f'data-id="{cat.pk}"' in page.content.decode()
