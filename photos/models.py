@@ -132,6 +132,8 @@ class MediaItem(models.Model):
     # Words of description, tags, OCR text, place, album and file name; written
     # by photos.services.search.item_search_index_update (PostgreSQL only).
     search_vector = SearchVectorField(null=True, blank=True, editable=False)
+    # dHash of the picture (a video's poster), for near-duplicates; see services.duplicates.
+    image_hash = models.CharField(max_length=16, blank=True, db_index=True)
     uploaded_at = models.DateTimeField(default=timezone.now, db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 

@@ -17,6 +17,11 @@ urlpatterns = [
     path("tags/", views_search.tag_list_view, name="tag-list"),
     path("tags/<path:name>/", views_search.tag_detail_view, name="tag-detail"),
     path(
+        "items/<str:kind>/<int:item_id>/similar/",
+        views_search.item_similar_view,
+        name="item-similar",
+    ),
+    path(
         "items/<str:kind>/<int:item_id>/tags/add/",
         views_search.item_tag_add_view,
         name="item-tag-add",

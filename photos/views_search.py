@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from photos.models import MediaItem, ProcessingStatus
 from photos.selectors import albums_visible_to, item_get_for_user
+from photos.services.duplicates import item_near_duplicates
 from photos.services.item_edits import (
     EditRejected,
     item_description_set,
@@ -83,6 +84,13 @@ def tag_detail_view(request: HttpRequest, name: str) -> HttpResponse:
         raise Http404("No such tag on your photos and videos")
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "photos/tag_detail.html", {"name": name, "page": page})
+
+
+def item_similar_view(request: HttpRequest, kind: str, item_id: int) -> HttpResponse:
+    item = _item_for(request, kind, item_id)
+    similar = item_near_duplicates(user=request.user, item=item)
+    page = Paginator(similar, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "photos/item_similar.html", {"item": item, "page": page})
 
 
 # --- a person's edits -------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from photos.models import Album, MediaItem, Photo, ProcessingStatus, Video
 from photos.services.ai_settings import ai_settings_get
+from photos.services.duplicates import image_hash
 from photos.services.media_probe import (
     PhotoProbe,
     UploadRejected,
@@ -60,6 +61,7 @@ def photo_create(
         camera_model=probe.exif.camera_model,
         gps_latitude=probe.exif.gps_latitude,
         gps_longitude=probe.exif.gps_longitude,
+        image_hash=image_hash(probe.image),
     )
     thumbnail = image_to_bytes(probe.image, max_side=settings.THUMBNAIL_SIZE)
     return item_store(photo, file=file, extension=probe.extension, thumbnail=thumbnail)
@@ -82,6 +84,7 @@ def video_create(
         width=probe.width,
         height=probe.height,
         duration_seconds=probe.duration_seconds,
+        image_hash=image_hash(probe.poster),
     )
     poster = image_to_bytes(probe.poster, max_side=1280, fmt="JPEG")
     thumbnail = image_to_bytes(probe.poster, max_side=settings.THUMBNAIL_SIZE)
