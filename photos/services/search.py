@@ -20,7 +20,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from photos.models import MediaItem, Photo, ProcessingStatus, Tag, Video
+from photos.models import Album, MediaItem, Photo, ProcessingStatus, Tag, Video
 from photos.selectors import items_visible_to
 
 # Stemming ("cats" finds "cat"); descriptions and tags are English.
@@ -64,6 +64,13 @@ def item_search_index_update(item: MediaItem) -> None:
             + vector(Value(extra, output_field=TextField()), "D")
         )
     )
+
+
+def album_search_index_update(album: Album) -> None:
+    """After an album's title changes: its items' vectors hold the old title."""
+    for model in ITEM_MODELS.values():
+        for item in model.objects.filter(album=album):
+            item_search_index_update(item)
 
 
 @dataclass(frozen=True)

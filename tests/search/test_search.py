@@ -133,3 +133,13 @@ def test_every_page_has_the_search_box(client_for, owner, album):
 def test_it_asks_for_a_login(client):
     response = client.get(reverse("search"), {"q": "cat"})
     assert response.status_code == 302
+
+
+def test_a_renamed_albums_items_are_found_by_the_new_title(owner, album, items):
+    from photos.services.search import album_search_index_update
+
+    album.title = "Lisbon"
+    album.save()
+    album_search_index_update(album)
+    assert found(owner, "lisbon") == {item.pk for item in items.values()}
+    assert found(owner, "holidays") == set()
