@@ -17,6 +17,8 @@ def test_it_passes_check_deploy_with_the_installed_env_file(
     env = os.environ | {k: substitute(v, server_paths(tmp_path)) for k, v in production.items()}
     # The one thing that differs from the server: this machine's PostgreSQL.
     env["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    # The browser tests' switch (tests/conftest.py) is no part of a production environment.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     assert env["DEBUG"] == "false" and env["HTTPS"] == "true"
 
     result = subprocess.run(

@@ -60,6 +60,9 @@ def test_it_uploads_photos_and_a_video_and_shows_them_in_the_grid(
     page.fill("#id_title", "Cats and rockets")
     page.click("button:has-text('Create album')")
     expect(page.locator("h1")).to_have_text("Cats and rockets")
+    # The heading shows before the deferred upload script has bound its handlers;
+    # files chosen earlier would be ignored by the page (as by a too-quick person).
+    page.wait_for_load_state("load")
 
     page.set_input_files("#upload-input", list(upload_files.values()))
 
