@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from photos.models import Album
+from photos.services.search import album_search_index_update
 from photos.services.uploads import item_files
 
 
@@ -14,10 +15,13 @@ def album_create(*, owner: AbstractBaseUser, title: str, description: str = "") 
 
 
 def album_update(*, album: Album, title: str, description: str | None = None) -> Album:
+    renamed = album.title != title.strip()
     album.title = title.strip()
     if description is not None:
         album.description = description.strip()
     album.save(update_fields=["title", "description", "updated_at"])
+    if renamed:  # the items' search vectors hold the album title
+        album_search_index_update(album)
     return album
 
 

@@ -136,10 +136,8 @@ def test_it_asks_for_a_login(client):
 
 
 def test_a_renamed_albums_items_are_found_by_the_new_title(owner, album, items):
-    from photos.services.search import album_search_index_update
+    from photos.services.albums import album_update
 
-    album.title = "Lisbon"
-    album.save()
-    album_search_index_update(album)
+    album_update(album=album, title="Lisbon")
     assert found(owner, "lisbon") == {item.pk for item in items.values()}
     assert found(owner, "holidays") == set()
