@@ -134,6 +134,9 @@ class MediaItem(models.Model):
     search_vector = SearchVectorField(null=True, blank=True, editable=False)
     # dHash of the picture (a video's poster), for near-duplicates; see services.duplicates.
     image_hash = models.CharField(max_length=16, blank=True, db_index=True)
+    # float32 bytes of the sentence embedding of description, tags and place, for
+    # meaning search; written by photos.services.vectors.item_embedding_update.
+    embedding = models.BinaryField(null=True, blank=True, editable=False)
     uploaded_at = models.DateTimeField(default=timezone.now, db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 

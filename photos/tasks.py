@@ -11,7 +11,7 @@ from typing import Any
 from celery import Task, shared_task
 from django.conf import settings
 
-from photos.services import processing
+from photos.services import ai, processing, vectors
 from photos.services.ai_sample import sample_analyze
 
 
@@ -71,3 +71,18 @@ def reap_expired_leases_task() -> int:
 def ai_sample_test_task(overrides: dict[str, Any]) -> dict[str, Any]:
     """/ai-settings/'s "Test on a sample photo", run where the models really run."""
     return sample_analyze(overrides)
+
+
+@shared_task
+def item_embedding_update_task(kind: str, item_id: int) -> bool:
+    """After a person's edit: the web process enqueues this rather than load the model."""
+    return vectors.item_embedding_update(model=processing.ITEM_MODELS[kind], item_id=item_id)
+
+
+@shared_task
+def embed_query_task(text: str) -> list[float]:
+    """A search query's embedding, for the web process that never loads models.
+
+    A warm worker answers in ~10-30 ms; the caller waits a few seconds at most.
+    """
+    return ai.texts_embed([text])[0].tolist()

@@ -21,8 +21,8 @@ from photos.services.item_edits import (
 from photos.services.search import (
     ITEM_MODELS,
     SearchFilters,
-    items_search,
     items_with_tag,
+    search_run,
     tags_with_counts_for,
 )
 
@@ -66,12 +66,13 @@ def yes_no(value: str) -> bool | None:
 def search_view(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET, user=request.user)
     page = None
+    meaning_skipped = False
     if form.is_valid():
-        items = items_search(
-            user=request.user, query=form.cleaned_data["q"], filters=form.filters()
-        )
-        page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "photos/search.html", {"form": form, "page": page})
+        result = search_run(user=request.user, query=form.cleaned_data["q"], filters=form.filters())
+        page = Paginator(result.items, PAGE_SIZE).get_page(request.GET.get("page"))
+        meaning_skipped = result.meaning_skipped
+    context = {"form": form, "page": page, "meaning_skipped": meaning_skipped}
+    return render(request, "photos/search.html", context)
 
 
 def tag_list_view(request: HttpRequest) -> HttpResponse:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from photos.models import AISettings, MediaItem, Video
 
 if TYPE_CHECKING:
+    import numpy as np
     from PIL import Image
 
     from ai_engine import Analysis, EngineSettings
@@ -48,6 +49,7 @@ def item_analyze(item: MediaItem, ai_settings: AISettings) -> Analysis:
     # Load first (the engine logs "Loading AI models..." once per process), so
     # the log reads in the checklist's order: loading, then generating.
     get_registry().backend(settings)
+    embedding_model_load()
     context = Context(settings=settings, filename=item.original_filename)
     logger.info("Generating description...")
     # Through the storage API, never a path: media may live on S3-compatible storage.
@@ -61,3 +63,21 @@ def models_report(ai_settings: AISettings, sample_image: Image.Image | None) -> 
     from ai_engine import get_registry
 
     return get_registry().report(engine_settings(ai_settings), sample_image=sample_image)
+
+
+def embedding_model_load() -> None:
+    """With the engine's models, before the result is saved: the embedding written right
+    after the commit then takes ~5 ms, not a first load (~1 s) while the task still runs."""
+    from ai_engine.embeddings import load
+
+    try:
+        load()
+    except (ImportError, OSError) as exc:  # an item is still analysed, found by words only
+        logger.warning("Embedding model unavailable (%s); meaning search is off", exc)
+
+
+def texts_embed(texts: list[str]) -> np.ndarray:
+    """Unit float32 sentence embeddings, one row per text (workers only: this loads torch)."""
+    from ai_engine.embeddings import embed_texts
+
+    return embed_texts(texts)

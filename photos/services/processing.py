@@ -35,6 +35,7 @@ from photos.models import AISettings, MediaItem, Photo, ProcessingStatus, Tag, T
 from photos.services.ai import item_analyze
 from photos.services.ai_settings import ai_settings_get
 from photos.services.search import item_search_index_update
+from photos.services.vectors import item_embedding_refresh
 
 if TYPE_CHECKING:
     from ai_engine import Analysis
@@ -113,6 +114,8 @@ def item_process(
     if not item_complete(claim, analysis):
         logger.warning("%s ID: %s was taken over while processing; result dropped", kind, item_id)
         return Outcome.SKIPPED
+    # Here, after the commit, where the engine (and torch) is already loaded.
+    item_embedding_refresh(model=model, item_id=item_id)
     return Outcome.COMPLETED
 
 

@@ -1,9 +1,10 @@
-"""Word search over photos and videos, and the index it reads.
+"""Word search over photos and videos, the index it reads, and its merge with meaning search.
 
 PostgreSQL: each item's words live in a stored `search_vector` (GIN-indexed),
 rewritten by `item_search_index_update` whenever they change (processing,
 upload, a person's edit), and queries are ranked with ts_rank. SQLite (the
 zero-set-up run) has no full-text search: there a plain icontains stands in.
+Meaning search (photos.services.vectors) adds items near the query's embedding.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
@@ -21,11 +23,14 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from photos.models import Album, MediaItem, Photo, ProcessingStatus, Tag, Video
-from photos.selectors import items_visible_to
+from photos.selectors import albums_visible_to, items_visible_to
+from photos.services import vectors
 
 # Stemming ("cats" finds "cat"); descriptions and tags are English.
 SEARCH_CONFIG = "english"
 ITEM_MODELS: dict[str, type[MediaItem]] = {"photo": Photo, "video": Video}
+# Reciprocal rank fusion's damping constant (Cormack et al. use 60).
+RRF_K = 60
 
 
 def uses_full_text() -> bool:
@@ -84,27 +89,95 @@ class SearchFilters:
     has_text: bool | None = None
 
 
-def items_search(
+@dataclass(frozen=True)
+class SearchResult:
+    items: list[MediaItem]
+    # True when the query had words but no worker embedded it in time: words alone answered.
+    meaning_skipped: bool = False
+
+
+def search_run(
     *, user: AbstractBaseUser, query: str, filters: SearchFilters | None = None
+) -> SearchResult:
+    """Word search, joined by meaning search when a worker embeds the query in time."""
+    query = query.strip()
+    vector = vectors.query_embed(query) if query else None
+    items = items_search(user=user, query=query, filters=filters, query_vector=vector)
+    return SearchResult(items=items, meaning_skipped=bool(query) and vector is None)
+
+
+def items_search(
+    *,
+    user: AbstractBaseUser,
+    query: str,
+    filters: SearchFilters | None = None,
+    query_vector: np.ndarray | None = None,
 ) -> list[MediaItem]:
     """Items the user may see that match the words and filters: best match first.
 
+    With `query_vector` (the query's embedding), items near it in meaning join in.
     With no words, every item that passes the filters, newest first.
     """
     filters = filters or SearchFilters()
     kinds = [filters.kind] if filters.kind in ITEM_MODELS else list(ITEM_MODELS)
     query = query.strip()
     results: list[MediaItem] = []
+    near: list[tuple[MediaItem, float]] = []
     for kind in kinds:
-        items = filtered(items_visible_to(user, ITEM_MODELS[kind]), filters)
-        if query:
-            items = matching(items, query)
+        # defer: the embedding (1.5 kB a row) is read by the vector index, not by pages.
+        visible = filtered(items_visible_to(user, ITEM_MODELS[kind]).defer("embedding"), filters)
+        items = matching(visible, query) if query else visible
         results.extend(items.prefetch_related("tags"))
+        if query and query_vector is not None:
+            near.extend(meaning_matching(user, visible, filters, query_vector))
     by_date = sorted(results, key=lambda item: (item.uploaded_at, item.pk), reverse=True)
-    if query and uses_full_text():
+    if not query:
+        return by_date
+    if uses_full_text():
         # Stable sort: equal ranks stay newest first.
-        return sorted(by_date, key=lambda item: item.rank, reverse=True)
-    return by_date
+        by_date = sorted(by_date, key=lambda item: item.rank, reverse=True)
+    return fused(by_date, [item for item, _ in sorted(near, key=lambda hit: -hit[1])])
+
+
+def meaning_matching(
+    user: AbstractBaseUser, visible: QuerySet, filters: SearchFilters, query_vector: np.ndarray
+) -> list[tuple[MediaItem, float]]:
+    """(item, cosine) for the visible items near the query; the filters hold for them too."""
+    albums = albums_visible_to(user)
+    if filters.album_id is not None:
+        albums = albums.filter(pk=filters.album_id)
+    # Owner and album filters are applied on the index's id array; the others need
+    # the rows, so only then are the matching ids read from the database.
+    by_rows = filters != SearchFilters(kind=filters.kind, album_id=filters.album_id)
+    hits = dict(
+        vectors.meaning_search(
+            model=visible.model,
+            query_vec=query_vector,
+            album_ids=list(albums.values_list("pk", flat=True)),
+            allowed_ids=list(visible.values_list("pk", flat=True)) if by_rows else None,
+        )
+    )
+    items = visible.filter(pk__in=hits).prefetch_related("tags")
+    return [(item, hits[item.pk]) for item in items]
+
+
+def fused(by_words: list[MediaItem], by_meaning: list[MediaItem]) -> list[MediaItem]:
+    """Reciprocal rank fusion; every word hit ranks above items found by meaning alone.
+
+    Word hits are what a person typed, so they come first; among them, those the
+    meaning search also found rise. Meaning-only hits follow, nearest first.
+    """
+
+    def key(item: MediaItem) -> tuple[str, int]:
+        return (item.kind, item.pk)
+
+    score: dict[tuple[str, int], float] = {}
+    for ranked in (by_words, by_meaning):
+        for rank, item in enumerate(ranked):
+            score[key(item)] = score.get(key(item), 0.0) + 1 / (RRF_K + rank)
+    words = {key(item) for item in by_words}
+    extra = [item for item in by_meaning if key(item) not in words]
+    return sorted(by_words, key=lambda item: score[key(item)], reverse=True) + extra
 
 
 def matching(items: QuerySet, query: str) -> QuerySet:
@@ -178,5 +251,6 @@ def tags_with_counts_for(user: AbstractBaseUser) -> list[Tag]:
 def items_with_tag(*, user: AbstractBaseUser, name: str) -> list[MediaItem]:
     items: list[MediaItem] = []
     for model in ITEM_MODELS.values():
-        items.extend(items_visible_to(user, model).filter(tags__name=name).prefetch_related("tags"))
+        visible = items_visible_to(user, model).defer("embedding")
+        items.extend(visible.filter(tags__name=name).prefetch_related("tags"))
     return sorted(items, key=lambda item: (item.uploaded_at, item.pk), reverse=True)

@@ -1,0 +1,27 @@
+"""Sentence embeddings for meaning search: the bundled all-MiniLM-L6-v2, offline."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ai_engine.embeddings import DIMENSIONS, embed_texts
+
+CAT = "a photo of a tabby cat. cat, animal, pet"
+COFFEE = "a cup of espresso"
+MOTORCYCLE = "motorcycle, scooter, vehicle"
+
+
+def test_it_returns_unit_float32_vectors():
+    vectors = embed_texts(["kitty", CAT])
+    assert vectors.shape == (2, DIMENSIONS)
+    assert vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    assert embed_texts([]).shape == (0, DIMENSIONS)
+
+
+def test_it_puts_words_near_their_meaning():
+    kitty, motorbike, cat, coffee, motorcycle = embed_texts(
+        ["kitty", "motorbike", CAT, COFFEE, MOTORCYCLE]
+    )
+    assert kitty @ cat > kitty @ coffee + 0.2
+    assert motorbike @ motorcycle > motorbike @ cat + 0.2
