@@ -90,6 +90,39 @@ def client_for() -> Callable[..., Client]:
     return login
 
 
+# --- a real worker for a test module (tests/pipeline has the helpers that start one) ------
+
+
+@pytest.fixture(scope="module")
+def worker_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("worker")
+
+
+@pytest.fixture(scope="module")
+def worker_media(worker_dir) -> Path:
+    media = worker_dir / "media"
+    media.mkdir()
+    return media
+
+
+@pytest.fixture(scope="module")
+def module_worker(django_db_setup, worker_dir, worker_media):
+    """A `celery worker` subprocess on the test database and the module's worker_media."""
+    from tests.pipeline.conftest import redis_flush, worker_start
+
+    redis_flush()
+    process = worker_start(worker_media, worker_dir, concurrency=1)
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def shared_media(worker_media, settings) -> Path:
+    """Use in worker tests: the test writes media where the worker reads it."""
+    settings.MEDIA_ROOT = worker_media
+    return worker_media
+
+
 # --- headless Chromium ---------------------------------------------------------------
 
 CHROMIUM = "/usr/bin/chromium"

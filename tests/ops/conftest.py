@@ -36,36 +36,3 @@ def make_item(album) -> Callable[..., MediaItem]:
         )
 
     return make
-
-
-# --- a real worker (the pipeline's helpers: one way to start one) -------------------------
-
-
-@pytest.fixture(scope="module")
-def worker_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("ops-worker")
-
-
-@pytest.fixture(scope="module")
-def worker_media(worker_dir):
-    media = worker_dir / "media"
-    media.mkdir()
-    return media
-
-
-@pytest.fixture(scope="module")
-def ops_worker(django_db_setup, worker_dir, worker_media):
-    """A `celery worker` subprocess on the test database and the module's MEDIA_ROOT."""
-    from tests.pipeline.conftest import redis_flush, worker_start
-
-    redis_flush()
-    process = worker_start(worker_media, worker_dir, concurrency=1)
-    yield process
-    process.stop()
-
-
-@pytest.fixture
-def shared_media(worker_media, settings):
-    """Use in worker tests: the test writes media where the worker reads it."""
-    settings.MEDIA_ROOT = worker_media
-    return worker_media

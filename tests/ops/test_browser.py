@@ -84,7 +84,7 @@ def test_an_admin_changes_settings_and_sees_them_persist(page: Page, live_server
 
 
 def test_the_sample_test_shows_description_tags_and_time(
-    page: Page, live_server, staff, ops_worker
+    page: Page, live_server, staff, module_worker
 ):
     log_in(page, live_server, staff)
     page.goto(f"{live_server.url}/ai-settings/")
@@ -97,7 +97,7 @@ def test_the_sample_test_shows_description_tags_and_time(
 
 
 def test_a_photo_turns_completed_on_the_page_without_a_reload(
-    page: Page, live_server, album, owner, ops_worker
+    page: Page, live_server, album, owner, module_worker
 ):
     photo = upload(album, "chelsea")  # auto-process is off: it waits, pending
     log_in(page, live_server, owner)
@@ -115,7 +115,7 @@ def test_a_photo_turns_completed_on_the_page_without_a_reload(
 
 
 def test_a_failed_item_shows_its_error_and_retry_completes_it(
-    page: Page, live_server, album, owner, ops_worker
+    page: Page, live_server, album, owner, module_worker
 ):
     photo = upload(album, "coffee")
     name = photo.original.name
@@ -139,7 +139,7 @@ def test_a_failed_item_shows_its_error_and_retry_completes_it(
 
 
 def test_the_dashboard_counts_match_the_database(
-    page: Page, live_server, staff, album, make_item, ops_worker
+    page: Page, live_server, staff, album, make_item, module_worker
 ):
     make_item(ProcessingStatus.PENDING)
     make_item(ProcessingStatus.PENDING, model=Video, uploaded_ago=timedelta(days=9))
@@ -154,7 +154,7 @@ def test_the_dashboard_counts_match_the_database(
     log_in(page, live_server, staff)
 
     page.goto(f"{live_server.url}/ops/")
-    expect(page.locator("#workers-table")).to_contain_text(ops_worker.hostname)
+    expect(page.locator("#workers-table")).to_contain_text(module_worker.hostname)
     counts = status_counts()
     for kind, by_status in counts.items():
         for status, n in by_status.items():

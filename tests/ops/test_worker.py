@@ -57,7 +57,7 @@ def wait_done(photo: Photo, timeout: float = 120) -> Photo:
     return Photo.objects.get(pk=photo.pk)
 
 
-def test_auto_process_off_leaves_an_upload_pending(ops_worker, album):
+def test_auto_process_off_leaves_an_upload_pending(module_worker, album):
     ai_settings_set(auto_process_on_upload=False)
 
     photo = upload(album, "coffee")
@@ -67,7 +67,7 @@ def test_auto_process_off_leaves_an_upload_pending(ops_worker, album):
 
 
 def test_retry_completes_a_failed_item_once_its_file_is_restored(
-    ops_worker, album, owner, client_for
+    module_worker, album, owner, client_for
 ):
     ai_settings_set(auto_process_on_upload=False)
     photo = upload(album, "astronaut")
@@ -123,7 +123,9 @@ def slow_endpoint() -> Iterator[str]:
     server.shutdown()
 
 
-def test_a_shorter_timeout_fails_a_slow_item_with_a_timeout_error(ops_worker, album, slow_endpoint):
+def test_a_shorter_timeout_fails_a_slow_item_with_a_timeout_error(
+    module_worker, album, slow_endpoint
+):
     ai_settings_set(
         backend="openai", endpoint_url=slow_endpoint, model_name="slow", processing_timeout=10
     )
@@ -136,7 +138,7 @@ def test_a_shorter_timeout_fails_a_slow_item_with_a_timeout_error(ops_worker, al
     assert 9 <= time.monotonic() - started < 60
 
 
-def test_the_sample_test_runs_on_the_worker(ops_worker, staff, client_for):
+def test_the_sample_test_runs_on_the_worker(module_worker, staff, client_for):
     from tests.ops.test_ai_settings import VALID
 
     client = client_for(staff)
@@ -158,7 +160,7 @@ def test_the_sample_test_runs_on_the_worker(ops_worker, staff, client_for):
     assert result["seconds"] > 0
 
 
-def test_validate_deployment_passes_all_eight(ops_worker, capsys):
+def test_validate_deployment_passes_all_eight(module_worker, capsys):
     schedule_sync(ai_settings_get())  # what saving /ai-settings/ (or starting beat) does
     users_before = get_user_model().objects.count()
 

@@ -22,32 +22,9 @@ from tests.samples import jpeg_bytes
 pytestmark = pytest.mark.django_db(transaction=True)  # the worker must see committed rows
 
 
-@pytest.fixture(scope="module")
-def worker_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("meaning-worker")
-
-
-@pytest.fixture(scope="module")
-def worker_media(worker_dir):
-    media = worker_dir / "media"
-    media.mkdir()
-    return media
-
-
-@pytest.fixture(scope="module")
-def meaning_worker(django_db_setup, worker_dir, worker_media):
-    from tests.pipeline.conftest import redis_flush, worker_start
-
-    redis_flush()
-    process = worker_start(worker_media, worker_dir, concurrency=1)
-    yield process
-    process.stop()
-
-
 @pytest.fixture(autouse=True)
-def media_root(worker_media, settings):
-    settings.MEDIA_ROOT = worker_media  # the worker reads what the test writes
-    return worker_media
+def media_root(shared_media):
+    return shared_media  # the worker reads what the test writes
 
 
 @pytest.fixture(autouse=True)
@@ -106,7 +83,7 @@ def test_it_answers_by_words_when_no_worker_runs(make_item, album, client_for, m
 
 
 def test_it_finds_the_cat_by_kitty_and_the_motorcycle_by_motorbike(
-    meaning_worker, album, stranger, client_for
+    module_worker, album, stranger, client_for
 ):
     from tests.pipeline.conftest import ai_settings_set, wait_until
 

@@ -16,32 +16,9 @@ from tests.samples import exif_with_gps, jpeg_bytes
 pytestmark = pytest.mark.django_db(transaction=True)  # the worker must see committed rows
 
 
-@pytest.fixture(scope="module")
-def worker_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("search-worker")
-
-
-@pytest.fixture(scope="module")
-def worker_media(worker_dir):
-    media = worker_dir / "media"
-    media.mkdir()
-    return media
-
-
-@pytest.fixture(scope="module")
-def search_worker(django_db_setup, worker_dir, worker_media):
-    from tests.pipeline.conftest import redis_flush, worker_start
-
-    redis_flush()
-    process = worker_start(worker_media, worker_dir, concurrency=1)
-    yield process
-    process.stop()
-
-
 @pytest.fixture(autouse=True)
-def media_root(worker_media, settings):
-    settings.MEDIA_ROOT = worker_media  # the worker reads what the test writes
-    return worker_media
+def media_root(shared_media):
+    return shared_media  # the worker reads what the test writes
 
 
 def upload(album, sample: str, filename: str, *, data: bytes | None = None) -> Photo:
@@ -52,7 +29,7 @@ def upload(album, sample: str, filename: str, *, data: bytes | None = None) -> P
 
 
 def test_it_finds_the_worker_processed_cat_and_coffee_by_words(
-    search_worker, album, client_for, stranger
+    module_worker, album, client_for, stranger
 ):
     from tests.pipeline.conftest import ai_settings_set, all_in, wait_until
 
@@ -85,7 +62,7 @@ def sign_jpeg(sentence: str) -> bytes:
     return buffer.getvalue()
 
 
-def test_it_finds_worker_processed_photos_by_their_text_and_their_place(search_worker, album):
+def test_it_finds_worker_processed_photos_by_their_text_and_their_place(module_worker, album):
     from tests.pipeline.conftest import ai_settings_set, all_in, wait_until
 
     ai_settings_set(auto_process_on_upload=True)
