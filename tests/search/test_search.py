@@ -60,6 +60,15 @@ def test_it_ranks_a_tag_above_a_mention(owner, album, items, processed):
     assert [item.pk for item in ranked] == [items["cat"].pk, mention.pk]
 
 
+def test_it_keeps_only_the_best_word_matches(owner, album, items, processed, monkeypatch):
+    from photos.services import search
+
+    mention = processed(album, analysis_mentioning_cat())
+    monkeypatch.setattr(search, "MAX_WORD_RESULTS", 1)
+    assert [item.pk for item in items_search(user=owner, query="cat")] == [items["cat"].pk]
+    assert mention.pk not in found(owner, "cat")
+
+
 def analysis_mentioning_cat():
     from tests.search.conftest import analysis
 
