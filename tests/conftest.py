@@ -45,6 +45,15 @@ def plain_static_storage(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def plain_http(settings):
+    # Test clients and the live server speak plain HTTP: no HTTPS redirect, and
+    # cookies must not be Secure-only (whatever HTTPS the environment asks for).
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     # PBKDF2 costs ~0.5 s a user on these machines; the hash's strength isn't under test.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -149,23 +149,10 @@ def redis_flush() -> None:
     redis.Redis.from_url(broker_url()).flushdb()
 
 
-@pytest.fixture(scope="module")
-def pipeline_dir(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("pipeline")
-
-
-@pytest.fixture(scope="module")
-def pipeline_media(pipeline_dir) -> Path:
-    media = pipeline_dir / "media"
-    media.mkdir()
-    return media
-
-
 @pytest.fixture(autouse=True)
-def media_root(pipeline_media, settings) -> Path:
+def media_root(shared_media) -> Path:
     """The workers' MEDIA_ROOT (overrides the per-test folder of tests/conftest.py)."""
-    settings.MEDIA_ROOT = pipeline_media
-    return pipeline_media
+    return shared_media
 
 
 def processing_log_count(log: str, kind: str, item_id: int) -> int:
@@ -235,9 +222,9 @@ def upload_video(album) -> Callable[..., MediaItem]:
 
 
 @pytest.fixture(scope="module")
-def worker(django_db_setup, pipeline_dir, pipeline_media) -> Iterator[Process]:
+def worker(django_db_setup, worker_dir, worker_media) -> Iterator[Process]:
     """One worker (2 pool processes) for a whole test module: starting one costs seconds."""
     redis_flush()
-    process = worker_start(pipeline_media, pipeline_dir, concurrency=2)
+    process = worker_start(worker_media, worker_dir, concurrency=2)
     yield process
     process.stop()

@@ -22,22 +22,22 @@ pytestmark = pytest.mark.django_db(transaction=True)
 LINE = re.compile(r"^\[[# ]{20}\] (\d+)/(\d+) photo (\d+): (completed|failed) \d+\.\d+s", re.M)
 
 
-def manage(pipeline_media, *args: str) -> subprocess.CompletedProcess:
+def manage(worker_media, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env=subprocess_env(pipeline_media),
+        env=subprocess_env(worker_media),
         capture_output=True,
         text=True,
         timeout=240,
     )
 
 
-def test_it_processes_at_most_the_limit_with_one_line_each(pipeline_media, upload_photo):
+def test_it_processes_at_most_the_limit_with_one_line_each(worker_media, upload_photo):
     ai_settings_set(auto_process_on_upload=False)
     ids = [upload_photo().pk for _ in range(12)]
 
-    done = manage(pipeline_media, "process_photos_ai", "--limit", "10")
+    done = manage(worker_media, "process_photos_ai", "--limit", "10")
 
     assert done.returncode == 0, done.stderr
     lines = LINE.findall(done.stdout)
@@ -50,38 +50,38 @@ def test_it_processes_at_most_the_limit_with_one_line_each(pipeline_media, uploa
     assert [after[pk] for pk in ids] == ["completed"] * 10 + ["pending"] * 2
 
 
-def test_it_exits_non_zero_when_an_item_fails_and_retries_it(pipeline_media, upload_photo):
+def test_it_exits_non_zero_when_an_item_fails_and_retries_it(worker_media, upload_photo):
     ai_settings_set(auto_process_on_upload=False)
     photo = upload_photo()
     original = default_storage.open(photo.original.name).read()
     default_storage.delete(photo.original.name)
 
-    failed = manage(pipeline_media, "process_photos_ai", "--id", str(photo.pk))
+    failed = manage(worker_media, "process_photos_ai", "--id", str(photo.pk))
     assert failed.returncode != 0
     assert f"photo {photo.pk}: failed" in failed.stdout
     assert "missing" in failed.stdout
 
     # Put the file back: --retry-failed takes failed items again.
     default_storage.save(photo.original.name, ContentFile(original))
-    retried = manage(pipeline_media, "process_photos_ai", "--retry-failed", "--id", str(photo.pk))
+    retried = manage(worker_media, "process_photos_ai", "--retry-failed", "--id", str(photo.pk))
     assert retried.returncode == 0, retried.stdout + retried.stderr
     photo.refresh_from_db()
     assert photo.processing_status == ProcessingStatus.COMPLETED
 
 
-def test_it_processes_videos_with_the_video_command(pipeline_media, upload_video):
+def test_it_processes_videos_with_the_video_command(worker_media, upload_video):
     ai_settings_set(auto_process_on_upload=False)
     video = upload_video()
-    done = manage(pipeline_media, "process_videos_ai", "--limit", "5")
+    done = manage(worker_media, "process_videos_ai", "--limit", "5")
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"video {video.pk}: completed" in done.stdout
     video.refresh_from_db()
     assert video.ai_description
 
 
-def test_it_reports_every_model_with_check_ai_models(pipeline_media):
+def test_it_reports_every_model_with_check_ai_models(worker_media):
     ai_settings_set(backend="offline")
-    done = manage(pipeline_media, "check_ai_models")
+    done = manage(worker_media, "check_ai_models")
     assert done.returncode == 0, done.stdout + done.stderr
     models = re.findall(r"^OK\s+(\S+)\s+present=True loads=True ", done.stdout, re.M)
     assert {"classifier", "faces", "ocr"} <= set(models), done.stdout
@@ -90,9 +90,9 @@ def test_it_reports_every_model_with_check_ai_models(pipeline_media):
     assert "All" in done.stdout and "models present and working" in done.stdout
 
 
-def test_it_exits_non_zero_when_models_are_missing(pipeline_media):
-    ai_settings_set(backend="transformers", model_dir=str(pipeline_media / "no-models-here"))
-    done = manage(pipeline_media, "check_ai_models")
+def test_it_exits_non_zero_when_models_are_missing(worker_media):
+    ai_settings_set(backend="transformers", model_dir=str(worker_media / "no-models-here"))
+    done = manage(worker_media, "check_ai_models")
     assert done.returncode != 0
     assert "FAIL" in done.stdout
     assert "not usable" in done.stderr

@@ -186,11 +186,11 @@ def test_it_schedules_the_batch_at_2am(worker):
         assert schedule[name]["schedule"] == crontab(hour=2, minute=0)
 
 
-def test_it_follows_the_ai_settings_hour_across_beat_restarts(worker, pipeline_dir, pipeline_media):
+def test_it_follows_the_ai_settings_hour_across_beat_restarts(worker, worker_dir, worker_media):
     schedule_sync(ai_settings_set(schedule_hour=5, schedule_minute=30))
     assert batch_hours() == {("5", "30")}
 
-    beat = beat_start(pipeline_media, pipeline_dir)
+    beat = beat_start(worker_media, worker_dir)
     try:
         # At start beat copies CELERY_BEAT_SCHEDULE (02:00) in; the AISettings time must win.
         beat.wait_for_log(r"Ticking with max interval")
@@ -201,7 +201,7 @@ def test_it_follows_the_ai_settings_hour_across_beat_restarts(worker, pipeline_d
     finally:
         beat.stop()
 
-    beat = beat_start(pipeline_media, pipeline_dir)
+    beat = beat_start(worker_media, worker_dir)
     try:
         beat.wait_for_log(r"Ticking with max interval")
         time.sleep(1)

@@ -50,15 +50,15 @@ SHORT_LIMITS = {
 
 
 @pytest.fixture
-def hold_file(pipeline_dir) -> Iterator[Path]:
+def hold_file(worker_dir) -> Iterator[Path]:
     """While this file exists, a worker started with it holds its claimed item (see processing)."""
-    path = pipeline_dir / "hold"
+    path = worker_dir / "hold"
     yield path
     path.unlink(missing_ok=True)
 
 
 @pytest.fixture
-def start(pipeline_dir, pipeline_media, hold_file, settings) -> Iterator:
+def start(worker_dir, worker_media, hold_file, settings) -> Iterator:
     # This process enqueues the uploads, so it computes the time limits: same values.
     settings.AI_TIME_LIMIT_GRACE = GRACE_S
     settings.AI_LEASE_MARGIN = MARGIN_S
@@ -67,13 +67,13 @@ def start(pipeline_dir, pipeline_media, hold_file, settings) -> Iterator:
 
     def start_worker() -> Process:
         worker = worker_start(
-            pipeline_media, pipeline_dir, AI_TEST_HOLD_FILE=str(hold_file), **SHORT_LIMITS
+            worker_media, worker_dir, AI_TEST_HOLD_FILE=str(hold_file), **SHORT_LIMITS
         )
         started.append(worker)
         return worker
 
     redis_flush()
-    started.append(beat_start(pipeline_media, pipeline_dir, **SHORT_LIMITS))
+    started.append(beat_start(worker_media, worker_dir, **SHORT_LIMITS))
     yield start_worker
     for process in started:
         process.stop()

@@ -12,14 +12,6 @@ from tests.search.conftest import CAT
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def plain_http(settings):
-    # The live server speaks plain HTTP: cookies must not be Secure-only.
-    settings.SECURE_SSL_REDIRECT = False
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-
-
 def test_it_searches_opens_a_result_adds_a_tag_and_finds_it_on_the_tag_page(
     page: Page, live_server, make_user, processed
 ):

@@ -19,14 +19,6 @@ LOADED_THUMBNAILS = """() => [...document.querySelectorAll('#item-grid img')]
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def plain_http(settings):
-    # The live server speaks plain HTTP: cookies must not be Secure-only.
-    settings.SECURE_SSL_REDIRECT = False
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-
-
 @pytest.fixture
 def upload_files(tmp_path) -> dict[str, Path]:
     files = {
