@@ -1,13 +1,21 @@
-"""Reads that respect who may see what: owners see theirs, staff see everything."""
+"""Reads that respect who may see what: owners see theirs, staff see everything.
+
+Selectors return None where nothing is found; the view decides that this is a 404.
+"""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404
 
-from photos.models import Album, MediaItem, Photo, Video
+from photos.kinds import KINDS, Kind
+from photos.models import Album, MediaItem
+
+PAGE_SIZE = 48
+# What a grid card never shows: the embedding alone is 1.5 kB a row.
+GRID_DEFERRED = ("embedding", "search_vector", "ai_analysis", "removed_tags")
 
 
 def albums_visible_to(user: AbstractBaseUser) -> QuerySet[Album]:
@@ -15,52 +23,68 @@ def albums_visible_to(user: AbstractBaseUser) -> QuerySet[Album]:
     return albums if user.is_staff else albums.filter(owner=user)
 
 
-def album_get_for_user(*, user: AbstractBaseUser, album_id: int) -> Album:
-    """The album, or 404 (never 403, so ids of other people's albums leak nothing)."""
-    album = albums_visible_to(user).filter(pk=album_id).first()
-    if album is None:
-        raise Http404("No such album")
-    return album
+def album_get_for_user(*, user: AbstractBaseUser, album_id: int) -> Album | None:
+    """The album, or None (the view answers 404, never 403: ids of others' albums leak nothing)."""
+    return albums_visible_to(user).filter(pk=album_id).first()
 
 
-def items_visible_to(user: AbstractBaseUser, model: type[MediaItem]) -> QuerySet:
+def items_visible_to(user: AbstractBaseUser, kind: Kind | None = None) -> QuerySet[MediaItem]:
+    model = kind.model if kind is not None else MediaItem
     items = model.objects.select_related("album")
     return items if user.is_staff else items.filter(album__owner=user)
 
 
-def item_get_for_user(*, user: AbstractBaseUser, model: type[MediaItem], item_id: int) -> MediaItem:
-    item = items_visible_to(user, model).filter(pk=item_id).first()
-    if item is None:
-        raise Http404(f"No such {model._meta.model_name}")
-    return item
+def item_get_for_user(
+    *, user: AbstractBaseUser, item_id: int, kind: Kind | None = None
+) -> MediaItem | None:
+    return items_visible_to(user, kind).filter(pk=item_id).first()
 
 
-def album_items(album: Album) -> list[MediaItem]:
-    """Photos and videos of an album, newest first, for the grid."""
-    photos = list(Photo.objects.filter(album=album).prefetch_related("tags"))
-    videos = list(Video.objects.filter(album=album).prefetch_related("tags"))
-    return sorted(photos + videos, key=lambda item: (item.uploaded_at, item.pk), reverse=True)
+def item_moved_for_user(*, user: AbstractBaseUser, item_id: int) -> MediaItem | None:
+    """Where an old link now points: a video by its id from before the one media table
+    (migration 0005), else the item with that id under whichever kind it is."""
+    visible = items_visible_to(user)
+    return visible.filter(legacy_video_id=item_id).first() or visible.filter(pk=item_id).first()
+
+
+def grid_items(items: QuerySet[MediaItem]) -> QuerySet[MediaItem]:
+    """Newest first, with only what a grid card shows."""
+    return items.defer(*GRID_DEFERRED).order_by("-uploaded_at", "-pk")
+
+
+def page_of(items: QuerySet | list, page_number: str | int | None) -> Page:
+    """One page: a COUNT and one LIMIT/OFFSET query, however large the album."""
+    return Paginator(items, PAGE_SIZE).get_page(page_number)
+
+
+def album_items_page(*, album: Album, page_number: str | int | None) -> Page:
+    """One page of an album's photos and videos, newest first, for the grid."""
+    return page_of(grid_items(album.items.all()), page_number)
+
+
+def album_item_counts(album: Album) -> dict[str, int]:
+    """{"photo_count": n, "video_count": n}: one grouped query."""
+    counts = dict(album.items.order_by().values_list("kind").annotate(n=Count("pk")))
+    return {f"{name}_count": counts.get(name, 0) for name in KINDS}
 
 
 def albums_with_counts_visible_to(user: AbstractBaseUser) -> QuerySet[Album]:
-    """Albums for the list page, each with its photo and video counts and a fallback cover.
+    """Albums for the list page, each with its count per kind and a fallback cover.
 
-    Subqueries rather than two Count() joins: joining photos and videos at
-    once would multiply the rows and the counts.
+    Subqueries rather than Count() joins: one join per kind would multiply the
+    rows and the counts.
     """
+    latest = MediaItem.objects.filter(album=OuterRef("pk")).order_by("-uploaded_at", "-id")
     return albums_visible_to(user).annotate(
-        photo_count=_count_in_album(Photo),
-        video_count=_count_in_album(Video),
-        latest_video_id=Subquery(_latest_video_ids.values("id")[:1]),
+        **{f"{name}_count": _count_in_album(kind) for name, kind in KINDS.items()},
+        latest_item_id=Subquery(latest.values("id")[:1]),
+        latest_item_kind=Subquery(latest.values("kind")[:1]),
     )
 
 
-_latest_video_ids = Video.objects.filter(album=OuterRef("pk")).order_by("-uploaded_at", "-id")
-
-
-def _count_in_album(model: type[MediaItem]) -> Coalesce:
+def _count_in_album(kind: Kind) -> Coalesce:
     counts = (
-        model.objects.filter(album=OuterRef("pk"))
+        kind.model.objects.filter(album=OuterRef("pk"))
         .order_by()
         .values("album")
         .annotate(n=Count("pk"))

@@ -17,18 +17,31 @@ import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, TextField, Value
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, RowNumber
 from django.utils import timezone
 
-from photos.models import Album, MediaItem, Photo, ProcessingStatus, Tag, Video
-from photos.selectors import albums_visible_to, items_visible_to
+from photos.kinds import Kind, kind_get
+from photos.models import Album, MediaItem, ProcessingStatus, Tag
+from photos.selectors import albums_visible_to, grid_items, items_visible_to
 from photos.services import vectors
 
 # Stemming ("cats" finds "cat"); descriptions and tags are English.
 SEARCH_CONFIG = "english"
-ITEM_MODELS: dict[str, type[MediaItem]] = {"photo": Photo, "video": Video}
 # Reciprocal rank fusion's damping constant (Cormack et al. use 60).
 RRF_K = 60
 
@@ -51,15 +64,16 @@ def item_search_index_update(item: MediaItem) -> None:
     """
     if not uses_full_text():
         return
-    model = type(item)
     tag_names = " ".join(item.tags.order_by("name").values_list("name", flat=True))
-    album_title = model.objects.filter(pk=item.pk).values_list("album__title", flat=True).first()
+    album_title = (
+        MediaItem.objects.filter(pk=item.pk).values_list("album__title", flat=True).first()
+    )
     extra = f"{album_title or ''} {words_of(item.original_filename)}"
 
     def vector(expression, weight: str) -> SearchVector:
         return SearchVector(expression, config=SEARCH_CONFIG, weight=weight)
 
-    model.objects.filter(pk=item.pk).update(
+    MediaItem.objects.filter(pk=item.pk).update(
         search_vector=(
             vector(Value(tag_names, output_field=TextField()), "A")
             + vector("ai_description", "B")
@@ -73,9 +87,8 @@ def item_search_index_update(item: MediaItem) -> None:
 
 def album_search_index_update(album: Album) -> None:
     """After an album's title changes: its items' vectors hold the old title."""
-    for model in ITEM_MODELS.values():
-        for item in model.objects.filter(album=album):
-            item_search_index_update(item)
+    for item in album.items.defer("embedding"):
+        item_search_index_update(item)
 
 
 @dataclass(frozen=True)
@@ -91,7 +104,8 @@ class SearchFilters:
 
 @dataclass(frozen=True)
 class SearchResult:
-    items: list[MediaItem]
+    # Lazy: the page's slice and its count are the only queries that run.
+    items: QuerySet[MediaItem]
     # True when the query had words but no worker embedded it in time: words alone answered.
     meaning_skipped: bool = False
 
@@ -106,102 +120,107 @@ def search_run(
     return SearchResult(items=items, meaning_skipped=bool(query) and vector is None)
 
 
-MAX_WORD_RESULTS = 1000
-
-
 def items_search(
     *,
     user: AbstractBaseUser,
     query: str,
     filters: SearchFilters | None = None,
     query_vector: np.ndarray | None = None,
-) -> list[MediaItem]:
+) -> QuerySet[MediaItem]:
     """Items the user may see that match the words and filters: best match first.
 
     With `query_vector` (the query's embedding), items near it in meaning join in.
-    With no words, every item that passes the filters, newest first.
+    With no words, every item that passes the filters, newest first. Ordering
+    and paging happen in the database: a page reads its own rows only.
     """
     filters = filters or SearchFilters()
-    kinds = [filters.kind] if filters.kind in ITEM_MODELS else list(ITEM_MODELS)
+    kind = kind_get(filters.kind)
+    visible = grid_items(filtered(items_visible_to(user, kind), filters))
     query = query.strip()
-    results: list[MediaItem] = []
-    near: list[tuple[MediaItem, float]] = []
-    for kind in kinds:
-        # defer: the embedding (1.5 kB a row) is read by the vector index, not by pages.
-        visible = filtered(items_visible_to(user, ITEM_MODELS[kind]).defer("embedding"), filters)
-        items = best_matches(visible, query) if query else visible
-        results.extend(items.prefetch_related("tags"))
-        if query and query_vector is not None:
-            near.extend(meaning_matching(user, visible, filters, query_vector))
-    by_date = sorted(results, key=lambda item: (item.uploaded_at, item.pk), reverse=True)
     if not query:
-        return by_date
+        return visible
+    near: list[int] = []
+    if query_vector is not None:
+        near = meaning_matching(user, visible, filters, kind, query_vector)
     if uses_full_text():
-        # Stable sort: equal ranks stay newest first.
-        by_date = sorted(by_date, key=lambda item: item.rank, reverse=True)
-    return fused(by_date, [item for item, _ in sorted(near, key=lambda hit: -hit[1])])
+        return ranked(visible, query, near)
+    return icontains_ranked(visible, query, near)
 
 
 def meaning_matching(
-    user: AbstractBaseUser, visible: QuerySet, filters: SearchFilters, query_vector: np.ndarray
-) -> list[tuple[MediaItem, float]]:
-    """(item, cosine) for the visible items near the query; the filters hold for them too."""
+    user: AbstractBaseUser,
+    visible: QuerySet,
+    filters: SearchFilters,
+    kind: Kind | None,
+    query_vector: np.ndarray,
+) -> list[int]:
+    """Ids of the visible items near the query, nearest first; the filters hold for them too."""
     albums = albums_visible_to(user)
     if filters.album_id is not None:
         albums = albums.filter(pk=filters.album_id)
-    # Owner and album filters are applied on the index's id array; the others need
-    # the rows, so only then are the matching ids read from the database.
+    # Owner, album and kind filters are applied on the index's arrays; the others
+    # need the rows, so only then are the matching ids read from the database.
     by_rows = filters != SearchFilters(kind=filters.kind, album_id=filters.album_id)
-    hits = dict(
-        vectors.meaning_search(
-            model=visible.model,
-            query_vec=query_vector,
-            album_ids=list(albums.values_list("pk", flat=True)),
-            allowed_ids=list(visible.values_list("pk", flat=True)) if by_rows else None,
-        )
+    hits = vectors.meaning_search(
+        query_vec=query_vector,
+        album_ids=list(albums.values_list("pk", flat=True)),
+        kind=kind.name if kind else None,
+        allowed_ids=list(visible.values_list("pk", flat=True)) if by_rows else None,
     )
-    items = visible.filter(pk__in=hits).prefetch_related("tags")
-    return [(item, hits[item.pk]) for item in items]
+    return [pk for pk, _score in hits]
 
 
-def fused(by_words: list[MediaItem], by_meaning: list[MediaItem]) -> list[MediaItem]:
-    """Reciprocal rank fusion; every word hit ranks above items found by meaning alone.
+def ranked(visible: QuerySet, query: str, near: list[int]) -> QuerySet:
+    """Word matches by ts_rank, fused with meaning hits by reciprocal rank fusion, in SQL.
 
-    Word hits are what a person typed, so they come first; among them, those the
-    meaning search also found rise. Meaning-only hits follow, nearest first.
+    Every word hit ranks above items found by meaning alone: word hits are what
+    a person typed; among them, those the meaning search also found rise.
+    Meaning-only hits follow, nearest first.
     """
+    search = SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
+    words = Q(search_vector=search)
+    # F: a bare field name would be re-vectorised.
+    items = visible.annotate(rank=SearchRank(F("search_vector"), search))
+    if not near:
+        return items.filter(words).order_by("-rank", "-uploaded_at", "-pk")
+    by_meaning = Case(
+        *[When(pk=pk, then=Value(1 / (RRF_K + i))) for i, pk in enumerate(near)],
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+    word_position = Window(
+        RowNumber(),
+        partition_by=[ExpressionWrapper(words, output_field=BooleanField())],
+        order_by=[F("rank").desc(), F("uploaded_at").desc(), F("pk").desc()],
+    )
+    return (
+        items.filter(words | Q(pk__in=near))
+        .annotate(
+            is_word=ExpressionWrapper(words, output_field=BooleanField()),
+            by_meaning=by_meaning,
+            word_position=word_position,
+        )
+        .annotate(
+            fused=Case(
+                When(is_word=True, then=1.0 / (RRF_K - 1 + F("word_position")) + F("by_meaning")),
+                default=F("by_meaning") - 1.0,
+                output_field=FloatField(),
+            )
+        )
+        .order_by("-fused", "-uploaded_at", "-pk")
+    )
 
-    def key(item: MediaItem) -> tuple[str, int]:
-        return (item.kind, item.pk)
 
-    score: dict[tuple[str, int], float] = {}
-    for ranked in (by_words, by_meaning):
-        for rank, item in enumerate(ranked):
-            score[key(item)] = score.get(key(item), 0.0) + 1 / (RRF_K + rank)
-    words = {key(item) for item in by_words}
-    extra = [item for item in by_meaning if key(item) not in words]
-    return sorted(by_words, key=lambda item: score[key(item)], reverse=True) + extra
-
-
-def best_matches(items: QuerySet, query: str) -> QuerySet:
-    """The best-ranked word matches, at most MAX_WORD_RESULTS of them.
-
-    Loading every match of a common word costs ~0.5 s at 100k items (measured by
-    scripts/bench_search.py); nobody pages past the best thousand, and a filter
-    or a narrower query reaches the rest.
-    """
-    ordered = matching(items, query)
-    if uses_full_text():
-        ordered = ordered.order_by("-rank", "-uploaded_at", "-pk")
-    return ordered[:MAX_WORD_RESULTS]
-
-
-def matching(items: QuerySet, query: str) -> QuerySet:
-    if uses_full_text():
-        search = SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
-        rank = SearchRank(F("search_vector"), search)  # F: a bare name would be re-vectorised
-        return items.filter(search_vector=search).annotate(rank=rank)
-    return icontains_matching(items, query)
+def icontains_ranked(visible: QuerySet, query: str, near: list[int]) -> QuerySet:
+    """SQLite: word matches newest first, then meaning-only hits."""
+    words = Q(pk__in=icontains_matching(visible, query).values("pk"))
+    if not near:
+        return visible.filter(words)
+    return (
+        visible.filter(words | Q(pk__in=near))
+        .annotate(is_word=ExpressionWrapper(words, output_field=BooleanField()))
+        .order_by("-is_word", "-uploaded_at", "-pk")
+    )
 
 
 def icontains_matching(items: QuerySet, query: str) -> QuerySet:
@@ -249,24 +268,15 @@ def day_start(day: date, *, days: int = 0) -> datetime:
 # --- tags -----------------------------------------------------------------------
 
 
-def tags_with_counts_for(user: AbstractBaseUser) -> list[Tag]:
-    """Tags on the items the user may see, each with `photo_count`, `video_count`, `total`."""
-
-    def count(relation: str) -> Count:
-        # distinct: the photos and videos joins multiply each other's rows.
-        visible = None if user.is_staff else Q(**{f"{relation}__album__owner": user})
-        return Count(relation, filter=visible, distinct=True)
-
-    tags = Tag.objects.annotate(photo_count=count("photos"), video_count=count("videos"))
-    tags = tags.filter(Q(photo_count__gt=0) | Q(video_count__gt=0)).order_by("name")
-    for tag in tags:
-        tag.total = tag.photo_count + tag.video_count
-    return list(tags)
+def tags_with_counts_for(user: AbstractBaseUser) -> QuerySet[Tag]:
+    """Tags on the items the user may see, each with `total`, by name."""
+    visible = None if user.is_staff else Q(items__album__owner=user)
+    return (
+        Tag.objects.annotate(total=Count("items", filter=visible))
+        .filter(total__gt=0)
+        .order_by("name")
+    )
 
 
-def items_with_tag(*, user: AbstractBaseUser, name: str) -> list[MediaItem]:
-    items: list[MediaItem] = []
-    for model in ITEM_MODELS.values():
-        visible = items_visible_to(user, model).defer("embedding")
-        items.extend(visible.filter(tags__name=name).prefetch_related("tags"))
-    return sorted(items, key=lambda item: (item.uploaded_at, item.pk), reverse=True)
+def items_with_tag(*, user: AbstractBaseUser, name: str) -> QuerySet[MediaItem]:
+    return grid_items(items_visible_to(user).filter(tags__name=name))

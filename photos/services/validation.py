@@ -320,9 +320,8 @@ def test_data_delete(run: Run) -> None:
         return
     album = Album.objects.filter(pk=run.album.pk).first()
     if album is not None:
-        for items in (album.photos.all(), album.videos.all()):
-            for item in items:
-                item_files_delete(item)
+        for item in album.items.all():
+            item_files_delete(item)
     get_user_model().objects.filter(pk=run.album.owner_id).delete()  # cascades to the album
     run.album = None
 

@@ -58,7 +58,7 @@ def test_it_stores_real_photos_pending_with_thumbnails(
     assert uploaded == {
         "id": photo.pk,
         "kind": "photo",
-        "url": reverse("photo-detail", args=[photo.pk]),
+        "url": reverse("item-detail", args=["photo", photo.pk]),
         "thumbnail_url": reverse("media", args=["photo", photo.pk, "thumbnail"]),
         "status": "pending",
         "status_label": "Pending",
@@ -135,7 +135,7 @@ def test_it_stores_videos_with_poster_and_thumbnail(
     assert response.status_code == 201, response.content
     uploaded = response.json()["uploaded"][0]
     assert uploaded["kind"] == "video"
-    assert uploaded["url"] == reverse("video-detail", args=[uploaded["id"]])
+    assert uploaded["url"] == reverse("item-detail", args=["video", uploaded["id"]])
     video = Video.objects.get(pk=uploaded["id"])
     assert video.processing_status == ProcessingStatus.PENDING
     assert video.content_type == content_type
