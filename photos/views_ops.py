@@ -34,8 +34,7 @@ from photos.forms_ops import AISettingsForm, api_key_hint
 from photos.kinds import KINDS, Kind
 from photos.models import IllegalTransition
 from photos.services import ai_sample, ops, retry
-from photos.services.ai_settings import ai_settings_get
-from photos.services.schedule import schedule_sync
+from photos.services.ai_settings import ai_settings_get, ai_settings_update
 from photos.views import item_or_404
 
 
@@ -58,9 +57,7 @@ def ai_settings_view(request: HttpRequest) -> HttpResponse:
     row = ai_settings_get()
     form = AISettingsForm(request.POST or None, instance=row)
     if request.method == "POST" and form.is_valid():
-        saved = form.save()
-        # The nightly batch follows the new hour without restarting beat.
-        schedule_sync(saved)
+        ai_settings_update(values=form.model_values())
         messages.success(request, "AI settings saved.")
         return redirect("ai-settings")
     context = {

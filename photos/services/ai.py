@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from django.conf import settings as django_settings
+
 from photos.kinds import kind_of
 from photos.models import AISettings, MediaItem
 
@@ -35,6 +37,8 @@ def engine_settings(ai_settings: AISettings) -> EngineSettings:
         min_confidence=ai_settings.min_confidence,
         language=ai_settings.language,
         timeout_s=float(ai_settings.processing_timeout),
+        # The upload's cap: what was accepted is analysed (ai_engine.media.check_pixels).
+        max_pixels=django_settings.UPLOAD_MAX_PIXELS,
     )
 
 
