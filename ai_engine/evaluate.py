@@ -161,7 +161,11 @@ def _ordered(tags: Iterable[TagLike]) -> list[TagLike]:
 def score(labels: Labels, analysis: AnalysisLike) -> Score:
     """Compare one analysis with one photo's labels (a pure function)."""
     accept = {words(a) for a in labels.accept}
-    wrong = [(w, words(w)) for w in labels.wrong]
+    # One claim per wrong subject and place, however many spellings name it (person, people).
+    firsts: dict[tuple[str, ...], str] = {}
+    for w in labels.wrong:
+        firsts.setdefault(words(w), w)
+    wrong = [(w, ww) for ww, w in firsts.items()]
     tags = _ordered(analysis.tags)
 
     subject = [t for t in tags if t.source != COLOUR_SOURCE]
