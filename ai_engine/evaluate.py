@@ -28,9 +28,9 @@ import statistics
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 EVALSET = Path(__file__).resolve().parent / "evalset"
 SETS = ("tune", "holdout")
@@ -99,7 +99,6 @@ class Score:
     tags: list[str]
     description: str
     seconds: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def many_relevant(self) -> bool:
