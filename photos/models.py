@@ -148,7 +148,7 @@ class MediaItem(models.Model):
     removed_tags = models.JSONField(default=list, blank=True)
     ai_analysis = models.JSONField(default=dict, blank=True)
     # Words of description, tags, OCR text, place, album and file name; written
-    # by photos.services.search.item_search_index_update (PostgreSQL only).
+    # by photos.services.search_index.item_search_index_update (PostgreSQL only).
     search_vector = SearchVectorField(null=True, blank=True, editable=False)
     # dHash of the picture (a video's poster), for near-duplicates; see services.duplicates.
     image_hash = models.CharField(max_length=16, blank=True, db_index=True)

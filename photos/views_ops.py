@@ -33,7 +33,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from photos.forms_ops import AISettingsForm, api_key_hint
 from photos.kinds import KINDS, Kind
 from photos.models import IllegalTransition
-from photos.services import ai_sample, ops, retry
+from photos.selectors import ops
+from photos.services import ai_sample, retry
 from photos.services.ai_settings import ai_settings_get, ai_settings_update
 from photos.views import item_or_404
 

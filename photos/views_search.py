@@ -11,18 +11,13 @@ from django.views.decorators.http import require_POST
 from photos.kinds import KINDS, Kind
 from photos.models import ProcessingStatus
 from photos.selectors import albums_visible_to, page_of
-from photos.services.duplicates import item_near_duplicates
+from photos.selectors.duplicates import item_near_duplicates
+from photos.selectors.search import SearchFilters, items_with_tag, search_run, tags_with_counts_for
 from photos.services.item_edits import (
     EditRejected,
     item_description_set,
     item_tag_add,
     item_tag_remove,
-)
-from photos.services.search import (
-    SearchFilters,
-    items_with_tag,
-    search_run,
-    tags_with_counts_for,
 )
 from photos.views import item_or_404
 

@@ -159,8 +159,8 @@ def first_page(items) -> None:
 def measure(owner, queries: int, query_vectors: dict) -> float:
     from photos.models import Album
     from photos.selectors import items_visible_to
+    from photos.selectors.search import items_search
     from photos.services import vectors
-    from photos.services.search import items_search
 
     words = iter([WORD_QUERIES[i % len(WORD_QUERIES)] for i in range(10 * queries)])
     line(
@@ -238,7 +238,7 @@ def album_page(owner, album, queries: int) -> None:
 
 def plan(owner) -> None:
     from photos.selectors import items_visible_to
-    from photos.services.search import ranked
+    from photos.selectors.search import ranked
 
     query = ranked(items_visible_to(owner), "motorcycle", [])[:48]
     print("  EXPLAIN (ANALYZE) first page of word search for 'motorcycle':")

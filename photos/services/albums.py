@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from photos.models import Album, MediaItem
-from photos.services.search import album_search_index_update
+from photos.services.search_index import album_search_index_update
 from photos.services.uploads import item_files
 
 

@@ -35,7 +35,7 @@ from photos.kinds import KINDS
 from photos.models import AISettings, ItemTag, MediaItem, ProcessingStatus, Tag, TagSource
 from photos.services.ai import item_analyze
 from photos.services.ai_settings import ai_settings_get
-from photos.services.search import item_search_index_update
+from photos.services.search_index import item_search_index_update
 from photos.services.vectors import item_embedding_refresh
 
 if TYPE_CHECKING:

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from photos.kinds import kind_of
 from photos.models import Album, MediaItem, MediaKind, Photo, ProcessingStatus, Video
+from photos.selectors.duplicates import image_hash
 from photos.services.ai_settings import ai_settings_get
-from photos.services.duplicates import image_hash
 from photos.services.media_probe import (
     PhotoProbe,
     UploadRejected,
@@ -28,7 +28,7 @@ from photos.services.media_probe import (
     probe_video,
 )
 from photos.services.processing import item_enqueue_on_commit
-from photos.services.search import item_search_index_update
+from photos.services.search_index import item_search_index_update
 
 
 def item_create_from_upload(

@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from photos.models import ProcessingStatus, Video
-from photos.services import ops, processing
+from photos.selectors import ops
+from photos.services import processing
 
 
 @pytest.fixture(autouse=True)

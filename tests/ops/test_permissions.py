@@ -24,7 +24,7 @@ STAFF_PAGES = [
 @pytest.fixture(autouse=True)
 def no_broker_calls(monkeypatch):
     """Permission checks come before any work; nothing here may reach a worker."""
-    from photos.services import ops
+    from photos.selectors import ops
 
     monkeypatch.setattr(ops, "workers_inspect", lambda **kwargs: ops.WorkersReport())
 

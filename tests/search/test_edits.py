@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from photos.models import Album, ItemTag, TagSource
-from photos.services.search import items_search
+from photos.selectors.search import items_search
 from tests.search.conftest import CAT, analysis, process_with
 
 pytestmark = pytest.mark.django_db

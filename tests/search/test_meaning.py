@@ -13,8 +13,8 @@ import pytest
 from django.urls import reverse
 
 from photos.models import Album, Photo, ProcessingStatus
+from photos.selectors.search import SearchFilters, search_run
 from photos.services import vectors
-from photos.services.search import SearchFilters, search_run
 from photos.services.uploads import photo_create
 from photos.services.vectors import VectorIndex
 from tests.samples import jpeg_bytes

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from photos.models import Album, Photo, ProcessingStatus, Video
+from photos.selectors.search import SearchFilters, items_search
 from photos.services import vectors
-from photos.services.search import SearchFilters, items_search
 from tests.search.conftest import CAT, COFFEE, SIGN, TOWN
 
 pytestmark = pytest.mark.django_db

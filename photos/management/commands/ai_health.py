@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from photos.services.ops import NO_WORKER_HINT, HealthReport, health_report
+from photos.selectors.ops import NO_WORKER_HINT, HealthReport, health_report
 
 
 class Command(BaseCommand):

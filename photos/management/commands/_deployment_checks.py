@@ -27,7 +27,7 @@ from django.utils import timezone
 from kombu.utils.url import maybe_sanitize_url
 
 from photos.models import Album, MediaItem, Photo, ProcessingStatus
-from photos.services import ops
+from photos.selectors import ops
 from photos.services.ai_sample import SAMPLE_PHOTO
 from photos.services.ai_settings import ai_settings_get
 

@@ -1,7 +1,7 @@
-"""Word search over photos and videos, the index it reads, and its merge with meaning search.
+"""Word search over photos and videos, and its merge with meaning search (reads only).
 
 PostgreSQL: each item's words live in a stored `search_vector` (GIN-indexed),
-rewritten by `item_search_index_update` whenever they change (processing,
+rewritten by photos.services.search_index whenever they change (processing,
 upload, a person's edit), and queries are ranked with ts_rank. SQLite (the
 zero-set-up run) has no full-text search: there a plain icontains stands in.
 Meaning search (photos.services.vectors) adds items near the query's embedding.
@@ -9,13 +9,12 @@ Meaning search (photos.services.vectors) adds items near the query's embedding.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -31,12 +30,11 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, RowNumber
 from django.utils import timezone
 
 from photos.kinds import Kind, kind_get
-from photos.models import Album, MediaItem, ProcessingStatus, Tag
+from photos.models import MediaItem, ProcessingStatus, Tag
 from photos.selectors import albums_visible_to, grid_items, items_visible_to
 from photos.services import vectors
 
@@ -48,47 +46,6 @@ RRF_K = 60
 
 def uses_full_text() -> bool:
     return connection.vendor == "postgresql"
-
-
-def words_of(text: str) -> str:
-    """Split names like "IMG_0042.jpg" into words; the parser keeps "chelsea.jpg" as one token."""
-    return re.sub(r"[\W_]+", " ", text).strip()
-
-
-def item_search_index_update(item: MediaItem) -> None:
-    """Rewrite the item's search vector in one UPDATE from its current row.
-
-    Tags and the album title live in other tables, so they are read here and
-    passed in as a value; the row's own fields are read by the UPDATE itself,
-    so a concurrent write to them is never overwritten with stale text.
-    """
-    if not uses_full_text():
-        return
-    tag_names = " ".join(item.tags.order_by("name").values_list("name", flat=True))
-    album_title = (
-        MediaItem.objects.filter(pk=item.pk).values_list("album__title", flat=True).first()
-    )
-    extra = f"{album_title or ''} {words_of(item.original_filename)}"
-
-    def vector(expression, weight: str) -> SearchVector:
-        return SearchVector(expression, config=SEARCH_CONFIG, weight=weight)
-
-    MediaItem.objects.filter(pk=item.pk).update(
-        search_vector=(
-            vector(Value(tag_names, output_field=TextField()), "A")
-            + vector("ai_description", "B")
-            + vector(KeyTextTransform("text", "ai_analysis"), "C")
-            + vector(KeyTextTransform("city", KeyTextTransform("place", "ai_analysis")), "C")
-            + vector(KeyTextTransform("admin", KeyTextTransform("place", "ai_analysis")), "C")
-            + vector(Value(extra, output_field=TextField()), "D")
-        )
-    )
-
-
-def album_search_index_update(album: Album) -> None:
-    """After an album's title changes: its items' vectors hold the old title."""
-    for item in album.items.defer("embedding"):
-        item_search_index_update(item)
 
 
 @dataclass(frozen=True)
