@@ -107,6 +107,7 @@ def items_add(*, album, count: int, texts: list[str], vectors, rng: random.Rando
                     processed_at=now,
                     ai_description=texts[choice[i]],
                     embedding=embedded[i].tobytes(),
+                    embedding_updated_at=now,
                 )
             )
         MediaItem.objects.bulk_create(rows)
