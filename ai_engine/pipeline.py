@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from .colours import ColourFacts, analyse_colours
 from .describe import Facts
+from .language import normalise, tag_name
 from .media import Prepared, Source, prepare
 from .registry import Registry, get_registry
 from .settings import Context, EngineSettings
@@ -78,6 +79,17 @@ def analyze_prepared(
     return analysis, facts
 
 
+def translated(tags: list[ScoredTag], language: str) -> list[ScoredTag]:
+    if normalise(language) == "en":
+        return tags
+    return [
+        tag
+        if tag.source == "place"
+        else ScoredTag(tag_name(tag.name, language), tag.score, tag.source)
+        for tag in tags
+    ]
+
+
 def colour_tags(colours: ColourFacts, size: tuple[int, int]) -> list[ScoredTag]:
     """Dominant colours as tags, so "orange" or "blue" finds a photo by its look.
 
@@ -96,9 +108,12 @@ def colour_tags(colours: ColourFacts, size: tuple[int, int]) -> list[ScoredTag]:
 
 
 def finish_tags(analysis: Analysis, settings: EngineSettings) -> None:
-    """One tag per name (best score), confident ones only, best first, at most max_tags."""
+    """One tag per name (best score), confident ones only, best first, at most max_tags.
+
+    Names come out in the settings' language (place names stay as the geocoder has them).
+    """
     best: dict[str, ScoredTag] = {}
-    for tag in analysis.tags:
+    for tag in translated(analysis.tags, settings.language):
         key = tag.name.lower()
         if key not in best or tag.score > best[key].score:
             best[key] = tag

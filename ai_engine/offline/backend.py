@@ -6,9 +6,12 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from ..describe import Facts, compose
+from ..describe import Facts, Thing, compose
+from ..language import catalogue, normalise
+from ..scenes import analyse_scene
 from ..types import ScoredTag
 from .classifier import Classifier
+from .face_check import confirm
 from .faces import Face, FaceDetector
 from .nsfw import NsfwDetector
 from .ocr import TextReader
@@ -26,6 +29,10 @@ logger = logging.getLogger("ai_engine")
 MIN_MODEL_SIDE = 32  # below this no model sees anything; colours are all we can say
 PORTRAIT_FACE_HEIGHT = 0.15  # a face this tall (share of the image height) makes a portrait
 MAX_SUBJECTS = 2
+# Classifier tags that say where rather than what: the sentence's scene words.
+SCENE_SUBJECTS = {"landscape": "", "mountain": "mountain", "beach": "beach", "lake": "water"}
+# Group tags that read badly as a subject ("a photo of music").
+SUBJECT_NOUNS = {"music": "instrument"}
 
 
 class OfflineBackend:
@@ -52,18 +59,21 @@ class OfflineBackend:
         facts: Facts,
         timings: dict[str, float],
     ) -> None:
-        _warn_language_once(settings.language)
+        facts.language = normalise(settings.language)
         if min(image.size) < MIN_MODEL_SIDE:
             facts.tiny = True
             analysis.description = compose(facts)
             return
 
         started = time.perf_counter()
-        classified = self.classifier.tags(image)
+        probs = self.classifier.probabilities(image)
+        rules = self.classifier.rules
+        assert rules is not None
+        classified = rules.apply(probs)
         timings["classifier"] = _since(started)
 
         started = time.perf_counter()
-        faces = self.faces.detect(image)
+        detected = self.faces.detect(image)
         timings["faces"] = _since(started)
 
         started = time.perf_counter()
@@ -71,23 +81,37 @@ class OfflineBackend:
         timings["nsfw"] = _since(started)
 
         started = time.perf_counter()
-        text = self.ocr.read(image)
+        faces = confirm(detected, image, nudity.face_boxes, facts.black_and_white)
+        scene = analyse_scene(image, probs, rules.index, facts.taken_at)
+        timings["scene"] = _since(started)
+
+        started = time.perf_counter()
+        found_text = self.ocr.find(image)
         timings["ocr"] = _since(started)
+        text = found_text.text
+        analysis.flags["text_read"] = found_text.recognised
 
         analysis.tags.extend(ScoredTag(t.name, round(t.score, 4), "classifier") for t in classified)
-        face_count = len(faces) or nudity.faces
-        analysis.faces = face_count
+        analysis.tags.extend(ScoredTag(k, v, "scene") for k, v in scene.tags.items())
+        people = len(faces)
+        analysis.faces = people
         analysis.face_boxes = [f.box for f in faces]
-        analysis.tags.extend(_face_tags(faces, face_count))
+        analysis.tags.extend(_face_tags(faces, people))
         analysis.text = text
         if text:
             analysis.tags.append(ScoredTag("text", 0.9, "ocr"))
         analysis.flags["nsfw"] = nudity.nsfw
 
-        facts.faces = face_count
+        facts.faces = people
         facts.portrait = _is_portrait(faces)
         facts.text = text
-        facts.subjects = [] if nudity.nsfw else _subjects(classified, self._threshold())
+        facts.close_up = scene.close_up
+        things, scene_words = ([], []) if nudity.nsfw else _subjects(classified, self._threshold())
+        if facts.language != "en":
+            known = catalogue(facts.language).nouns
+            things = [t for t in things if t.key in known]
+        facts.things = things
+        facts.scenes = list(dict.fromkeys(scene_words + scene.phrases))
         analysis.description = compose(facts)
 
     def _threshold(self) -> float:
@@ -96,19 +120,6 @@ class OfflineBackend:
 
     def describe_video(self, facts: Facts, frame_descriptions: list[str]) -> str:
         return compose(facts)
-
-    def subjects(self, image_tags: list[ClassifierTag]) -> list[str]:
-        return _subjects(image_tags, self._threshold())
-
-
-_warned_languages: set[str] = set()
-
-
-def _warn_language_once(language: str) -> None:
-    # The offline backend composes English from its own words; say so once, not per photo.
-    if not language.lower().startswith("en") and language not in _warned_languages:
-        _warned_languages.add(language)
-        logger.warning("The offline backend writes English only (language %r ignored)", language)
 
 
 def _since(started: float) -> float:
@@ -133,10 +144,19 @@ def _face_tags(faces: list[Face], count: int) -> list[ScoredTag]:
     return tags
 
 
-def _subjects(tags: list[ClassifierTag], threshold: float) -> list[str]:
-    """The most specific confident tags, without naming one thing twice (cat + animal)."""
+def _subjects(tags: list[ClassifierTag], threshold: float) -> tuple[list[Thing], list[str]]:
+    """The most specific confident tags, without naming one thing twice (cat + animal).
+
+    Tags that name a place rather than a thing ("mountain", "beach") become scene words.
+    """
     # "person" is left to the face detector, which counts people.
     confident = [t for t in tags if t.score >= threshold and t.name != "person"]
     specific = [t for t in confident if not any(t.name in o.ancestors for o in confident)]
     specific.sort(key=lambda t: -t.score)
-    return [t.phrase for t in specific[:MAX_SUBJECTS]]
+    things, scenes = [], []
+    for tag in specific:
+        if tag.name in SCENE_SUBJECTS:
+            scenes.append(SCENE_SUBJECTS[tag.name])
+        elif len(things) < MAX_SUBJECTS:
+            things.append(Thing(SUBJECT_NOUNS.get(tag.name, tag.name)))
+    return things, [s for s in scenes if s]

@@ -50,6 +50,7 @@ class Rules:
         self.unlisted_threshold = float(data.get("unlisted_threshold", 0.6))
         self.subject_threshold = float(data.get("subject_threshold", 0.4))
         index = _name_index(class_names)
+        self.index = index
         raw_tags: dict[str, dict[str, Any]] = {
             str(k): (v or {}) for k, v in (data.get("tags") or {}).items()
         }
