@@ -21,17 +21,17 @@ THUMB_SIDE = 96
 
 # ImageNet classes that are themselves landscapes (summed probability).
 LANDSCAPE_CLASSES = (
-    "alp", "valley", "cliff", "volcano", "promontory", "sandbar", "seashore", "lakeshore",
-    "geyser", "coral reef", "shoal",
+    "mountain", "valley", "cliff", "volcano", "promontory", "sandbar", "beach", "lakeshore",
+    "geyser", "coral reef",
 )  # fmt: skip
-SEA_CLASSES = ("seashore", "sandbar", "promontory", "breakwater", "shoal", "coral reef")
+SEA_CLASSES = ("beach", "sandbar", "promontory", "breakwater", "coral reef")
 WATER_CLASSES = (
     "lakeshore", "boathouse", "dock", "pier", "dam", "canoe", "paddle", "speedboat",
     "gondola", "catamaran", "trimaran", "yawl (boat)", "schooner", "fireboat", "lifeboat",
-    "breakwater", "seashore", "sandbar", "promontory",
+    "breakwater", "beach", "sandbar", "promontory",
 )  # fmt: skip
-MOUNTAIN_CLASSES = ("alp", "valley", "volcano", "cliff", "mountain")
-SNOW_CLASSES = ("alp", "ski", "snowmobile", "dog sled", "bobsleigh", "snowplow", "igloo")
+MOUNTAIN_CLASSES = ("mountain", "valley", "volcano", "cliff")
+SNOW_CLASSES = ("ski", "snowmobile", "dog sled", "bobsleigh", "snowplow", "igloo")
 # Rooms and things that live indoors: a sure sign of an inside view.
 INDOOR_CLASSES = (
     "dining table", "desk", "couch", "four-poster bed", "bookcase", "china cabinet",
@@ -98,8 +98,13 @@ def analyse_scene(
     probs: np.ndarray | None = None,
     index: dict[str, list[int]] | None = None,
     taken_at: datetime | None = None,
+    subjects: frozenset[str] = frozenset(),
+    portrait: bool = False,
 ) -> Scene:
-    """Scene tags from the pixels (and, when given, ImageNet probabilities and the hour)."""
+    """Scene tags from the pixels, ImageNet probabilities, the classifier's confident tags
+    (`subjects`: "building", "wildlife"...) and the hour; `portrait`: a face fills the frame,
+    so the background is too little to judge (a blue studio backdrop is not a sky).
+    """
 
     hue, sat, val, grey = _hsv(image)
     tex = _texture(grey)
@@ -113,28 +118,24 @@ def analyse_scene(
     white = (sat < 0.14) & (val >= 0.72)
     green = (hue >= 55) & (hue <= 170) & (sat >= 0.18) & (val >= 0.12)
     sandy = (hue >= 20) & (hue <= 55) & (sat >= 0.1) & (sat <= 0.6) & (val >= 0.5)
-    watery = (hue >= 165) & (hue <= 245) & (sat >= 0.12) & (val >= 0.2)
     warm = ((hue <= 50) | (hue >= 330)) & (sat >= 0.35) & (val >= 0.3)
-    dark = val < 0.2
-    bright_spot = val > 0.85
+    lights = (val > 0.8) & (sat > 0.3) & ((hue <= 60) | (hue >= 330))  # lamps, not swans
 
     f = {
         "sky_top": _share(blue_sky[top]),
         "pale_top": _share((pale & smooth)[top]),
-        "green_all": _share(green),
         "green_bottom": _share(green[bottom]),
         "green_upper": _share(green[upper]),
         "sand_bottom": _share(sandy[bottom]),
-        "water_mid_bottom": _share(watery[h // 3 :] & ~green[h // 3 :]),
         "white_lower": _share(white[lower]),
-        "warm_upper": _share(warm[upper]),
-        "dark": _share(dark),
-        "bright_spots": _share(bright_spot),
+        "warm_smooth_upper": _share((warm & smooth)[upper]),
+        "dark": _share(val < 0.2),
+        "lights": _share(lights),
         "mean_val": float(val.mean()),
-        "tex_all": float(tex.mean()),
+        "val_top": float(val[top].mean()),
+        "val_bottom": float(val[bottom].mean()),
         "tex_green": float(tex[green].mean()) if green.any() else 0.0,
         "tex_top": float(tex[top].mean()),
-        "tex_bottom": float(tex[bottom].mean()),
     }
     f.update(_sharpness(grey))
     if probs is not None and index is not None:
@@ -145,7 +146,7 @@ def analyse_scene(
         f["snow_p"] = class_mass(probs, index, SNOW_CLASSES)
         f["indoor_p"] = class_mass(probs, index, INDOOR_CLASSES)
     hour = taken_at.hour if taken_at else None
-    return _decide(f, hour)
+    return _decide(f, hour, subjects, portrait)
 
 
 def _sharpness(grey: np.ndarray) -> dict[str, float]:
@@ -162,76 +163,113 @@ def _sharpness(grey: np.ndarray) -> dict[str, float]:
     return {"sharp_centre": c, "sharp_border": b, "sharp_ratio": c / max(b, 1e-3)}
 
 
-def _decide(f: dict[str, float], hour: int | None) -> Scene:
+# Confident classifier tags that put a photo outdoors, or make it a close-up.
+OUTDOOR_SUBJECTS = frozenset(
+    {"building", "street", "bridge", "monument", "fountain", "car", "bus", "truck", "train",
+     "boat", "aircraft", "tractor", "bicycle", "motorcycle", "wildlife", "farm animal", "bird",
+     "landscape", "mountain", "beach", "lake", "garden", "camping", "sport"}
+)  # fmt: skip
+SMALL_SUBJECTS = frozenset(
+    {"insect", "spider", "snail", "flower", "mushroom", "fruit", "vegetable", "food", "drink",
+     "cup", "coffee", "tea", "dessert"}
+)  # fmt: skip
+NATURE_SUBJECTS = frozenset({"wildlife", "bird", "insect", "flower", "plant", "mushroom"})
+
+
+def _decide(
+    f: dict[str, float], hour: int | None, subjects: frozenset[str], portrait: bool
+) -> Scene:
+    """Each cue with the thresholds measured on the tuning set (precision first)."""
     scene = Scene(features=f)
     tags = scene.tags
     indoor_p = f.get("indoor_p", 0.0)
     landscape_p = f.get("landscape_p", 0.0)
+    water_p, sea_p = f.get("water_p", 0.0), f.get("sea_p", 0.0)
 
-    night = f["mean_val"] < 0.25 and f["dark"] >= 0.55 and 0.002 <= f["bright_spots"] <= 0.15
-    if night and (hour is None or hour >= 19 or hour <= 6):
-        tags["night"] = 0.6
-
-    sky = f["sky_top"] >= 0.3 and indoor_p < 0.3
+    # A face filling the frame leaves too little background to judge colours by.
+    pixels_say = not portrait
+    sky = pixels_say and f["sky_top"] >= 0.3 and indoor_p < 0.3
     if sky:
-        tags["sky"] = round(min(0.9, 0.4 + f["sky_top"]), 3)
-    clouds = sky and f["pale_top"] >= 0.12
-    if clouds:
-        tags["clouds"] = round(min(0.85, 0.35 + f["pale_top"]), 3)
+        tags["sky"] = round(min(0.8, 0.4 + f["sky_top"] / 2), 3)
+        tags["blue sky"] = round(min(0.75, 0.35 + f["sky_top"] / 2), 3)
+    scenery = landscape_p >= 0.2 or water_p >= 0.3 or bool(subjects & OUTDOOR_SUBJECTS)
+    overcast = pixels_say and f["pale_top"] >= 0.45 and f["tex_top"] < 0.04 and scenery
+    if (sky and f["pale_top"] >= 0.12) or overcast:
+        tags["clouds"] = round(min(0.7, 0.35 + f["pale_top"] / 2), 3)
+        tags.setdefault("sky", 0.45)
 
+    blurred_around = f["sharp_ratio"] >= 2.0 and f["sharp_border"] <= 0.035
+    # Warm, smooth light in the upper half over a darker ground: an evening sky (not the
+    # soft warm blur behind a close-up).
     sunset = (
-        f["warm_upper"] >= 0.3 and f["mean_val"] < 0.6 and f["tex_top"] < 0.04 and indoor_p < 0.2
+        pixels_say
+        and not blurred_around
+        and f["warm_smooth_upper"] >= 0.25
+        and f["val_bottom"] < f["val_top"] - 0.05
+        and indoor_p < 0.2
+        and not (subjects & SMALL_SUBJECTS)
     )
     if sunset:
-        tags["sunset"] = round(min(0.85, 0.3 + f["warm_upper"]), 3)
+        tags["sunset"] = round(min(0.7, 0.35 + f["warm_smooth_upper"] / 2), 3)
+        tags["evening"] = 0.4
+    late = hour is not None and (hour >= 20 or hour <= 5)
+    night = f["mean_val"] < 0.3 and f["dark"] >= 0.4 and (f["lights"] >= 0.003 or late)
+    if night:
+        tags["night"] = 0.55
 
-    outdoor_hint = sky or sunset or landscape_p >= 0.2
-    grass = f["green_bottom"] >= 0.45 and f["tex_green"] >= 0.03 and indoor_p < 0.2
+    grass = pixels_say and f["green_bottom"] >= 0.45 and f["tex_green"] >= 0.02 and indoor_p < 0.2
     if grass:
-        tags["grass"] = round(min(0.85, 0.3 + f["green_bottom"] / 2), 3)
-    foliage = f["green_upper"] >= 0.4 and f["tex_green"] >= 0.04 and indoor_p < 0.2
+        tags["grass"] = round(min(0.75, 0.3 + f["green_bottom"] / 2), 3)
+    foliage = pixels_say and f["green_upper"] >= 0.4 and f["tex_green"] >= 0.03 and indoor_p < 0.2
     if foliage:
-        tags["foliage"] = round(min(0.85, 0.3 + f["green_upper"] / 2), 3)
-    if grass and outdoor_hint and not foliage:
+        tags["foliage"] = round(min(0.7, 0.3 + f["green_upper"] / 3), 3)
+    if grass and sky:
         tags["meadow"] = 0.45
+        tags["field"] = 0.42
 
-    water = f["water_mid_bottom"] >= 0.3 and (sky or f.get("water_p", 0.0) >= 0.15)
-    sea = water and (f.get("sea_p", 0.0) >= 0.1 or f["sand_bottom"] >= 0.2)
+    # Blue below a sky is as often more sky, a road or a wall: the classifier must agree.
+    water = water_p >= 0.3 or (water_p >= 0.15 and sky)
     if water:
-        tags["water"] = round(min(0.8, 0.3 + f["water_mid_bottom"] / 2), 3)
-    if sea:
-        tags["sea"] = 0.6
-    sand = f["sand_bottom"] >= 0.35 and (sky or sea or f.get("sea_p", 0.0) >= 0.15)
-    if sand:
-        tags["sand"] = round(min(0.8, 0.3 + f["sand_bottom"] / 2), 3)
-    if sand and (sea or water):
-        tags["beach"] = 0.6
-
-    snow = f["white_lower"] >= 0.35 and (f.get("snow_p", 0.0) >= 0.1 or (sky and not sand))
+        tags["water"] = round(min(0.75, 0.35 + water_p / 2), 3)
+    if water and sea_p >= 0.25:
+        tags["sea"] = round(min(0.7, 0.35 + sea_p / 2), 3)
+        if f["sand_bottom"] >= 0.2:
+            tags["sand"] = 0.45
+    snow = f["white_lower"] >= 0.3 and f.get("snow_p", 0.0) >= 0.1
     if snow:
-        tags["snow"] = round(min(0.8, 0.3 + f["white_lower"] / 2), 3)
-    mountain = f.get("mountain_p", 0.0) >= 0.25
+        tags["snow"] = round(min(0.7, 0.3 + f["white_lower"] / 2), 3)
+    mountain = f.get("mountain_p", 0.0) >= 0.35
     if mountain:
-        tags["mountain"] = round(min(0.85, 0.3 + f["mountain_p"]), 3)
+        tags["mountain"] = round(min(0.75, 0.3 + f["mountain_p"] / 2), 3)
 
-    natural = grass or foliage or water or snow or mountain or landscape_p >= 0.25
-    scene.outdoors = outdoor_hint or natural or night
+    natural = grass or foliage or water or snow or mountain or landscape_p >= 0.3
+    scene.outdoors = sky or sunset or natural or night or bool(subjects & OUTDOOR_SUBJECTS)
     scene.indoors = not scene.outdoors and indoor_p >= 0.35
-    if scene.outdoors:
-        tags["outdoors"] = 0.5
+    if scene.outdoors and indoor_p < 0.3:
+        tags["outdoor"] = 0.55
+        bright = f["mean_val"] >= 0.45 and f["dark"] < 0.1
+        if not (sunset or night) and (sky or bright):
+            tags["daytime"] = 0.45
     if scene.indoors:
-        tags["indoors"] = round(min(0.8, 0.3 + indoor_p / 2), 3)
-    if natural:
+        tags["indoor"] = round(min(0.7, 0.35 + indoor_p / 2), 3)
+    if natural or subjects & NATURE_SUBJECTS:
         tags["nature"] = 0.45
-    wide = sky and (grass or water or snow or mountain or sand)
-    if landscape_p >= 0.3 or (wide and not scene.indoors):
-        tags["landscape"] = round(min(0.85, 0.35 + landscape_p), 3)
+    wide = sky and (grass or water or snow or mountain)
+    if landscape_p >= 0.3 or (wide and not portrait):
+        tags["landscape"] = round(min(0.7, 0.4 + landscape_p / 2), 3)
+    if foliage and sky and f["tex_green"] >= 0.035:
+        tags["tree"] = 0.4
 
     scene.close_up = (
-        f["sharp_ratio"] >= 2.5 and f["sharp_border"] < 0.03 and not sky and not scene.indoors
+        not sky
+        and not scene.indoors
+        and not portrait
+        and (blurred_around or bool(subjects & SMALL_SUBJECTS))
     )
     if scene.close_up:
         tags["close-up"] = 0.5
+        if subjects & NATURE_SUBJECTS or foliage:
+            tags["macro"] = 0.4
 
     # The sentence: the ground first ("grass"), then where ("by the sea"), sky, time, room.
     order = ("foliage", "snow", "sand", "grass", "meadow", "sea", "water", "mountain")

@@ -29,10 +29,15 @@ logger = logging.getLogger("ai_engine")
 MIN_MODEL_SIDE = 32  # below this no model sees anything; colours are all we can say
 PORTRAIT_FACE_HEIGHT = 0.15  # a face this tall (share of the image height) makes a portrait
 MAX_SUBJECTS = 2
+PEOPLE_ANIMAL_SCORE = 0.6  # an animal tag in a photo of people needs this much
 # Classifier tags that say where rather than what: the sentence's scene words.
 SCENE_SUBJECTS = {"landscape": "", "mountain": "mountain", "beach": "beach", "lake": "water"}
 # Group tags that read badly as a subject ("a photo of music").
 SUBJECT_NOUNS = {"music": "instrument"}
+# Tags that describe rather than name a thing: never the sentence's subject.
+NOT_SUBJECTS = frozenset(
+    {"architecture", "historic", "landmark", "city", "mammal", "wildlife", "farm animal", "sport"}
+)
 
 
 class OfflineBackend:
@@ -82,7 +87,16 @@ class OfflineBackend:
 
         started = time.perf_counter()
         faces = confirm(detected, image, nudity.face_boxes, facts.black_and_white)
-        scene = analyse_scene(image, probs, rules.index, facts.taken_at)
+        if faces:
+            classified = _without_people_bias(classified)
+        scene = analyse_scene(
+            image,
+            probs,
+            rules.index,
+            facts.taken_at,
+            subjects=frozenset(t.name for t in classified),
+            portrait=_is_portrait(faces),
+        )
         timings["scene"] = _since(started)
 
         started = time.perf_counter()
@@ -126,6 +140,18 @@ def _since(started: float) -> float:
     return time.perf_counter() - started
 
 
+def _without_people_bias(tags: list[ClassifierTag]) -> list[ClassifierTag]:
+    """ImageNet learnt fish ("tench") and other animals from photos of people holding them:
+    with a person in the picture, animals are named only when one specific animal is sure."""
+    sure = [t for t in tags if "animal" in t.ancestors and t.score >= PEOPLE_ANIMAL_SCORE]
+    keep = {t.name for t in sure} | {a for t in sure for a in t.ancestors}
+    return [t for t in tags if not _is_animal(t) or t.name in keep]
+
+
+def _is_animal(tag: ClassifierTag) -> bool:
+    return tag.name == "animal" or "animal" in tag.ancestors
+
+
 def _is_portrait(faces: list[Face]) -> bool:
     return len(faces) == 1 and faces[0].box[3] >= PORTRAIT_FACE_HEIGHT
 
@@ -137,6 +163,7 @@ def _face_tags(faces: list[Face], count: int) -> list[ScoredTag]:
     tags = [ScoredTag("person", score, "faces")]
     if _is_portrait(faces):
         tags.append(ScoredTag("portrait", score, "faces"))
+        tags.append(ScoredTag("face", round(score * 0.9, 4), "faces"))
     if count >= 2:
         tags.append(ScoredTag("people", score, "faces"))
     if count >= 3:
@@ -150,7 +177,11 @@ def _subjects(tags: list[ClassifierTag], threshold: float) -> tuple[list[Thing],
     Tags that name a place rather than a thing ("mountain", "beach") become scene words.
     """
     # "person" is left to the face detector, which counts people.
-    confident = [t for t in tags if t.score >= threshold and t.name != "person"]
+    confident = [
+        t
+        for t in tags
+        if t.score >= threshold and t.name != "person" and t.name not in NOT_SUBJECTS
+    ]
     specific = [t for t in confident if not any(t.name in o.ancestors for o in confident)]
     specific.sort(key=lambda t: -t.score)
     things, scenes = [], []

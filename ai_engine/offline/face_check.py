@@ -20,7 +20,8 @@ Box = tuple[float, float, float, float]
 
 AGREE_IOU = 0.25  # overlap with a NudeNet face box that counts as the same face
 AGREE_SCORE = 0.3  # NudeNet's face score that is enough when the boxes agree
-SURE_SCORE = 0.7  # BlazeFace score needed without NudeNet's agreement
+SURE_SCORE = 0.78  # BlazeFace score needed without NudeNet's agreement
+NUDENET_ALONE_SCORE = 0.5  # a NudeNet face BlazeFace did not see counts from this score
 MIN_SKIN = 0.22  # share of skin-coloured pixels in the face box (colour photos)
 MIN_ASPECT, MAX_ASPECT = 0.55, 1.7  # face box width / height in pixels
 
@@ -71,6 +72,23 @@ def face_shaped(face: Face, size: tuple[int, int]) -> bool:
     return ny > eyes_y - 0.1 * eye_gap and my > ny - 0.1 * eye_gap and my - eyes_y > 0.3 * eye_gap
 
 
+def nudenet_only(
+    kept: list[Face], image: Image.Image, nudenet_faces: list[tuple[Box, float]], bw: bool
+) -> list[Face]:
+    """Faces NudeNet is sure of that BlazeFace missed (small or turned faces in a group)."""
+    import numpy as np
+
+    pixels = np.asarray(image.convert("RGB"))
+    extra: list[Face] = []
+    for box, score in nudenet_faces:
+        if score < NUDENET_ALONE_SCORE or any(iou(box, f.box) >= AGREE_IOU for f in kept + extra):
+            continue
+        face = Face(box=box, score=score)
+        if face_shaped(face, image.size) and (bw or skin_share(pixels, box) >= MIN_SKIN):
+            extra.append(face)
+    return extra
+
+
 def confirm(
     faces: list[Face],
     image: Image.Image,
@@ -95,4 +113,6 @@ def confirm(
             continue
         if black_and_white or skin_share(pixels, face.box) >= MIN_SKIN:
             kept.append(face)
+    if kept or nudenet_faces:
+        kept += nudenet_only(kept, image, nudenet_faces, black_and_white)
     return kept

@@ -81,7 +81,7 @@ def test_it_places_a_photo_taken_in_paris(ctx, photo):
     assert result.place.distance_km < 50
     assert result.taken_at is not None and result.taken_at.year == 2024
     assert result.camera == "Canon EOS 5D"
-    assert result.description == "A cup of espresso, in Paris, France, May 2024."
+    assert result.description == "A close-up of a cup of espresso, in Paris, France, May 2024."
 
 
 def test_it_gives_no_place_to_a_photo_taken_mid_ocean(ctx, photo):
