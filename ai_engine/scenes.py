@@ -57,6 +57,7 @@ class Scene:
     outdoors: bool = False
     indoors: bool = False
     close_up: bool = False
+    document: bool = False  # mostly plain white: a page or a screenshot, not a scene
     features: dict[str, float] = field(default_factory=dict)  # for tuning and explanation
 
 
@@ -100,6 +101,7 @@ def analyse_scene(
     taken_at: datetime | None = None,
     subjects: frozenset[str] = frozenset(),
     portrait: bool = False,
+    people: int = 0,
 ) -> Scene:
     """Scene tags from the pixels, ImageNet probabilities, the classifier's confident tags
     (`subjects`: "building", "wildlife"...) and the hour; `portrait`: a face fills the frame,
@@ -146,6 +148,9 @@ def analyse_scene(
         f["snow_p"] = class_mass(probs, index, SNOW_CLASSES)
         f["indoor_p"] = class_mass(probs, index, INDOOR_CLASSES)
     hour = taken_at.hour if taken_at else None
+    f["green_all"] = _share(green)
+    f["white_all"] = _share(white)
+    f["people"] = float(people)
     return _decide(f, hour, subjects, portrait)
 
 
@@ -244,7 +249,8 @@ def _decide(
 
     natural = grass or foliage or water or snow or mountain or landscape_p >= 0.3
     scene.outdoors = sky or sunset or natural or night or bool(subjects & OUTDOOR_SUBJECTS)
-    scene.indoors = not scene.outdoors and indoor_p >= 0.35
+    # People in a room say less about it than furniture does: a lower bar with people.
+    scene.indoors = not scene.outdoors and indoor_p >= (0.2 if f.get("people") else 0.35)
     if scene.outdoors and indoor_p < 0.3:
         tags["outdoor"] = 0.55
         bright = f["mean_val"] >= 0.45 and f["dark"] < 0.1
@@ -257,19 +263,27 @@ def _decide(
     wide = sky and (grass or water or snow or mountain)
     if landscape_p >= 0.3 or (wide and not portrait):
         tags["landscape"] = round(min(0.7, 0.4 + landscape_p / 2), 3)
-    if foliage and sky and f["tex_green"] >= 0.035:
-        tags["tree"] = 0.4
+    scene.document = f["white_all"] >= 0.6 and not scene.outdoors
 
+    # Leaves or grass filling the whole frame, with no sky: a close view of a plant.
+    green_frame = pixels_say and f["green_all"] >= 0.8 and not sky and f["tex_green"] >= 0.02
+    if green_frame:
+        tags["plant"] = 0.45
+        tags["leaves"] = 0.42
+    elif foliage and f["tex_green"] >= 0.035 and not blurred_around:
+        tags["tree"] = 0.4
     scene.close_up = (
         not sky
         and not scene.indoors
         and not portrait
-        and (blurred_around or bool(subjects & SMALL_SUBJECTS))
+        and (blurred_around or green_frame or bool(subjects & SMALL_SUBJECTS))
     )
     if scene.close_up:
         tags["close-up"] = 0.5
-        if subjects & NATURE_SUBJECTS or foliage:
+        if subjects & NATURE_SUBJECTS or foliage or green_frame:
             tags["macro"] = 0.4
+        if blurred_around:
+            tags["bokeh"] = 0.38
 
     # The sentence: the ground first ("grass"), then where ("by the sea"), sky, time, room.
     order = ("foliage", "snow", "sand", "grass", "meadow", "sea", "water", "mountain")

@@ -96,6 +96,7 @@ class OfflineBackend:
             facts.taken_at,
             subjects=frozenset(t.name for t in classified),
             portrait=_is_portrait(faces),
+            people=len(faces),
         )
         timings["scene"] = _since(started)
 
@@ -114,6 +115,9 @@ class OfflineBackend:
         analysis.text = text
         if text:
             analysis.tags.append(ScoredTag("text", 0.9, "ocr"))
+            if not scene.document:
+                # Words read in a photo (not a scan of a page) are nearly always a sign.
+                analysis.tags.append(ScoredTag("sign", 0.5, "scene"))
         analysis.flags["nsfw"] = nudity.nsfw
 
         facts.faces = people
@@ -160,14 +164,17 @@ def _face_tags(faces: list[Face], count: int) -> list[ScoredTag]:
     if not count:
         return []
     score = round(max((f.score for f in faces), default=0.6), 4)
-    tags = [ScoredTag("person", score, "faces")]
+    # "people" is how albums file a photo of anyone; it is the word searched for.
+    tags = [
+        ScoredTag("person", score, "faces"),
+        ScoredTag("people", round(score * 0.97, 4), "faces"),
+    ]
     if _is_portrait(faces):
         tags.append(ScoredTag("portrait", score, "faces"))
         tags.append(ScoredTag("face", round(score * 0.9, 4), "faces"))
-    if count >= 2:
-        tags.append(ScoredTag("people", score, "faces"))
     if count >= 3:
         tags.append(ScoredTag("group", score, "faces"))
+        tags.append(ScoredTag("group of people", round(score * 0.95, 4), "faces"))
     return tags
 
 

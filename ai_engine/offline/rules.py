@@ -123,6 +123,19 @@ class Rules:
             if rule.hidden or score < rule.threshold or strongest[i] < rule.min_top:
                 continue
             found.append(ClassifierTag(name, score, rule.depth, rule.phrase, self.ancestors[name]))
+        # A sure child makes its parents true too ("cat" -> "mammal", "animal"), even when
+        # no single class is convincing for the broad parent on its own.
+        seen = {t.name for t in found}
+        for tag in list(found):
+            for parent in sorted(tag.ancestors - seen):
+                rule = self.tags[parent]
+                if not rule.hidden:
+                    seen.add(parent)
+                    found.append(
+                        ClassifierTag(
+                            parent, tag.score, rule.depth, rule.phrase, self.ancestors[parent]
+                        )
+                    )
         for cls in probs.argsort()[::-1][:5]:
             p = float(probs[cls])
             if p < self.unlisted_threshold:
