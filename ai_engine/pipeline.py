@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 
 # Below this size (pixels, shorter side) colours say nothing worth a tag.
 MIN_COLOUR_TAG_SIDE = 32
+# "colorful": at least this many hues, each covering at least this share of the picture.
+CHROMATIC = ("red", "orange", "yellow", "green", "cyan", "blue", "purple", "pink")
+COLOURFUL_COUNT = 4
+COLOURFUL_SHARE = 0.08
 
 
 def _registry(context: Context) -> Registry:
@@ -101,10 +105,14 @@ def colour_tags(colours: ColourFacts, size: tuple[int, int]) -> list[ScoredTag]:
         return [ScoredTag("black and white", 0.9, "colour")]
     if min(size) < MIN_COLOUR_TAG_SIDE:
         return []
-    return [
+    tags = [
         ScoredTag(name, round(0.25 + colours.shares[name] / 2, 3), "colour")
         for name in colours.colours
     ]
+    vivid = [n for n in CHROMATIC if colours.shares.get(n, 0.0) >= COLOURFUL_SHARE]
+    if len(vivid) >= COLOURFUL_COUNT:
+        tags.append(ScoredTag("colorful", 0.4, "colour"))
+    return tags
 
 
 def finish_tags(analysis: Analysis, settings: EngineSettings) -> None:

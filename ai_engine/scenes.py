@@ -284,6 +284,11 @@ def _decide(
             tags["macro"] = 0.4
         if blurred_around:
             tags["bokeh"] = 0.38
+            # Soft green behind a sharp subject: a plant or insect shot outdoors.
+            if f["green_all"] >= 0.15 and indoor_p < 0.2:
+                tags["nature"] = 0.45
+                tags["macro"] = 0.4
+                tags.setdefault("outdoor", 0.5)
 
     # The sentence: the ground first ("grass"), then where ("by the sea"), sky, time, room.
     order = ("foliage", "snow", "sand", "grass", "meadow", "sea", "water", "mountain")
