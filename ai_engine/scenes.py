@@ -218,7 +218,13 @@ def _decide(
         tags["sunset"] = round(min(0.7, 0.35 + f["warm_smooth_upper"] / 2), 3)
         tags["evening"] = 0.4
     late = hour is not None and (hour >= 20 or hour <= 5)
-    night = f["mean_val"] < 0.3 and f["dark"] >= 0.4 and (f["lights"] >= 0.003 or late)
+    # Dark all over, the top too (a night sky), with lamps or a late EXIF hour.
+    night = (
+        f["mean_val"] < 0.3
+        and f["val_top"] < 0.25
+        and f["dark"] >= 0.4
+        and (f["lights"] >= 0.003 or late)
+    )
     if night:
         tags["night"] = 0.55
 
@@ -254,7 +260,8 @@ def _decide(
     if scene.outdoors and indoor_p < 0.3:
         tags["outdoor"] = 0.55
         bright = f["mean_val"] >= 0.45 and f["dark"] < 0.1
-        if not (sunset or night) and (sky or bright):
+        # A deep blue dusk sky is not daytime: the picture must be bright as well.
+        if not (sunset or night) and f["mean_val"] >= 0.45 and (sky or bright):
             tags["daytime"] = 0.45
     if scene.indoors:
         tags["indoor"] = round(min(0.7, 0.35 + indoor_p / 2), 3)
