@@ -28,9 +28,9 @@ import statistics
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 EVALSET = Path(__file__).resolve().parent / "evalset"
 SETS = ("tune", "holdout")
@@ -99,7 +99,6 @@ class Score:
     tags: list[str]
     description: str
     seconds: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def many_relevant(self) -> bool:
@@ -161,7 +160,11 @@ def _ordered(tags: Iterable[TagLike]) -> list[TagLike]:
 def score(labels: Labels, analysis: AnalysisLike) -> Score:
     """Compare one analysis with one photo's labels (a pure function)."""
     accept = {words(a) for a in labels.accept}
-    wrong = [(w, words(w)) for w in labels.wrong]
+    # One claim per wrong subject and place, however many spellings name it (person, people).
+    firsts: dict[tuple[str, ...], str] = {}
+    for w in labels.wrong:
+        firsts.setdefault(words(w), w)
+    wrong = [(w, ww) for ww, w in firsts.items()]
     tags = _ordered(analysis.tags)
 
     subject = [t for t in tags if t.source != COLOUR_SOURCE]

@@ -161,3 +161,19 @@ def test_the_evaluation_set_is_complete_and_labelled() -> None:
         with Image.open(path) as image:
             assert max(image.size) <= 1024, labels.file
     assert sum(p.name.startswith("skimage-") for _, p, _ in tune + holdout) <= 5
+
+
+def test_one_claim_per_wrong_subject_however_many_spellings_name_it() -> None:
+    apple = Labels("apple.jpg", "food", ("apple", "fruit"), ("person", "people", "portrait"))
+    result = score(
+        apple,
+        Result(
+            "A portrait of a person with an apple.",
+            [Tag("apple", 0.8), Tag("person", 0.6, "faces")],
+        ),
+    )
+    assert result.wrong_claims == [
+        "tag 'person': person",
+        "description: person",
+        "description: portrait",
+    ]
