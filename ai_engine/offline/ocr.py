@@ -7,6 +7,7 @@ does recognition run, on at most MAX_BOXES of them, cropped from the full workin
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,9 @@ if TYPE_CHECKING:
 
 MIN_LINE_SCORE = 0.6  # recogniser confidence below this is mostly texture read as letters
 MIN_LINE_CHARS = 2  # letters or digits; lone symbols are usually texture
-DETECT_SIDE = 640  # long side of the detection pass (text under ~8 px there is unreadable)
+# Long side of the detection pass. On the evaluation set's signs 512 reads the same words
+# as 640 (and 960) at ~80% of 640's cost; smaller text is rarely what a photo is about.
+DETECT_SIDE = 512
 MIN_BOX_SCORE = 0.5  # the detector's mean probability inside a box
 SURE_BOX_SCORE = 0.6  # recognition runs only when at least one box is this sure
 MIN_BOX_HEIGHT = 6  # pixels at DETECT_SIDE
@@ -31,6 +34,8 @@ class TextFindings:
     text: str = ""
     boxes_found: int = 0  # confident boxes of the detection pass
     recognised: bool = False  # whether recognition ran at all
+    detect_s: float = 0.0
+    read_s: float = 0.0
     lines: list[str] = field(default_factory=list)
 
 
@@ -63,27 +68,31 @@ class TextReader(Component):
         import numpy as np
 
         self.load()
+        started = time.perf_counter()
         rgb = image.convert("RGB")
         scale = min(1.0, DETECT_SIDE / max(rgb.size))
         small = rgb.resize((max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale))))
         small_bgr = np.ascontiguousarray(np.asarray(small)[:, :, ::-1])
         with self.lock:
             boxes = self._detect(small_bgr)
-        findings = TextFindings(boxes_found=len(boxes))
+        findings = TextFindings(boxes_found=len(boxes), detect_s=time.perf_counter() - started)
         if not boxes:
             return findings
+        started = time.perf_counter()
         full_bgr = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
         ratio = np.array([rgb.width / small.width, rgb.height / small.height], dtype=np.float32)
         crops = self._ocr.get_crop_img_list(full_bgr, [b * ratio for b in boxes])
         with self.lock:
             results, _ = self._ocr.text_rec(crops)
         findings.recognised = True
-        findings.lines = [
+        lines = [
             str(text).strip()
             for text, score in results
             if float(score) >= MIN_LINE_SCORE and _letters(str(text)) >= MIN_LINE_CHARS
         ]
+        findings.lines = list(dict.fromkeys(lines))  # a sign repeated is read once
         findings.text = "\n".join(findings.lines)
+        findings.read_s = time.perf_counter() - started
         return findings
 
     def _detect(self, bgr: np.ndarray) -> list[np.ndarray]:
