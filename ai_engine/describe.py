@@ -202,7 +202,12 @@ def compose(facts: Facts) -> str:
 
 def _kind(facts: Facts, cat: Catalogue) -> str:
     if facts.duration_s is not None:
-        return cat.words["video"].format(seconds=max(1, round(facts.duration_s)))
+        seconds = max(1, round(facts.duration_s))
+        kind = cat.words["video"].format(seconds=seconds)
+        digits = str(seconds)
+        if cat.code == "en" and (digits.startswith("8") or digits in ("11", "18")):
+            kind = "an" + kind[1:]  # "an 8-second", "an 11-second", "an 18-second" video
+        return kind
     if facts.tiny:
         return cat.words["tiny"]
     if facts.black_and_white:

@@ -298,7 +298,7 @@ def _decide(
                 tags.setdefault("outdoor", 0.5)
 
     # The sentence: the ground first ("grass"), then where ("by the sea"), sky, time, room.
-    order = ("foliage", "snow", "sand", "grass", "meadow", "sea", "water", "mountain")
+    order = ("snow", "sand", "grass", "meadow", "foliage", "sea", "water", "mountain")
     ground = [k for k in order if k in tags]
     if "sea" in ground and "water" in ground:
         ground.remove("water")
