@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 MIN_COLOUR_TAG_SIDE = 32
 # "colorful": at least this many hues, each covering at least this share of the picture.
 CHROMATIC = ("red", "orange", "yellow", "green", "cyan", "blue", "purple", "pink")
-COLOURFUL_COUNT = 4
-COLOURFUL_SHARE = 0.08
+COLOURFUL_COUNT = 3
+COLOURFUL_SHARE = 0.1
 
 
 def _registry(context: Context) -> Registry:

@@ -179,6 +179,11 @@ SMALL_SUBJECTS = frozenset(
      "cup", "coffee", "tea", "dessert"}
 )  # fmt: skip
 NATURE_SUBJECTS = frozenset({"wildlife", "bird", "insect", "flower", "plant", "mushroom"})
+MAN_MADE_SUBJECTS = frozenset(
+    {"building", "street", "bridge", "monument", "fountain", "vehicle", "sport", "shop"}
+)
+# A car, a bus or a truck outdoors is nearly always on a road or a street.
+ROAD_SUBJECTS = frozenset({"car", "bus", "truck"})
 
 
 def _decide(
@@ -265,8 +270,13 @@ def _decide(
             tags["daytime"] = 0.45
     if scene.indoors:
         tags["indoor"] = round(min(0.7, 0.35 + indoor_p / 2), 3)
-    if natural or subjects & NATURE_SUBJECTS:
+    # An open sky over nothing man-made (the classifier names no building, road or
+    # vehicle, and there is nobody) is a view of nature.
+    open_country = sky and not (subjects & MAN_MADE_SUBJECTS) and not f.get("people")
+    if natural or subjects & NATURE_SUBJECTS or open_country:
         tags["nature"] = 0.45
+    if scene.outdoors and subjects & ROAD_SUBJECTS:
+        tags["street"] = 0.42
     wide = sky and (grass or water or snow or mountain)
     if landscape_p >= 0.3 or (wide and not portrait):
         tags["landscape"] = round(min(0.7, 0.4 + landscape_p / 2), 3)

@@ -178,6 +178,7 @@ def _face_tags(faces: list[Face], count: int) -> list[ScoredTag]:
     if count >= 3:
         tags.append(ScoredTag("group", score, "faces"))
         tags.append(ScoredTag("group of people", round(score * 0.95, 4), "faces"))
+        tags.append(ScoredTag("group photo", round(score * 0.9, 4), "faces"))
     return tags
 
 
