@@ -273,12 +273,13 @@ def _decide(
     # An open sky over nothing man-made (the classifier names no building, road or
     # vehicle, and there is nobody) is a view of nature.
     open_country = sky and not (subjects & MAN_MADE_SUBJECTS) and not f.get("people")
-    if natural or subjects & NATURE_SUBJECTS or open_country:
+    man_made = bool(subjects & MAN_MADE_SUBJECTS)
+    if (natural and not man_made) or subjects & NATURE_SUBJECTS or open_country:
         tags["nature"] = 0.45
     if scene.outdoors and subjects & ROAD_SUBJECTS:
         tags["street"] = 0.42
     wide = sky and (grass or water or snow or mountain)
-    if landscape_p >= 0.3 or (wide and not portrait):
+    if landscape_p >= 0.3 or (wide and not portrait) or (open_country and f["sky_top"] >= 0.5):
         tags["landscape"] = round(min(0.7, 0.4 + landscape_p / 2), 3)
     scene.document = f["white_all"] >= 0.6 and not scene.outdoors
 
