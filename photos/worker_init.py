@@ -31,4 +31,7 @@ def models_warm_up(**_kwargs: object) -> None:
         settings = EngineSettings()
     finally:
         connections.close_all()  # a task opens its own; none is held while idle
-    warm_up(settings)
+    try:
+        warm_up(settings)
+    except Exception:  # the process must still start; its first item reports the problem
+        logger.exception("AI warm-up failed")

@@ -109,6 +109,10 @@ class OfflineBackend:
         text = found_text.text
         analysis.flags["text_read"] = found_text.recognised
 
+        words = catalogue(facts.language)
+        if facts.language != "en":
+            # ImageNet's own class names ("German Shepherd Dog") exist in English only.
+            classified = [t for t in classified if t.name in words.tags or t.name in words.nouns]
         analysis.tags.extend(ScoredTag(t.name, round(t.score, 4), "classifier") for t in classified)
         analysis.tags.extend(ScoredTag(k, v, "scene") for k, v in scene.tags.items())
         people = len(faces)
@@ -118,8 +122,9 @@ class OfflineBackend:
         analysis.text = text
         if text:
             analysis.tags.append(ScoredTag("text", 0.9, "ocr"))
-            if not scene.document:
-                # Words read in a photo (not a scan of a page) are nearly always a sign.
+            if not scene.document and not faces:
+                # Words read in a photo (not a scan of a page, not a T-shirt's print)
+                # are nearly always a sign.
                 analysis.tags.append(ScoredTag("sign", 0.5, "scene"))
         analysis.flags["nsfw"] = nudity.nsfw
 
@@ -127,10 +132,8 @@ class OfflineBackend:
         facts.portrait = _is_portrait(faces)
         facts.text = text
         facts.close_up = scene.close_up
-        things, scene_words = ([], []) if nudity.nsfw else _subjects(classified, self._threshold())
-        if facts.language != "en":
-            known = catalogue(facts.language).nouns
-            things = [t for t in things if t.key in known]
+        sayable = [t for t in classified if SUBJECT_NOUNS.get(t.name, t.name) in words.nouns]
+        things, scene_words = ([], []) if nudity.nsfw else _subjects(sayable, self._threshold())
         facts.things = things
         facts.scenes = list(dict.fromkeys(scene_words + scene.phrases))
         analysis.description = compose(facts)
