@@ -14,10 +14,11 @@ logger = logging.getLogger("ai_engine")
 
 
 def warm_up(settings: EngineSettings, registry: Registry | None = None) -> float:
-    """Load the configured backend, the geocoder and the embedding model, then run the
-    whole pipeline once on a small sample image (first inferences pay one-time costs:
-    kernel selection, memory pools). Returns the seconds it took; never raises for a
-    missing optional part (the item itself would then report the problem).
+    """Load the configured backend, the geocoder and the embedding model, then run a
+    local backend's whole pipeline once on a small sample image (first inferences pay
+    one-time costs: kernel selection, memory pools). Returns the seconds it took; an
+    engine error (missing weights, unreachable endpoint) is logged, not raised: the
+    items themselves report it.
     """
     from .errors import EngineError
     from .language import catalogue
@@ -31,7 +32,8 @@ def warm_up(settings: EngineSettings, registry: Registry | None = None) -> float
     try:
         registry.backend(settings)
         registry.geocoder()
-        analyze(_sample_image(), context=Context(settings=settings, registry=registry))
+        if settings.backend != "openai":  # a remote model needs no warming, and costs a call
+            analyze(_sample_image(), context=Context(settings=settings, registry=registry))
     except EngineError as exc:  # e.g. an unreachable endpoint: items will retry and say why
         logger.warning("AI warm-up incomplete: %s", exc)
     try:

@@ -182,3 +182,24 @@ def test_the_rules_ignore_a_thin_spread(registry):
     probs = np.zeros(1000, dtype=np.float32)
     probs[151:269] = 0.6 / 118  # 60% "dog", but no breed above 0.6%: a texture, not a dog
     assert "dog" not in {t.name for t in rules.apply(probs)}
+
+
+def test_warm_up_loads_everything_once_and_says_so(registry, engine_settings, caplog):
+    from ai_engine import warm_up
+    from ai_engine.embeddings import _loaded
+
+    caplog.set_level(logging.INFO, logger="ai_engine")
+    seconds = warm_up(engine_settings, registry)
+    assert registry.is_loaded(engine_settings)
+    assert _loaded() is not None  # the search embeddings too
+    assert seconds >= 0
+    assert any("AI models loaded and warmed up" in r.getMessage() for r in caplog.records)
+
+
+def test_warm_up_survives_a_backend_it_cannot_load(caplog):
+    from ai_engine import warm_up
+
+    caplog.set_level(logging.WARNING, logger="ai_engine")
+    settings = EngineSettings(backend="transformers", model_dir="/nonexistent/models")
+    warm_up(settings, Registry())  # no exception: the items will report the problem
+    assert any("AI warm-up incomplete" in r.getMessage() for r in caplog.records)
