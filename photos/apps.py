@@ -8,5 +8,11 @@ class PhotosConfig(AppConfig):
     verbose_name = "Photos"
 
     def ready(self) -> None:
-        # Connects the worker-start warm-up (fires in Celery pool processes only).
-        from . import worker_init  # noqa: F401
+        from django.urls import register_converter
+
+        from photos.kinds import KindConverter
+
+        from . import worker_init  # noqa: F401 - connects the worker-start warm-up
+
+        # Here, once, before any URLconf that uses <kind:...> is imported.
+        register_converter(KindConverter, "kind")
