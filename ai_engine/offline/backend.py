@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import TYPE_CHECKING
 
@@ -23,8 +22,6 @@ if TYPE_CHECKING:
     from ..settings import EngineSettings
     from ..types import Analysis
     from .rules import ClassifierTag
-
-logger = logging.getLogger("ai_engine")
 
 MIN_MODEL_SIDE = 32  # below this no model sees anything; colours are all we can say
 PORTRAIT_FACE_HEIGHT = 0.15  # a face this tall (share of the image height) makes a portrait
