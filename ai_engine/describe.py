@@ -157,7 +157,7 @@ def _core(facts: Facts, cat: Catalogue) -> tuple[Phrase | None, bool]:
             alone = _scene_alone(cat, key)
             if alone is not None:
                 head = alone
-                if facts.close_up and key == "foliage":
+                if facts.close_up and key in ("foliage", "plants"):
                     head = _fill(cat, "close_up", subject=head)
                 scenes = scenes[:i] + scenes[i + 1 :]
                 break

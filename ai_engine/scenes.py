@@ -318,6 +318,8 @@ def _decide(
     sky_word = "clouds" if "clouds" in tags else "sky" if "sky" in tags else None
     time_word = "sunset" if "sunset" in tags else "night" if "night" in tags else None
     scene.phrases = ground[:2] + [w for w in (sky_word, time_word) if w]
+    if green_frame:  # grass or leaves filling the frame: which, the pixels can't tell
+        scene.phrases = ["plants"]
     if scene.indoors:
         scene.phrases.append("indoors")
     return scene
