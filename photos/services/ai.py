@@ -10,6 +10,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from photos.models import AISettings, MediaItem, Video
+from photos.services.secrets import api_key_for_endpoint
 
 if TYPE_CHECKING:
     import numpy as np
@@ -29,7 +30,13 @@ def engine_settings(ai_settings: AISettings) -> EngineSettings:
         model_dir=ai_settings.model_dir or None,
         endpoint_url=ai_settings.endpoint_url or None,
         model_name=ai_settings.model_name or None,
-        api_key=ai_settings.api_key or None,
+        # Never to another endpoint than the one the key was saved with.
+        api_key=api_key_for_endpoint(
+            token=ai_settings.api_key,
+            bound_endpoint=ai_settings.api_key_endpoint,
+            endpoint_url=ai_settings.endpoint_url,
+        )
+        or None,
         max_tags=ai_settings.max_tags,
         min_confidence=ai_settings.min_confidence,
         language=ai_settings.language,
