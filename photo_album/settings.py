@@ -179,9 +179,13 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # The checklist's "02:00" is server time.
 CELERY_TIMEZONE = TIME_ZONE
 
-# A claim's lease: the hard time limit plus this margin. Past it, the reaper (or
-# a redelivered task) may take the item back, so it must outlive the task.
-AI_LEASE_MARGIN = env_int("AI_LEASE_MARGIN", 60)
+# A claim's lease: the processing process renews it every AI_LEASE_RENEW_INTERVAL
+# seconds for AI_LEASE_SECONDS ahead, whatever the timeout, so a dead worker's
+# item is handed out again about a minute later (see photos.services.leases).
+AI_LEASE_SECONDS = env_int("AI_LEASE_SECONDS", 60)
+AI_LEASE_RENEW_INTERVAL = env_int("AI_LEASE_RENEW_INTERVAL", 20)
+if not 0 < AI_LEASE_RENEW_INTERVAL < AI_LEASE_SECONDS:
+    raise ImproperlyConfigured("AI_LEASE_RENEW_INTERVAL must be above 0 and below AI_LEASE_SECONDS")
 # An item whose task killed its worker this many times is marked failed
 # instead of being handed out again (a photo that crashes the decoder).
 AI_MAX_WORKER_DEATHS = env_int("AI_MAX_WORKER_DEATHS", 3)
@@ -194,7 +198,8 @@ AI_RETRY_BACKOFF = env_int("AI_RETRY_BACKOFF", 30)
 # gone); every AI_REAPER_INTERVAL seconds, expired leases go back to pending.
 AI_SWEEP_INTERVAL = env_int("AI_SWEEP_INTERVAL", 300)
 AI_SWEEP_AFTER = env_int("AI_SWEEP_AFTER", 600)
-AI_REAPER_INTERVAL = env_int("AI_REAPER_INTERVAL", 300)
+# Every minute: with the 60 s lease, a dead worker's item is back within 2 minutes.
+AI_REAPER_INTERVAL = env_int("AI_REAPER_INTERVAL", 60)
 
 # The schedule lives in the database (django-celery-beat); this scheduler also
 # re-applies the AISettings hour after beat copies these entries in at start.

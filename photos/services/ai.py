@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from django.conf import settings as django_settings
+
 from photos.models import AISettings, MediaItem, Video
 from photos.services.secrets import api_key_for_endpoint
 
@@ -41,6 +43,8 @@ def engine_settings(ai_settings: AISettings) -> EngineSettings:
         min_confidence=ai_settings.min_confidence,
         language=ai_settings.language,
         timeout_s=float(ai_settings.processing_timeout),
+        # The upload's limit, so the engine never refuses what the upload accepted.
+        max_pixels=django_settings.UPLOAD_MAX_PIXELS,
     )
 
 

@@ -100,7 +100,9 @@ def probe_photo(file: IO[bytes], *, decode_size: int) -> PhotoProbe:
     file.seek(0)
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # UPLOAD_MAX_PIXELS decides below, in words; Pillow's error (at twice
+            # it, see PhotosConfig.ready) still stops a bomb before any decoding.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             img = Image.open(file)
             if img.format not in PHOTO_FORMATS:
                 raise UploadRejected(f"{img.format} images are not supported.")
@@ -117,7 +119,7 @@ def probe_photo(file: IO[bytes], *, decode_size: int) -> PhotoProbe:
             upright = ImageOps.exif_transpose(img)
     except UploadRejected:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except Image.DecompressionBombError:
         raise UploadRejected("The image is too large to decode safely.") from None
     except Image.UnidentifiedImageError:
         raise UploadRejected("This is not a photo or video we can read.") from None

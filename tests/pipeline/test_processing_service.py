@@ -27,7 +27,7 @@ def photo(upload_photo) -> Photo:
 
 
 def claim(photo: Photo) -> processing.Claim | None:
-    return processing.item_claim(model=Photo, item_id=photo.pk, lease_s=60)
+    return processing.item_claim(model=Photo, item_id=photo.pk)
 
 
 def test_it_claims_a_pending_item_once(photo):
@@ -101,3 +101,57 @@ def test_it_sweeps_only_old_auto_process_items_once_per_period(
     with django_capture_on_commit_callbacks():
         assert processing.stale_pending_enqueue(kind="photo") == 1
         assert processing.stale_pending_enqueue(kind="photo") == 0  # marked for 60 s
+
+
+def test_it_takes_over_at_once_from_a_dead_process_on_this_host(photo):
+    import socket
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    Photo.objects.filter(pk=photo.pk).update(
+        processing_status=ProcessingStatus.PROCESSING,
+        attempts=1,
+        lease_expires_at=timezone.now() + timedelta(minutes=1),
+        lease_holder=f"{socket.gethostname()}:{dead.pid}:1",
+    )
+
+    taken = claim(photo)
+
+    assert taken is not None and taken.attempt == 2  # the death is counted
+
+
+@pytest.mark.parametrize("host", ["this", "another"])
+def test_it_leaves_a_live_holder_or_another_hosts_holder_alone(photo, host):
+    import os
+    import socket
+
+    name = socket.gethostname() if host == "this" else "elsewhere"
+    Photo.objects.filter(pk=photo.pk).update(
+        processing_status=ProcessingStatus.PROCESSING,
+        attempts=1,
+        lease_expires_at=timezone.now() + timedelta(minutes=1),
+        # "another" host: even a pid that is not running here proves nothing.
+        lease_holder=f"{name}:{os.getppid() if host == 'this' else 999_999}:1",
+    )
+
+    assert claim(photo) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_keeps_a_slow_items_lease_short_but_alive(photo, settings):
+    import time
+
+    from photos.services.leases import LeaseHeartbeat
+
+    settings.AI_LEASE_SECONDS = 60
+    settings.AI_LEASE_RENEW_INTERVAL = 0.1
+    held = claim(photo)
+    Photo.objects.filter(pk=photo.pk).update(lease_expires_at=timezone.now() + timedelta(seconds=1))
+
+    with LeaseHeartbeat(held.held()):
+        time.sleep(0.5)
+
+    photo.refresh_from_db()
+    left = (photo.lease_expires_at - timezone.now()).total_seconds()
+    assert 55 < left <= 60
