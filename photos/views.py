@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -96,7 +103,14 @@ def album_upload(request: HttpRequest, album_id: int) -> HttpResponse:
     too_big = upload_request_size_error(request)
     if too_big:
         return upload_respond(request, album, [], [{"filename": "", "error": too_big}], 413)
+    unreadable = upload_body_error(request)
+    if unreadable:
+        return upload_respond(request, album, [], [{"filename": "", "error": unreadable}], 400)
     return _album_upload_files(request, album)
+
+
+# The body is read only after the size check; file names are cleaned by the service.
+album_upload.reads_body_itself = True  # type: ignore[attr-defined]
 
 
 @csrf_protect
@@ -121,6 +135,22 @@ def _album_upload_files(request: HttpRequest, album: Album) -> HttpResponse:
             uploaded.append(item)
     status = 201 if not errors else 400 if not uploaded else 207
     return upload_respond(request, album, uploaded, errors, status)
+
+
+def upload_body_error(request: HttpRequest) -> str:
+    """Parse the body here, so the multipart parser's refusals get the same JSON answer."""
+    try:
+        request.FILES  # noqa: B018 - reading it parses the body (POST too)
+    except TooManyFilesSent:
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        return f"Too many files in one upload: send at most {limit} at a time."
+    except (RequestDataTooBig, TooManyFieldsSent):
+        return "The form fields of this upload are too large."
+    except (MultiPartParserError, SuspiciousOperation) as exc:
+        if "header size" in str(exc):  # a part's headers over 1 KB: the file name
+            return "A file name in this upload is too long."
+        return f"The upload could not be read ({exc})."
+    return ""
 
 
 def upload_request_size_error(request: HttpRequest) -> str:
