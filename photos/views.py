@@ -224,4 +224,9 @@ def media(request: HttpRequest, kind: str, item_id: int, variant: str) -> HttpRe
     if model is None:
         raise Http404("No such kind")
     item = item_get_for_user(user=request.user, model=model, item_id=item_id)
-    return media_response(item=item, variant=variant, range_header=request.headers.get("Range"))
+    return media_response(
+        item=item,
+        variant=variant,
+        range_header=request.headers.get("Range"),
+        if_none_match=request.headers.get("If-None-Match"),
+    )
