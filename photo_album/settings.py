@@ -242,6 +242,9 @@ AI_SWEEP_INTERVAL = env_int("AI_SWEEP_INTERVAL", 300)
 AI_SWEEP_AFTER = env_int("AI_SWEEP_AFTER", 600)
 # Every minute: with the 60 s lease, a dead worker's item is back within 2 minutes.
 AI_REAPER_INTERVAL = env_int("AI_REAPER_INTERVAL", 60)
+# Beat records a heartbeat on every scheduler tick (5 s); older than this, beat
+# counts as stopped (validate_deployment test 6, ai_health, /ops/).
+BEAT_HEARTBEAT_STALE = env_int("BEAT_HEARTBEAT_STALE", 60)
 
 # The schedule lives in the database (django-celery-beat); this scheduler also
 # re-applies the AISettings hour after beat copies these entries in at start.

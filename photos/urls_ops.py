@@ -32,6 +32,18 @@ urlpatterns = [
         name="video-retry",
     ),
     path(
+        "photos/<int:item_id>/process-now/",
+        views_ops.item_process_now_view,
+        {"kind": "photo"},
+        name="photo-process-now",
+    ),
+    path(
+        "videos/<int:item_id>/process-now/",
+        views_ops.item_process_now_view,
+        {"kind": "video"},
+        name="video-process-now",
+    ),
+    path(
         "photos/<int:item_id>/status.json",
         views_ops.item_status_view,
         {"kind": "photo"},

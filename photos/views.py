@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from photos.forms import AlbumForm
-from photos.models import Album, MediaItem, Photo, Video
+from photos.models import AISettings, Album, MediaItem, Photo, Video
 from photos.selectors import (
     album_get_for_user,
     album_items,
@@ -26,9 +26,11 @@ from photos.selectors import (
     item_get_for_user,
     item_tags,
 )
+from photos.services.ai_settings import ai_settings_get
 from photos.services.albums import album_create, album_delete, album_update
 from photos.services.media_probe import UploadRejected
 from photos.services.media_serving import media_response
+from photos.services.schedule import pending_note
 from photos.services.uploads import item_create_from_upload
 
 ITEM_MODELS: dict[str, type[MediaItem]] = {"photo": Photo, "video": Video}
@@ -177,22 +179,27 @@ def upload_respond(
     status: int,
 ) -> HttpResponse:
     if request.get_preferred_type(["text/html", "application/json"]) == "application/json":
-        body = {"uploaded": [item_json(item) for item in uploaded], "errors": errors}
+        ai_settings = ai_settings_get()
+        body = {"uploaded": [item_json(item, ai_settings) for item in uploaded], "errors": errors}
         return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
     if uploaded:
         count = len(uploaded)
-        messages.success(request, f"Uploaded {count} file{'s' if count != 1 else ''}.")
+        note = pending_note(uploaded[0], ai_settings_get())
+        messages.success(request, f"Uploaded {count} file{'s' if count != 1 else ''}. {note}")
     for error in errors:
         prefix = f"{error['filename']}: " if error["filename"] else ""
         messages.error(request, f"{prefix}{error['error']}")
     return redirect(album)
 
 
-def item_json(item: MediaItem) -> dict:
+def item_json(item: MediaItem, ai_settings: AISettings) -> dict:
     return {
         "id": item.pk,
         "kind": item.kind,
         "url": item.get_absolute_url(),
+        "status_url": reverse(f"{item.kind}-status", args=[item.pk]),
+        # When it will be processed: at once, at the nightly run, or when staff say so.
+        "note": pending_note(item, ai_settings),
         "thumbnail_url": reverse("media", args=[item.kind, item.pk, "thumbnail"]),
         "status": item.processing_status,
         "status_label": item.get_processing_status_display(),
@@ -215,7 +222,8 @@ def video_detail(request: HttpRequest, video_id: int) -> HttpResponse:
 
 
 def item_context(item: MediaItem) -> dict:
-    return {"item": item, "album": item.album, "tags": item_tags(item)}
+    note = pending_note(item, ai_settings_get())
+    return {"item": item, "album": item.album, "tags": item_tags(item), "pending_note": note}
 
 
 def media(request: HttpRequest, kind: str, item_id: int, variant: str) -> HttpResponse:

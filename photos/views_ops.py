@@ -123,7 +123,9 @@ def dashboard_status_view(request: HttpRequest) -> JsonResponse:
 def retry_failed_view(request: HttpRequest) -> HttpResponse:
     queued = retry.failed_retry_all()
     messages.success(
-        request, f"Queued {queued['photo']} failed photos and {queued['video']} videos again."
+        request,
+        f"Queued {counted(queued['photo'], 'failed photo')} and "
+        f"{counted(queued['video'], 'video')} again.",
     )
     return redirect("ops-dashboard")
 
@@ -133,9 +135,15 @@ def retry_failed_view(request: HttpRequest) -> HttpResponse:
 def process_pending_view(request: HttpRequest) -> HttpResponse:
     queued = retry.pending_process_all()
     messages.success(
-        request, f"Queued {queued['photo']} pending photos and {queued['video']} videos now."
+        request,
+        f"Queued {counted(queued['photo'], 'pending photo')} and "
+        f"{counted(queued['video'], 'video')} now.",
     )
     return redirect("ops-dashboard")
+
+
+def counted(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 # --- one item: retry and live status (owner or staff) ---------------------------------
@@ -155,6 +163,18 @@ def item_retry_view(request: HttpRequest, kind: str, item_id: int) -> HttpRespon
         messages.success(request, f"{item.original_filename} is queued for processing.")
     else:
         messages.info(request, f"{item.original_filename} is already being processed.")
+    return _redirect_back(request, item.get_absolute_url())
+
+
+@require_POST
+@staff_required
+def item_process_now_view(request: HttpRequest, kind: str, item_id: int) -> HttpResponse:
+    """A pending item queued now, rather than at the nightly run (auto-process off)."""
+    item = _item_for(request, kind, item_id)
+    if retry.item_queue_now(item=item):
+        messages.success(request, f"{item.original_filename} is queued for processing now.")
+    else:
+        messages.info(request, f"{item.original_filename} is not waiting any more.")
     return _redirect_back(request, item.get_absolute_url())
 
 

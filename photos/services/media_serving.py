@@ -125,9 +125,14 @@ def media_response(
         response = HttpResponse(content_type=content_type)
         response["X-Sendfile"] = field_file.storage.path(field_file.name)
     else:
-        response = storage_response(
-            field_file.storage, field_file.name, content_type, range_header=range_header
-        )
+        try:
+            response = storage_response(
+                field_file.storage, field_file.name, content_type, range_header=range_header
+            )
+        except FileNotFoundError:
+            # The row outlived its file (restored backup, manual deletion): the page
+            # shows a placeholder for the 404 (static/photos/boot.js).
+            raise Http404("The file is missing from storage") from None
     response["Cache-Control"] = CACHE_CONTROL[variant]
     if variant != "original":
         response["ETag"] = etag

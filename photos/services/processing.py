@@ -272,13 +272,26 @@ def error_reason(exc: Exception, ai_settings: AISettings) -> tuple[str, bool]:
 
 
 def item_fail(claim: Claim, reason: str) -> bool:
-    return bool(
-        claim.held().update(
+    """Failed, and nothing left of an earlier success that would read as this run's result;
+    a person's description and tags stay (they are theirs, not a result)."""
+    with transaction.atomic():
+        failed = claim.held().update(
             processing_status=ProcessingStatus.FAILED,
             processing_error=reason,
             lease_expires_at=None,
+            ai_description=Case(
+                When(description_source=TagSource.PERSON, then=F("ai_description")),
+                default=Value(""),
+                output_field=TextField(),
+            ),
+            ai_analysis={},
+            processed_at=None,
+            embedding=None,
         )
-    )
+        if failed:
+            ai_tags_replace(model=claim.model, item_id=claim.item_id, tags=[])
+            item_search_index_update(claim.model.objects.get(pk=claim.item_id))
+    return bool(failed)
 
 
 def item_release(claim: Claim, reason: str) -> bool:

@@ -63,6 +63,11 @@ def pending_process_all() -> dict[str, int]:
     return {kind: len(pending_enqueue(kind=kind)) for kind in ITEM_MODELS}
 
 
+def item_queue_now(*, item: MediaItem) -> bool:
+    """A pending item queued at once; False when it is not pending (any more)."""
+    return bool(pending_enqueue(kind=item.kind, ids=[item.pk]))
+
+
 def pending_enqueue(*, kind: str, ids: list[int] | None = None) -> list[int]:
     pending = ITEM_MODELS[kind].objects.filter(processing_status=ProcessingStatus.PENDING)
     if ids is not None:

@@ -9,6 +9,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+import psutil
 import pytest
 from deploy_helpers import (
     DEPLOY,
@@ -158,4 +159,14 @@ def test_it_starts_gunicorn_from_unit_execstart(
 
     wait_for(answers, 30, "gunicorn to answer /admin/login/")
     assert web.poll() is None, (tmp_path / "photo-album-web.service.out").read_text()
+    # No control socket (gunicorn 25 opens ~/.gunicorn/gunicorn.ctl unless told not to).
+    sockets = [c.laddr for c in psutil.Process(web.pid).net_connections(kind="unix")]
+    assert not [path for path in sockets if "gunicorn" in str(path)], sockets
     assert stop(web, timeout=30) == 0
+
+
+def test_the_procfile_web_process_opens_no_control_socket() -> None:
+    web = next(
+        line for line in (REPO / "Procfile").read_text().splitlines() if line.startswith("web:")
+    )
+    assert "--no-control-socket" in web

@@ -155,3 +155,42 @@ def test_the_heartbeat_keeps_a_slow_items_lease_short_but_alive(photo, settings)
     photo.refresh_from_db()
     left = (photo.lease_expires_at - timezone.now()).total_seconds()
     assert 55 < left <= 60
+
+
+@pytest.mark.parametrize("source", ["ai", "person"])
+def test_a_failure_clears_an_earlier_successs_results_but_not_a_persons_edits(
+    photo, monkeypatch, source
+):
+    from ai_engine.errors import UnreadableMedia
+    from photos.models import TagSource
+    from photos.services.item_edits import item_tag_add
+    from photos.services.processing import ai_tags_replace
+
+    Photo.objects.filter(pk=photo.pk).update(
+        ai_description="A cat on a sofa.",
+        description_source=source,
+        processed_at=timezone.now(),
+        ai_analysis={"tags": ["cat"]},
+    )
+    ai_tags_replace(model=Photo, item_id=photo.pk, tags=[processing_tag("cat")])
+    item_tag_add(item=Photo.objects.get(pk=photo.pk), name="mine")
+
+    def unreadable(item, ai_settings):
+        raise UnreadableMedia("The file is truncated.")
+
+    monkeypatch.setattr(processing, "item_analyze", unreadable)
+    assert processing.item_process(kind="photo", item_id=photo.pk) == processing.Outcome.FAILED
+
+    photo.refresh_from_db()
+    assert photo.processing_status == ProcessingStatus.FAILED
+    assert photo.processed_at is None
+    assert photo.ai_analysis == {}
+    kept = "A cat on a sofa." if source == TagSource.PERSON else ""
+    assert photo.ai_description == kept
+    assert list(photo.tags.values_list("name", flat=True)) == ["mine"]
+
+
+def processing_tag(name: str):
+    from ai_engine.types import ScoredTag
+
+    return ScoredTag(name=name, score=0.9, source="classifier")

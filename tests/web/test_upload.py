@@ -59,6 +59,8 @@ def test_it_stores_real_photos_pending_with_thumbnails(
         "id": photo.pk,
         "kind": "photo",
         "url": reverse("photo-detail", args=[photo.pk]),
+        "status_url": reverse("photo-status", args=[photo.pk]),
+        "note": "Queued for AI processing.",
         "thumbnail_url": reverse("media", args=["photo", photo.pk, "thumbnail"]),
         "status": "pending",
         "status_label": "Pending",
