@@ -269,6 +269,18 @@ CELERY_BEAT_SCHEDULE = {
 }
 # --- end of Celery reliability --------------------------------------------------
 
+# Logs clean at WARNING: the model runtimes print progress bars (tqdm, which
+# Celery relays as WARNING lines) and absl/TFLite start-up chatter to stderr
+# unless told not to, before they are imported. An operator's own value wins.
+for _name, _value in {
+    "TQDM_DISABLE": "1",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+    "GLOG_minloglevel": "2",
+}.items():
+    os.environ.setdefault(_name, _value)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -71,9 +71,36 @@ def item_analyze(item: MediaItem, ai_settings: AISettings) -> Analysis:
 
 
 def models_report(ai_settings: AISettings, sample_image: Image.Image | None) -> list[ModelReport]:
+    """Every model a worker loads: the backend's, the geocoder, and the search embeddings."""
     from ai_engine import get_registry
 
-    return get_registry().report(engine_settings(ai_settings), sample_image=sample_image)
+    reports = get_registry().report(engine_settings(ai_settings), sample_image=sample_image)
+    return [*reports, embedding_model_report()]
+
+
+def embedding_model_report() -> ModelReport:
+    """The sentence-embedding model of meaning search: present, loads, embeds one sentence."""
+    import time
+
+    from ai_engine import embeddings
+    from ai_engine.types import ModelReport
+
+    try:
+        path = embeddings.model_path()
+    except (ImportError, OSError) as exc:
+        return ModelReport(name="embeddings", path="", present=False, error=str(exc))
+    report = ModelReport(name="embeddings", path=str(path), present=path.exists())
+    try:
+        started = time.perf_counter()
+        embeddings.load()
+        report.load_s = time.perf_counter() - started
+        started = time.perf_counter()
+        vectors = embeddings.embed_texts(["a cat asleep on a sofa"])
+        report.sample_s = time.perf_counter() - started
+        report.loads = vectors.shape == (1, embeddings.DIMENSIONS)
+    except Exception as exc:  # noqa: BLE001 - a report lists every failure, it never raises
+        report.error = f"{type(exc).__name__}: {exc}"
+    return report
 
 
 def embedding_model_load() -> None:

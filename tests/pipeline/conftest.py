@@ -111,13 +111,15 @@ class Process:
         self.log_file.close()
 
 
-def worker_start(media_root: Path, log_dir: Path, *, concurrency: int = 1, **env: str) -> Process:
+def worker_start(
+    media_root: Path, log_dir: Path, *, concurrency: int = 1, loglevel: str = "INFO", **env: str
+) -> Process:
     name = f"pipeline-{uuid.uuid4().hex[:8]}"
     worker = Process(
         [
             "worker",
             "--loglevel",
-            "INFO",
+            loglevel,
             "--pool",
             "prefork",
             "--concurrency",
@@ -131,7 +133,11 @@ def worker_start(media_root: Path, log_dir: Path, *, concurrency: int = 1, **env
         log_path=log_dir / f"{name}.log",
     )
     worker.hostname = name  # type: ignore[attr-defined]
-    worker.wait_for_log(r"ready\.")
+    try:
+        worker.wait_for_log(r"ready\." if loglevel == "INFO" else r"\[queues\]")
+    except AssertionError:
+        worker.stop()  # or it would live on, taking later tests' messages
+        raise
     return worker
 
 
