@@ -116,13 +116,14 @@ def test_it_starts_beat_from_unit_execstart(
     service_env: Callable[[str], dict[str, str]],
 ) -> None:
     # The scheduler keeps its schedule in the database.
-    subprocess.run(
+    migrated = subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput"],
         cwd=REPO,
         env=service_env("photo-album-celery-beat.service"),
-        check=True,
         capture_output=True,
+        text=True,
     )
+    assert migrated.returncode == 0, migrated.stderr[-3000:]
     beat = start_unit("photo-album-celery-beat.service")
     log = tmp_path / "log" / "beat.log"
     wait_for(file_contains(log, "beat: Starting..."), 60, "'beat: Starting...' in beat.log")

@@ -195,7 +195,6 @@ def test_ops_and_metrics_show_each_pool_processs_memory(
     assert process["rss_bytes"] > 300 * 2**20
     assert process["rss_bytes"] == pytest.approx(child.memory_info().rss, rel=0.2)
     assert process["peak_rss_bytes"] >= process["rss_bytes"]
-    assert process["rss_bytes"] > 2 * worker["max_rss_kb"] * 1024
     text = metrics.content.decode()
     assert (
         f'photo_album_worker_pool_rss_bytes{{worker="{worker["name"]}",pid="{child.pid}"}}' in text
