@@ -15,3 +15,10 @@ class PhotosConfig(AppConfig):
         # by default) would otherwise refuse a 100-MP camera photo first. Pillow warns
         # above this and refuses above twice this; the probe refuses above it.
         Image.MAX_IMAGE_PIXELS = settings.UPLOAD_MAX_PIXELS
+
+        from django.urls import register_converter
+
+        from photos.kinds import KindConverter
+
+        # Here, once, before any URLconf that uses <kind:...> is imported.
+        register_converter(KindConverter, "kind")

@@ -140,18 +140,19 @@ class AISettingsForm(forms.ModelForm):
             and not endpoint_same(endpoint, self.stored_key_endpoint)
         )
 
-    def save(self, commit: bool = True) -> AISettings:
-        row = super().save(commit=False)
+    def model_values(self) -> dict[str, Any]:
+        """The row's fields as cleaned, for the service; the API key only when it changes."""
+        values = {name: self.cleaned_data[name] for name in self.Meta.fields}
         typed = self.cleaned_data.get("api_key") or ""
         if self.cleaned_data.get("clear_api_key"):
-            row.api_key, row.api_key_endpoint = "", ""
+            values.update(api_key="", api_key_endpoint="")
         elif typed:
             # Encrypted at rest, and bound to the endpoint it was entered with.
-            row.api_key = secret_encrypt(typed)
-            row.api_key_endpoint = self.cleaned_data.get("endpoint_url") or ""
-        if commit:
-            row.save()
-        return row
+            values.update(
+                api_key=secret_encrypt(typed),
+                api_key_endpoint=self.cleaned_data.get("endpoint_url") or "",
+            )
+        return values
 
     def engine_overrides(self) -> dict[str, Any]:
         """The values a sample test runs with; a newly typed key goes encrypted."""

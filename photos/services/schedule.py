@@ -11,15 +11,13 @@ from django.utils import timezone
 from django.utils.timesince import timeuntil
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
+from photos.kinds import KINDS
 from photos.models import AISettings, MediaItem
 
 logger = logging.getLogger(__name__)
 
 # Beat entry name -> task; the same names as CELERY_BEAT_SCHEDULE (the checklist prints them).
-BATCH_ENTRIES = {
-    "process_pending_photos": "photos.tasks.process_pending_photos_task",
-    "process_pending_videos": "photos.tasks.process_pending_videos_task",
-}
+BATCH_ENTRIES = {kind.beat_entry: kind.batch_task for kind in KINDS.values()}
 
 
 def schedule_sync(ai_settings: AISettings) -> bool:

@@ -9,7 +9,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from photos.models import ProcessingStatus, Video
-from photos.services import beat, ops
+from photos.selectors import ops
+from photos.services import beat
 
 ONE_WORKER = ops.WorkersReport(workers=[ops.WorkerInfo(name="w1@host", pool="prefork")])
 

@@ -85,7 +85,7 @@ def test_staff_can_process_a_waiting_item_now_and_others_cannot(
     photo, owner_client, staff, client_for, django_capture_on_commit_callbacks
 ):
     ai_settings_set(auto_process_on_upload=False)
-    url = reverse("photo-process-now", args=[photo.pk])
+    url = reverse("item-process-now", args=["photo", photo.pk])
     staff_client = client_for(staff)
 
     staff_page = page_text(staff_client.get(photo.get_absolute_url()))
@@ -134,7 +134,7 @@ def test_retry_all_says_one_photo_not_one_photos(staff, client_for, photo):
 
     response = client_for(staff).post(reverse("ops-retry-failed"), follow=True)
 
-    assert "Queued 1 failed photo and 0 videos again." in page_text(response)
+    assert "Queued failed items again: 1 photo and 0 videos." in page_text(response)
 
 
 @pytest.mark.parametrize(

@@ -22,9 +22,9 @@ from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
-from photos.models import MediaItem, Video
+from photos.kinds import kind_of
+from photos.models import MediaItem
 
-VARIANTS = ("original", "thumbnail", "poster")
 # Nothing of a private album may be usable from a shared browser's cache after
 # logout. Originals are never stored at all (`no-store`: they are opened one at a
 # time, so re-fetching costs little). Thumbnails and posters fill every grid, so
@@ -83,7 +83,7 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
 
 def media_field(item: MediaItem, variant: str) -> FieldFile:
     """The stored file behind a variant, or 404 (a photo has no poster; a file may be missing)."""
-    if variant not in VARIANTS or (variant == "poster" and not isinstance(item, Video)):
+    if variant not in kind_of(item).variants:
         raise Http404("No such media variant")
     field_file: FieldFile = getattr(item, variant)
     if not field_file.name:
