@@ -15,9 +15,6 @@ from photos.models import MediaKind
 from photos.services import ai, processing, vectors
 from photos.services.ai_sample import sample_analyze
 
-# The worker's "pool_memory" inspect command (what /ops/ shows per pool process).
-from photos.worker_control import pool_memory  # noqa: F401
-
 
 @shared_task
 def test_celery_task() -> str:

@@ -8,7 +8,8 @@ The stderr filter: mediapipe's absl and TFLite runtimes write start-up chatter
 straight to file descriptor 2 (no Python logging, no setting turns it off), so
 each pool process passes its stderr through a filter that drops those lines.
 
-Imported by photos.tasks, so every worker sets both up at start.
+Imported by PhotosConfig.ready(), before photos.worker_init: the filter is in
+place before the models load.
 """
 
 from __future__ import annotations

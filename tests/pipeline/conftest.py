@@ -111,6 +111,9 @@ class Process:
         self.log_file.close()
 
 
+WARMED_UP = r"(?:AI models loaded and warmed up|AI warm-up failed)"
+
+
 def worker_start(
     media_root: Path, log_dir: Path, *, concurrency: int = 1, loglevel: str = "INFO", **env: str
 ) -> Process:
@@ -134,7 +137,13 @@ def worker_start(
     )
     worker.hostname = name  # type: ignore[attr-defined]
     try:
-        worker.wait_for_log(r"ready\." if loglevel == "INFO" else r"\[queues\]")
+        if loglevel != "INFO":  # no INFO lines to wait for: the banner's queue list
+            worker.wait_for_log(r"\[queues\]")
+            return worker
+        worker.wait_for_log(r"ready\.")
+        # Each pool process loads the models as it starts (photos.worker_init) and takes no
+        # task before it is done: wait for all of them, so a test's timeouts measure the item.
+        worker.wait_for_log(rf"(?s)(?:{WARMED_UP}.*?){{{concurrency}}}", timeout=300)
     except AssertionError:
         worker.stop()  # or it would live on, taking later tests' messages
         raise
