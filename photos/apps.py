@@ -22,8 +22,10 @@ class PhotosConfig(AppConfig):
 
         # Connected in this order: the pool's stderr filter is in place before the
         # warm-up loads the models that write start-up chatter to it.
-        from . import worker_control  # noqa: F401 - stderr filter, "pool_memory" command
-        from . import worker_init  # noqa: F401 - connects the worker-start warm-up
+        from . import (
+            worker_control,  # noqa: F401 - stderr filter, "pool_memory" command
+            worker_init,  # noqa: F401 - connects the worker-start warm-up
+        )
 
         # Here, once, before any URLconf that uses <kind:...> is imported.
         register_converter(KindConverter, "kind")
