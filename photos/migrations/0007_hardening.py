@@ -16,7 +16,7 @@ def encrypt_stored_keys(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('photos', '0005_one_media_table'),
+        ('photos', '0006_embedding_updated_at'),
     ]
 
     operations = [
