@@ -135,6 +135,9 @@ class MediaItem(models.Model):
     # Whoever set `processing` owns the item until this time; after it a
     # redelivered task or the reaper may take it back.
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # "host:pid" of the process holding the lease: a redelivered task on the
+    # same host takes over at once when that process is dead.
+    lease_holder = models.CharField(max_length=255, blank=True)
     processing_started_at = models.DateTimeField(null=True, blank=True)
     # Uploaded while auto-process was on: the sweep re-enqueues such items
     # if their message went missing.
@@ -271,7 +274,10 @@ class AISettings(models.Model):
     model_dir = models.CharField(max_length=500, blank=True)
     endpoint_url = models.URLField(max_length=500, blank=True)
     model_name = models.CharField(max_length=200, blank=True)
-    api_key = models.CharField(max_length=500, blank=True)
+    # Fernet ciphertext (photos.services.secrets), never the key itself, and the
+    # endpoint it was saved with: the key is only ever sent there.
+    api_key = models.CharField(max_length=1000, blank=True)
+    api_key_endpoint = models.CharField(max_length=500, blank=True)
     max_tags = models.PositiveSmallIntegerField(default=10)
     min_confidence = models.FloatField(default=0.2)
     language = models.CharField(max_length=10, default="en")
