@@ -9,8 +9,12 @@ compressed picture included, is copied through unchanged in chunks.
   (APP1) and Photoshop/IPTC (APP13) segments, which can hold a place too, are
   dropped whole.
 - PNG: the eXIf chunk and the XMP / raw-profile text chunks are dropped.
-- Anything else (HEIC, WebP, GIF, videos) cannot be stripped here: a share
-  link without location serves its display size only (see `can_strip`).
+- MP4 / QuickTime: every `udta`, `meta` and `uuid` box (where ©xyz, loci,
+  Apple's location key and XMP live) becomes a zero-filled `free` box. Sizes and
+  offsets are unchanged, so the sample tables still point at the right bytes;
+  players skip `free` boxes. Only the `moov` box (the index, small) is held.
+- Anything else (HEIC, WebP, GIF, WebM, MKV, AVI) cannot be stripped here: a
+  share link without location serves its display size only (see `can_strip`).
 """
 
 from __future__ import annotations
@@ -41,13 +45,20 @@ class NotStrippable(Exception):
     """The file is not a well-formed file of a kind we can strip; serve a display size instead."""
 
 
+def strips_in_place(content_type: str) -> bool:
+    """Whether the stripped file keeps the stored size (so Content-Length can be sent)."""
+    return content_type in _VIDEO_TYPES
+
+
 def can_strip(content_type: str) -> bool:
     return content_type in STRIPPABLE_TYPES
 
 
 def without_location(file: IO[bytes], content_type: str) -> Iterator[bytes]:
     """The file's bytes without location metadata. Raises NotStrippable before yielding anything
-    if the head of the file does not parse, so a response can still be refused cleanly."""
+    if the file's structure does not parse, so a response can still be refused cleanly."""
+    if content_type in _VIDEO_TYPES:
+        return _mp4_chunks(file, _mp4_plan(file))
     head = _STRIPPERS[content_type](file)
     return _head_then_rest(head, file)
 
@@ -165,6 +176,109 @@ def _png_chunk_is_location(chunk_type: bytes, body: bytes) -> bool:
     return chunk_type in _PNG_TEXT_CHUNKS and body.startswith(_PNG_METADATA_KEYWORDS)
 
 
+# --- MP4 / QuickTime ------------------------------------------------------------------
+
+_VIDEO_TYPES = {"video/mp4", "video/quicktime"}
+_MP4_METADATA = {b"udta", b"meta", b"uuid"}
+# Boxes inside moov whose children may hold metadata boxes.
+_MP4_CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts"}
+MOOV_LIMIT = 64 * 1024 * 1024  # an hour of 4K video has a moov of a few MB
+
+
+def _mp4_plan(file: IO[bytes]) -> list[tuple[int, int, bytes, bytes | None]]:
+    """The top-level boxes as (offset, size, type, replacement bytes or None), checked end to end
+    by seeking over their bodies; moov is read and rewritten, top-level metadata boxes renamed."""
+    file.seek(0, 2)
+    end = file.tell()
+    plan, offset = [], 0
+    while offset < end:
+        file.seek(offset)
+        size, box_type, header_size = _mp4_box_header(file.read(16), end - offset)
+        if box_type == b"moov":
+            if size > MOOV_LIMIT:
+                raise NotStrippable("moov box too large")
+            file.seek(offset)
+            moov = bytearray(_read_exact(file, size))
+            _mp4_rename_metadata(moov, header_size, size)
+            plan.append((offset, size, box_type, bytes(moov)))
+        elif box_type in _MP4_METADATA:
+            _check_plain_header(header_size)
+            plan.append((offset, size, box_type, b""))  # sent as a blank free box
+        else:
+            plan.append((offset, size, box_type, None))
+        offset += size
+    if not any(box_type == b"moov" for _, _, box_type, _ in plan):
+        raise NotStrippable("no moov box")
+    file.seek(0)
+    return plan
+
+
+def _mp4_box_header(data: bytes, remaining: int) -> tuple[int, bytes, int]:
+    if len(data) < 8:
+        raise NotStrippable("truncated MP4 box")
+    size, box_type = struct.unpack(">I4s", data[:8])
+    header_size = 8
+    if size == 1:  # a 64-bit size follows the type
+        if len(data) < 16:
+            raise NotStrippable("truncated MP4 box")
+        (size,) = struct.unpack(">Q", data[8:16])
+        header_size = 16
+    elif size == 0:  # the box runs to the end of the file
+        size = remaining
+    if size < header_size or size > remaining:
+        raise NotStrippable("bad MP4 box size")
+    return size, box_type, header_size
+
+
+def _check_plain_header(header_size: int) -> None:
+    # A blank free box keeps the 32-bit size only; a 64-bit size on a metadata box is unheard of.
+    if header_size != 8:
+        raise NotStrippable("metadata box with a 64-bit size")
+
+
+def _mp4_rename_metadata(box: bytearray, start: int, end: int) -> None:
+    """Rename metadata boxes among box[start:end]'s children `free`, recursing into containers."""
+    offset = start
+    while offset < end:
+        size, box_type, header_size = _mp4_box_header(
+            bytes(box[offset : offset + 16]), end - offset
+        )
+        if box_type in _MP4_METADATA:
+            _check_plain_header(header_size)
+            # Renamed and blanked: a free box's bytes are ignored, but could still be read.
+            box[offset + 4 : offset + size] = b"free" + bytes(size - 8)
+        elif box_type in _MP4_CONTAINERS:
+            _mp4_rename_metadata(box, offset + header_size, offset + size)
+        offset += size
+
+
+def _mp4_chunks(
+    file: IO[bytes], plan: list[tuple[int, int, bytes, bytes | None]]
+) -> Iterator[bytes]:
+    try:
+        for offset, size, _box_type, replacement in plan:
+            if replacement:
+                yield replacement
+                continue
+            file.seek(offset)
+            if replacement is not None:  # a top-level metadata box: a blank free box now
+                yield _read_exact(file, 4) + b"free"
+                size -= 8
+                while size > 0:
+                    blank = min(CHUNK_SIZE, size)
+                    size -= blank
+                    yield bytes(blank)
+                continue
+            while size > 0:
+                chunk = file.read(min(CHUNK_SIZE, size))
+                if not chunk:
+                    raise NotStrippable("file shrank while being read")
+                size -= len(chunk)
+                yield chunk
+    finally:
+        file.close()
+
+
 def _read_exact(file: IO[bytes], size: int) -> bytes:
     data = file.read(size)
     if len(data) != size:
@@ -176,4 +290,4 @@ _STRIPPERS = {
     "image/jpeg": jpeg_head_without_location,
     "image/png": png_head_without_location,
 }
-STRIPPABLE_TYPES = tuple(_STRIPPERS)
+STRIPPABLE_TYPES = (*_STRIPPERS, *sorted(_VIDEO_TYPES))

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from photos.downloads import items_zip_stream
 from photos.forms_share import ShareLinkForm, SharePasswordForm
 from photos.kinds import Kind
-from photos.location_strip import NotStrippable, without_location
+from photos.location_strip import NotStrippable, strips_in_place, without_location
 from photos.media_serving import CACHE_CONTROL, media_field, media_response
 from photos.models import Album, MediaItem, ShareLink
 from photos.selectors.share_links import (
@@ -255,6 +255,8 @@ def stripped_original_response(item: MediaItem) -> StreamingHttpResponse:
         file.close()
         raise Http404("This file can only be shared at display size") from None
     response = StreamingHttpResponse(chunks, content_type=item.content_type)
+    if strips_in_place(item.content_type):  # lets a video player show its length and progress
+        response["Content-Length"] = str(field_file.storage.size(field_file.name))
     response["Cache-Control"] = CACHE_CONTROL
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Disposition"] = content_disposition_header(

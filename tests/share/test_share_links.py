@@ -6,6 +6,8 @@ import io
 import struct
 from datetime import timedelta
 
+import av
+import numpy as np
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -14,7 +16,7 @@ from PIL import Image
 
 from photos.models import ItemTag, ShareLink, Tag, TagSource
 from photos.services.share_links import share_link_revoke
-from tests.samples import exif_with_gps, image_bytes, mp4_bytes
+from tests.samples import exif_with_gps, image_bytes, mp4_bytes, photo_image
 from tests.share.conftest import PARIS, gps_of, read, share_url
 from tests.web.conftest import store_item
 
@@ -153,19 +155,53 @@ def test_a_display_size_link_serves_no_original_and_no_zip(visitor, make_link, g
     assert original not in item.text
 
 
-def test_a_video_without_location_is_shared_as_its_poster_only(visitor, make_link, album):
+def located_mp4() -> bytes:
+    """A real video whose container says where it was filmed (a 3GPP `loci` box in udta)."""
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp4") as container:
+        container.metadata["location"] = "+48.8584+002.2945/"
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height = 320, 240
+        stream.pix_fmt = "yuv420p"
+        for name in ("chelsea", "coffee"):
+            pixels = np.asarray(photo_image(name).resize((320, 240)))
+            for _ in range(5):
+                for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
+                    container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return buffer.getvalue()
+
+
+def video_facts(data: bytes) -> tuple[dict, int]:
+    with av.open(io.BytesIO(data)) as container:
+        return dict(container.metadata), sum(1 for _ in container.decode(video=0))
+
+
+def test_a_video_is_shared_without_its_location_and_still_plays(visitor, make_link, album):
+    video = store_item(album, "clip.mp4", located_mp4())
+    stored = video.original.open("rb").read()
+    created = make_link(allow_originals=True)
+    response = visitor.get(share_url(created.token, "share-media", "video", video.pk, "original"))
+    shared = read(response)
+
+    assert video_facts(stored)[0]["location"] == "+48.8584+002.2945/"
+    metadata, frames = video_facts(shared)
+    assert "location" not in metadata and b"loci" not in shared
+    assert frames == video_facts(stored)[1] == 10  # every frame still decodes
+    assert len(shared) == len(stored) == int(response["Content-Length"])
+
+    located = make_link(allow_originals=True, allow_location=True)
+    kept = read(visitor.get(share_url(located.token, "share-media", "video", video.pk, "original")))
+    assert kept == stored
+
+
+def test_a_display_size_link_shows_a_video_as_its_poster(visitor, make_link, album):
     video = store_item(album, "clip.mp4", mp4_bytes())
-    stripped = make_link(allow_originals=True)
-    base = (stripped.token, "share-media", "video", video.pk)
+    created = make_link()
+    base = (created.token, "share-media", "video", video.pk)
     assert visitor.get(share_url(*base, "original")).status_code == 404
     assert visitor.get(share_url(*base, "poster")).status_code == 200
-    located = make_link(allow_originals=True, allow_location=True)
-    assert (
-        visitor.get(
-            share_url(located.token, "share-media", "video", video.pk, "original")
-        ).status_code
-        == 200
-    )
 
 
 def test_a_visitor_sees_ai_tags_and_description_but_nothing_a_person_wrote(
