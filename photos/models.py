@@ -301,6 +301,9 @@ class ShareLink(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     # A Django password hash, or "" for no password.
     password = models.CharField(max_length=128, blank=True)
+    # Wrong passwords in a row; at the limit the link refuses guesses until the time below.
+    password_failures = models.PositiveSmallIntegerField(default=0)
+    password_locked_until = models.DateTimeField(null=True, blank=True)
     # False: visitors get display sizes only (thumbnails, posters), no originals, no zip.
     allow_originals = models.BooleanField(default=False)
     # False: GPS and other location metadata are stripped from every file served.

@@ -44,8 +44,9 @@ from photos.selectors.share_links import (
     share_zip_allowed,
 )
 from photos.services.share_links import (
+    PasswordCheck,
     share_link_create,
-    share_link_password_matches,
+    share_link_password_check,
     share_link_record_open,
     share_link_revoke,
 )
@@ -176,8 +177,10 @@ def share_album_view(request: HttpRequest, token: str) -> HttpResponse:
 
 def _password_page(request: HttpRequest, link: ShareLink, token: str) -> HttpResponse:
     form = SharePasswordForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        if share_link_password_matches(link=link, password=form.cleaned_data["password"]):
+        check = share_link_password_check(link=link, password=form.cleaned_data["password"])
+        if check is PasswordCheck.RIGHT:
             response = redirect("share-album", token=token)
             # No max_age: a browser-session cookie, so the password is asked once a session.
             response.set_signed_cookie(
@@ -190,8 +193,12 @@ def _password_page(request: HttpRequest, link: ShareLink, token: str) -> HttpRes
                 path=reverse("share-album", args=[token]),
             )
             return response
-        form.add_error("password", "That is not the password.")
-    status = 403 if request.method == "POST" else 200
+        if check is PasswordCheck.LOCKED:
+            form.add_error("password", "Too many wrong passwords. Try again in a few minutes.")
+            status = 429
+        else:
+            form.add_error("password", "That is not the password.")
+            status = 403
     return render(
         request, "photos/share/password.html", {"form": form, "token": token}, status=status
     )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import AbstractBaseUser
@@ -15,6 +16,8 @@ from django.utils import timezone
 from photos.models import Album, ShareLink
 
 TOKEN_BYTES = 24  # 192 bits: 32 URL-safe characters
+PASSWORD_ATTEMPTS = 10
+PASSWORD_LOCK_TIME = timedelta(minutes=15)
 
 
 def share_token_hash(token: str) -> str:
@@ -65,5 +68,29 @@ def share_link_record_open(*, link: ShareLink) -> None:
     ShareLink.objects.filter(pk=link.pk).update(last_opened_at=now, open_count=F("open_count") + 1)
 
 
-def share_link_password_matches(*, link: ShareLink, password: str) -> bool:
-    return bool(link.password) and check_password(password, link.password)
+class PasswordCheck(enum.Enum):
+    RIGHT = "right"
+    WRONG = "wrong"
+    LOCKED = "locked"  # too many wrong guesses: try again later
+
+
+def share_link_password_check(*, link: ShareLink, password: str) -> PasswordCheck:
+    """Check a visitor's password, counting wrong guesses per link in SQL.
+
+    Per link, not per address: guesses from many addresses add up. The price is
+    that a guesser can make the owner's visitors wait PASSWORD_LOCK_TIME.
+    """
+    now = timezone.now()
+    locked = ShareLink.objects.filter(pk=link.pk, password_locked_until__gt=now).exists()
+    if locked:
+        return PasswordCheck.LOCKED
+    if link.password and check_password(password, link.password):
+        ShareLink.objects.filter(pk=link.pk).update(password_failures=0)
+        return PasswordCheck.RIGHT
+    failures = F("password_failures") + 1
+    ShareLink.objects.filter(pk=link.pk).update(password_failures=failures)
+    # The guess that reaches the limit locks the link and starts a fresh count.
+    ShareLink.objects.filter(pk=link.pk, password_failures__gte=PASSWORD_ATTEMPTS).update(
+        password_failures=0, password_locked_until=now + PASSWORD_LOCK_TIME
+    )
+    return PasswordCheck.WRONG

@@ -251,3 +251,21 @@ def test_only_the_owner_manages_links(client_for, stranger, staff, album, make_l
     assert ShareLink.objects.count() == 1
     created.link.refresh_from_db()
     assert created.link.revoked_at is None
+
+
+def test_ten_wrong_passwords_lock_the_link_for_a_while(visitor, make_link):
+    created = make_link(password="open sesame")
+    for _ in range(10):
+        assert visitor.post(share_url(created.token), {"password": "guess"}).status_code == 403
+    locked = visitor.post(share_url(created.token), {"password": "open sesame"})
+    assert locked.status_code == 429  # even the right password waits out the lock
+    ShareLink.objects.filter(pk=created.link.pk).update(
+        password_locked_until=timezone.now() - timedelta(seconds=1)
+    )
+    assert visitor.post(share_url(created.token), {"password": "open sesame"}).status_code == 302
+
+
+def test_the_album_page_lets_the_owner_pick_items_for_a_zip(client_for, owner, gps_photo):
+    page = client_for(owner).get(gps_photo.album.get_absolute_url()).text
+    assert 'id="download-selection"' in page
+    assert f'name="item" value="{gps_photo.pk}" form="download-selection"' in page
