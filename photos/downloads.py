@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO
 
@@ -24,7 +24,7 @@ from photos.location_strip import (
     NotStrippable,
     without_location,
 )
-from photos.models import MediaItem
+from photos.models import Album, MediaItem
 
 # Path separators and control characters never reach a name inside the zip.
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
@@ -90,11 +90,21 @@ class UniqueNames:
         return candidate
 
 
+def album_zip_stream(
+    *, album: Album, item_ids: Sequence[int] | None = None, strip_location: bool
+) -> Iterator[bytes]:
+    """The album, or only the items `item_ids` of it, as a streamed zip (see items_zip_stream)."""
+    items = album.items.all()
+    if item_ids is not None:
+        items = items.filter(pk__in=item_ids)
+    return items_zip_stream(items, strip_location=strip_location)
+
+
 def items_zip_stream(items: QuerySet[MediaItem], *, strip_location: bool) -> Iterator[bytes]:
     """A zip of the items' originals, oldest upload first, names kept and de-duplicated.
 
     With `strip_location`, originals whose location cannot be stripped (HEIC,
-    videos...) are left out rather than leaked.
+    WebP, WebM...; see photos.location_strip) are left out rather than leaked.
     """
     rows = items.order_by("uploaded_at", "pk").only(
         "kind", "original", "original_filename", "content_type", "uploaded_at", "taken_at"

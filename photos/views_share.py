@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterator
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -25,7 +26,7 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from photos.downloads import items_zip_stream
+from photos.downloads import album_zip_stream
 from photos.forms_share import ShareLinkForm, SharePasswordForm
 from photos.kinds import Kind
 from photos.location_strip import NotStrippable, strips_in_place, without_location
@@ -36,7 +37,6 @@ from photos.selectors.share_links import (
     share_item_ai_tags,
     share_item_get,
     share_item_neighbours,
-    share_items,
     share_items_page,
     share_link_get_for_owner,
     share_link_open,
@@ -103,17 +103,16 @@ def share_link_revoke_view(request: HttpRequest, album_id: int, link_id: int) ->
 def album_download_view(request: HttpRequest, album_id: int) -> HttpResponseBase:
     """The album as a zip of originals, or the items chosen with ?item=1&item=2."""
     album = album_or_404(request, album_id)
-    items = album.items.all()
     chosen = request.GET.getlist("item")
-    if chosen:
-        try:
-            items = items.filter(pk__in=[int(value) for value in chosen])
-        except ValueError:
-            raise Http404("No such item") from None
-    return zip_response(items_zip_stream(items, strip_location=False), album.title)
+    try:
+        item_ids = [int(value) for value in chosen] if chosen else None
+    except ValueError:
+        raise Http404("No such item") from None
+    chunks = album_zip_stream(album=album, item_ids=item_ids, strip_location=False)
+    return zip_response(chunks, album.title)
 
 
-def zip_response(chunks, title: str) -> StreamingHttpResponse:
+def zip_response(chunks: Iterator[bytes], title: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(chunks, content_type="application/zip")
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=f"{title or 'album'}.zip"
@@ -278,7 +277,7 @@ def share_download_view(request: HttpRequest, token: str) -> HttpResponseBase:
     link = unlocked_link_or_404(request, token)
     if not share_zip_allowed(link):
         raise Http404("This link does not allow downloads")
-    chunks = items_zip_stream(share_items(link), strip_location=not link.allow_location)
+    chunks = album_zip_stream(album=link.album, strip_location=not link.allow_location)
     return zip_response(chunks, link.album.title)
 
 
