@@ -65,3 +65,31 @@ def test_a_visitor_sees_the_grid_and_the_slideshow_with_no_csp_errors(
     page.keyboard.press("Escape")
     expect(page).to_have_url(f"{live_server.url}/s/{token}/")
     assert errors == []
+
+
+def test_a_visitor_types_the_password_once_per_browser_session(
+    page: Page, browser, live_server, make_user
+):
+    owner = make_user("ada")
+    album = Album.objects.create(owner=owner, title="Family")
+    store_item(album, "chelsea.jpg", jpeg_bytes("chelsea"))
+    token = share_link_create(album=album, created_by=owner, password="open sesame").token
+    url = f"{live_server.url}/s/{token}/"
+
+    page.goto(url)
+    page.fill("#id_password", "guess")
+    page.click("#share-password-form button")
+    expect(page.locator("#share-password-form")).to_contain_text("not the password")
+    page.fill("#id_password", "open sesame")
+    page.click("#share-password-form button")
+    expect(page.locator("#share-title")).to_have_text("Family")
+    page.goto(url)  # the same browser session: no second prompt
+    expect(page.locator("#item-grid .item-card")).to_have_count(1)
+
+    other = browser.new_context()  # another browser session is asked again
+    try:
+        other_page = other.new_page()
+        other_page.goto(url)
+        expect(other_page.locator("#share-password-form")).to_be_visible()
+    finally:
+        other.close()
