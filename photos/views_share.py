@@ -30,7 +30,13 @@ from photos.downloads import album_zip_stream
 from photos.forms_share import ShareLinkForm, SharePasswordForm
 from photos.kinds import Kind
 from photos.location_strip import NotStrippable, strips_in_place, without_location
-from photos.media_serving import CACHE_CONTROL, media_field, media_response
+from photos.media_serving import (
+    CACHE_CONTROL,
+    RangeNotSatisfiable,
+    media_field,
+    media_response,
+    parse_range,
+)
 from photos.models import Album, MediaItem, ShareLink
 from photos.selectors.share_links import (
     album_get_owned,
@@ -249,20 +255,39 @@ def share_media_view(
         raise Http404("This link shares display sizes only")
     if link.allow_location:
         return media_response(item=item, variant=variant, range_header=request.headers.get("Range"))
-    return stripped_original_response(item)
+    return stripped_original_response(item, request.headers.get("Range"))
 
 
-def stripped_original_response(item: MediaItem) -> StreamingHttpResponse:
+def stripped_original_response(item: MediaItem, range_header: str | None) -> HttpResponse:
     field_file = media_field(item, "original")
-    file = field_file.storage.open(field_file.name, "rb")
+    storage, name = field_file.storage, field_file.name
+    # A video stripped in place keeps its size: a player may ask for ranges to seek.
+    in_place = strips_in_place(item.content_type)
+    size = storage.size(name)
     try:
-        chunks = without_location(file, item.content_type)
+        byte_range = parse_range(range_header, size) if in_place else None
+    except RangeNotSatisfiable:
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    file = storage.open(name, "rb")
+    try:
+        chunks = without_location(
+            file, item.content_type, (byte_range.start, byte_range.end) if byte_range else None
+        )
     except NotStrippable:
         file.close()
         raise Http404("This file can only be shared at display size") from None
-    response = StreamingHttpResponse(chunks, content_type=item.content_type)
-    if strips_in_place(item.content_type):  # lets a video player show its length and progress
-        response["Content-Length"] = str(field_file.storage.size(field_file.name))
+    response = StreamingHttpResponse(
+        chunks, content_type=item.content_type, status=206 if byte_range else 200
+    )
+    if byte_range is not None:
+        response["Content-Range"] = f"bytes {byte_range.start}-{byte_range.end}/{size}"
+        response["Content-Length"] = str(byte_range.length)
+    elif in_place:
+        response["Content-Length"] = str(size)
+    if in_place:
+        response["Accept-Ranges"] = "bytes"
     response["Cache-Control"] = CACHE_CONTROL
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Disposition"] = content_disposition_header(
