@@ -40,6 +40,7 @@ from photos.media_serving import (
 from photos.models import Album, MediaItem, ShareLink
 from photos.selectors.share_links import (
     album_get_owned,
+    share_display_variant,
     share_item_ai_tags,
     share_item_get,
     share_item_neighbours,
@@ -59,7 +60,6 @@ from photos.services.share_links import (
 from photos.views import album_or_404
 
 UNLOCK_COOKIE_SALT = "photos.share.unlocked"
-BROWSER_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif"}
 
 # --- The owner ------------------------------------------------------------------------
 
@@ -304,15 +304,6 @@ def share_download_view(request: HttpRequest, token: str) -> HttpResponseBase:
         raise Http404("This link does not allow downloads")
     chunks = album_zip_stream(album=link.album, strip_location=not link.allow_location)
     return zip_response(chunks, link.album.title)
-
-
-def share_display_variant(link: ShareLink, item: MediaItem) -> str:
-    """What the item page and slideshow show: the original where the link serves it and a
-    browser can draw it, else the display size."""
-    if item.kind == "photo" and item.content_type in BROWSER_TYPES:
-        if share_serves_original(link, item):
-            return "original"
-    return "thumbnail"
 
 
 def share_context(link: ShareLink, token: str) -> dict:
