@@ -24,7 +24,7 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from photos.downloads import album_zip_stream
 from photos.forms_share import ShareLinkForm, SharePasswordForm
@@ -105,7 +105,7 @@ def share_link_revoke_view(request: HttpRequest, album_id: int, link_id: int) ->
     return redirect(f"{link.album.get_absolute_url()}#share-links")
 
 
-@require_GET
+@require_safe
 def album_download_view(request: HttpRequest, album_id: int) -> HttpResponseBase:
     """The album as a zip of originals, or the items chosen with ?item=1&item=2."""
     album = album_or_404(request, album_id)
@@ -210,7 +210,7 @@ def _password_page(request: HttpRequest, link: ShareLink, token: str) -> HttpRes
 
 
 @login_not_required
-@require_GET
+@require_safe
 def share_item_view(request: HttpRequest, token: str, kind: Kind, item_id: int) -> HttpResponse:
     link = unlocked_link_or_404(request, token)
     item = share_item_get(link=link, kind=kind, item_id=item_id)
@@ -230,7 +230,7 @@ def share_item_view(request: HttpRequest, token: str, kind: Kind, item_id: int) 
 
 
 @login_not_required
-@require_GET
+@require_safe
 def share_slideshow_view(request: HttpRequest, token: str) -> HttpResponse:
     link = unlocked_link_or_404(request, token)
     page = share_items_page(link=link, page_number=request.GET.get("page"))
@@ -240,7 +240,7 @@ def share_slideshow_view(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_not_required
-@require_GET
+@require_safe
 def share_media_view(
     request: HttpRequest, token: str, kind: Kind, item_id: int, variant: str
 ) -> HttpResponse:
@@ -297,7 +297,7 @@ def stripped_original_response(item: MediaItem, range_header: str | None) -> Htt
 
 
 @login_not_required
-@require_GET
+@require_safe
 def share_download_view(request: HttpRequest, token: str) -> HttpResponseBase:
     link = unlocked_link_or_404(request, token)
     if not share_zip_allowed(link):

@@ -48,6 +48,7 @@ def test_it_shows_a_visitor_the_grid_item_and_slideshow_and_counts_the_visit(
         slideshow.text
     )
     thumb = visitor.get(share_url(created.token, "share-media", "photo", gps_photo.pk, "thumbnail"))
+    assert visitor.head(thumb.request["PATH_INFO"]).status_code == 200  # players may ask HEAD
     assert thumb.status_code == 200 and Image.open(io.BytesIO(read(thumb))).format == "WEBP"
 
     created.link.refresh_from_db()
