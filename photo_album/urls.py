@@ -21,5 +21,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Operations: /ai-settings/, the dashboard, retries, /metrics.
     path("", include("photos.urls_ops")),
+    path("", include("photos.urls_share")),
     path("", include("photos.urls")),
 ]
