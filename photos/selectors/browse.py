@@ -1,0 +1,194 @@
+"""The whole library by time (the timeline) and by place (the map): reads only.
+
+Both page in SQL with a keyset, never OFFSET: a deep page costs what the first
+one does, and each page is a fixed number of queries however large the library.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+
+from photos.models import MediaItem
+from photos.selectors import GRID_DEFERRED, items_visible_to
+
+TIMELINE_PAGE_SIZE = 120
+MAP_PAGE_SIZE = 5000
+
+# Date taken, else the upload date; the same expression as the index
+# `item_effective_date` (migration 0006), so the page is an index range scan.
+EFFECTIVE_AT = Coalesce(F("taken_at"), F("uploaded_at"))
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page starts: strictly after (older than) this (date, id)."""
+
+    at: datetime
+    item_id: int
+
+    def encode(self) -> str:
+        raw = f"{self.at.isoformat()}|{self.item_id}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor | None:
+        """None for anything that isn't a cursor we wrote: the view shows the first page."""
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+            at_text, _, id_text = raw.partition("|")
+            at = datetime.fromisoformat(at_text)
+            item_id = int(id_text)
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if at.tzinfo is None:
+            return None
+        return cls(at=at, item_id=item_id)
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    items: list[MediaItem]
+
+
+@dataclass(frozen=True)
+class Month:
+    month: date  # the first of the month
+    days: list[Day]
+
+
+@dataclass(frozen=True)
+class Year:
+    year: int
+    months: list[Month]
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    years: list[Year]
+    next_cursor: Cursor | None
+
+
+@dataclass(frozen=True)
+class JumpMonth:
+    month: date
+    count: int
+
+
+@dataclass(frozen=True)
+class JumpYear:
+    year: int
+    count: int
+    months: list[JumpMonth]
+
+
+def timeline_items(user: AbstractBaseUser) -> QuerySet[MediaItem]:
+    """Everything the user may see, newest by date taken first."""
+    return (
+        items_visible_to(user)
+        .defer(*GRID_DEFERRED)
+        .annotate(effective_at=EFFECTIVE_AT)
+        .order_by(F("effective_at").desc(), F("id").desc())
+    )
+
+
+def timeline_page(
+    *, user: AbstractBaseUser, cursor: Cursor | None = None, size: int | None = None
+) -> TimelinePage:
+    """One page of the timeline, grouped by year, month and day: one query."""
+    size = size or TIMELINE_PAGE_SIZE
+    items = timeline_items(user)
+    if cursor is not None:
+        # The plain `<=` bound lets PostgreSQL start the index scan at the cursor;
+        # the OR only settles ties on the same instant.
+        items = items.filter(
+            Q(effective_at__lt=cursor.at) | Q(effective_at=cursor.at, id__lt=cursor.item_id),
+            effective_at__lte=cursor.at,
+        )
+    rows = list(items[: size + 1])
+    next_cursor = None
+    if len(rows) > size:
+        rows = rows[:size]
+        last = rows[-1]
+        next_cursor = Cursor(at=last.effective_at, item_id=last.pk)
+    return TimelinePage(years=grouped(rows), next_cursor=next_cursor)
+
+
+def month_start_cursor(month: date) -> Cursor:
+    """A cursor whose page begins with the newest item of `month` (server time zone)."""
+    following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    start = timezone.make_aware(datetime.combine(following, datetime.min.time()))
+    # Strictly before midnight of the next month: id 0 lets every item at that instant pass.
+    return Cursor(at=start, item_id=0)
+
+
+def grouped(items: list[MediaItem]) -> list[Year]:
+    """Items already in timeline order, nested by local year, month and day."""
+    years: list[Year] = []
+    for item in items:
+        local = timezone.localtime(item.effective_at)
+        if not years or years[-1].year != local.year:
+            years.append(Year(year=local.year, months=[]))
+        months = years[-1].months
+        first_of_month = local.date().replace(day=1)
+        if not months or months[-1].month != first_of_month:
+            months.append(Month(month=first_of_month, days=[]))
+        days = months[-1].days
+        if not days or days[-1].day != local.date():
+            days.append(Day(day=local.date(), items=[]))
+        days[-1].items.append(item)
+    return years
+
+
+def timeline_jump_list(user: AbstractBaseUser) -> list[JumpYear]:
+    """Years and months with their counts, newest first: one grouped query."""
+    rows = (
+        items_visible_to(user)
+        .order_by()
+        .annotate(month=TruncMonth(EFFECTIVE_AT))
+        .values("month")
+        .annotate(n=Count("id"))
+        .order_by("-month")
+    )
+    years: list[JumpYear] = []
+    for row in rows:
+        # TruncMonth answers an aware datetime in the current time zone.
+        month = timezone.localtime(row["month"]).date()
+        if not years or years[-1].year != month.year:
+            years.append(JumpYear(year=month.year, count=0, months=[]))
+        years[-1].months.append(JumpMonth(month=month, count=row["n"]))
+    return [
+        JumpYear(year=y.year, count=sum(m.count for m in y.months), months=y.months) for y in years
+    ]
+
+
+# --- Map ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MarkerPage:
+    markers: list[tuple[int, str, float, float]]  # id, kind, latitude, longitude
+    next_after: int | None
+
+
+def map_markers(*, user: AbstractBaseUser, after: int = 0, size: int | None = None) -> MarkerPage:
+    """Items with a location, by id, `size` at a time: only the four columns a marker needs."""
+    size = size or MAP_PAGE_SIZE
+    rows = list(
+        items_visible_to(user)
+        .filter(gps_latitude__isnull=False, gps_longitude__isnull=False, id__gt=after)
+        .order_by("id")
+        .values_list("id", "kind", "gps_latitude", "gps_longitude")[: size + 1]
+    )
+    next_after = None
+    if len(rows) > size:
+        rows = rows[:size]
+        next_after = rows[-1][0]
+    return MarkerPage(markers=rows, next_after=next_after)
