@@ -155,6 +155,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Albums, photos and videos, their tags and descriptions, and search.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema, like every page, is for signed-in users (a token or the session).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Swagger UI's files from drf-spectacular-sidecar (static files), never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -79,13 +79,13 @@ class ItemSerializer(serializers.ModelSerializer):
         return item.get_absolute_url()
 
     def get_original_url(self, item: MediaItem) -> str:
-        return reverse("media", args=[item.kind, item.pk, "original"])
+        return reverse("api-item-file", args=[item.pk, "original"])
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_thumbnail_url(self, item: MediaItem) -> str | None:
         if not item.thumbnail:
             return None
-        return reverse("media", args=[item.kind, item.pk, "thumbnail"])
+        return reverse("api-item-file", args=[item.pk, "thumbnail"])
 
 
 class ItemStatusSerializer(serializers.ModelSerializer):

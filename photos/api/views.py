@@ -7,7 +7,8 @@ the pages reach.
 from __future__ import annotations
 
 from django.db.models import F, Prefetch, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -27,6 +28,7 @@ from photos.api.serializers import (
     TagInputSerializer,
     UploadSerializer,
 )
+from photos.media_serving import media_response
 from photos.models import Album, IllegalTransition, ItemTag, MediaItem
 from photos.selectors import (
     GRID_DEFERRED,
@@ -186,6 +188,18 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         form.is_valid(raise_exception=True)
         item_description_set(item=item, text=form.validated_data["text"])
         return Response(DescriptionSerializer(item).data)
+
+    @extend_schema(
+        request=None,
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        description="The item's file: `original`, `thumbnail` or (videos) `poster`.",
+    )
+    @action(detail=True, methods=["get"], url_path="files/<str:variant>")
+    def file(self, request: Request, pk: str | None = None, variant: str = "") -> HttpResponse:
+        # The pages' media view needs a session; this is the same file for a token.
+        return media_response(
+            item=self.get_object(), variant=variant, range_header=request.headers.get("Range")
+        )
 
 
 class SearchView(GenericAPIView):
