@@ -11,5 +11,6 @@ urlpatterns = [
     path("api/", include("photos.api.urls")),
     # Operations: /ai-settings/, the dashboard, retries, /metrics.
     path("", include("photos.urls_ops")),
+    path("", include("photos.urls_share")),
     path("", include("photos.urls")),
 ]

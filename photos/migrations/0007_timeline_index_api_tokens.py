@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('photos', '0005_one_media_table'),
+        ('photos', '0006_share_links'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
