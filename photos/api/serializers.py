@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from photos.kinds import KINDS
-from photos.models import Album, ItemTag, MediaItem, ProcessingStatus
+from photos.models import Album, ItemTag, MediaItem, ProcessingStatus, ShareLink
 from photos.services.item_edits import TAG_MAX_LENGTH
 
 
@@ -144,3 +145,53 @@ class SearchQuerySerializer(serializers.Serializer):
         if data["taken_from"] and data["taken_to"] and data["taken_from"] > data["taken_to"]:
             raise serializers.ValidationError({"taken_to": "Must be on or after taken_from."})
         return data
+
+
+class ShareLinkSerializer(serializers.ModelSerializer):
+    active = serializers.BooleanField(source="is_active", read_only=True)
+    has_password = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ShareLink
+        fields = [
+            "id",
+            "album",
+            "label",
+            "token_hint",
+            "expires_at",
+            "has_password",
+            "allow_originals",
+            "allow_location",
+            "active",
+            "created_at",
+            "revoked_at",
+            "last_opened_at",
+            "open_count",
+        ]
+        read_only_fields = fields
+
+    def get_has_password(self, link: ShareLink) -> bool:
+        return bool(link.password)
+
+
+class ShareLinkInputSerializer(serializers.Serializer):
+    label = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    password = serializers.CharField(
+        required=False, allow_blank=True, max_length=128, trim_whitespace=False, default=""
+    )
+    allow_originals = serializers.BooleanField(required=False, default=False)
+    allow_location = serializers.BooleanField(required=False, default=False)
+
+    def validate_expires_at(self, value):
+        if value is not None and value <= timezone.now():
+            raise serializers.ValidationError("Must be in the future.")
+        return value
+
+
+class ShareLinkCreatedSerializer(ShareLinkSerializer):
+    url = serializers.CharField(read_only=True, help_text="The link: shown this once, not stored.")
+
+    class Meta(ShareLinkSerializer.Meta):
+        fields = [*ShareLinkSerializer.Meta.fields, "url"]
+        read_only_fields = fields

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db.models import F, Prefetch, QuerySet
 from django.http import Http404, HttpResponse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -25,11 +26,14 @@ from photos.api.serializers import (
     ItemStatusSerializer,
     ItemTagSerializer,
     SearchQuerySerializer,
+    ShareLinkCreatedSerializer,
+    ShareLinkInputSerializer,
+    ShareLinkSerializer,
     TagInputSerializer,
     UploadSerializer,
 )
 from photos.media_serving import media_response
-from photos.models import Album, IllegalTransition, ItemTag, MediaItem
+from photos.models import Album, IllegalTransition, ItemTag, MediaItem, ShareLink
 from photos.selectors import (
     GRID_DEFERRED,
     album_get_for_user,
@@ -38,6 +42,7 @@ from photos.selectors import (
     items_visible_to,
 )
 from photos.selectors.search import SearchFilters, items_search, search_run
+from photos.selectors.share_links import album_get_owned, share_links_for_album
 from photos.services.albums import album_create, album_delete, album_update
 from photos.services.item_edits import (
     EditRejected,
@@ -47,6 +52,7 @@ from photos.services.item_edits import (
 )
 from photos.services.media_probe import UploadRejected
 from photos.services.retry import item_retry
+from photos.services.share_links import share_link_create, share_link_revoke
 from photos.services.uploads import item_create_from_upload
 
 
@@ -91,6 +97,42 @@ class AlbumViewSet(viewsets.ModelViewSet):
         items = with_tags(album.items.order_by("-uploaded_at", "-id"))
         page = self.paginate_queryset(items)
         return self.get_paginated_response(ItemSerializer(page, many=True).data)
+
+
+class ShareLinkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """An album's share links: only its owner manages them (not staff: a share is the owner's)."""
+
+    serializer_class = ShareLinkSerializer
+    lookup_value_converter = "int"
+
+    def album(self) -> Album:
+        album = album_get_owned(user=self.request.user, album_id=self.kwargs["album_pk"])
+        if album is None:
+            raise Http404("No such album")
+        return album
+
+    def get_queryset(self) -> QuerySet[ShareLink]:
+        if getattr(self, "swagger_fake_view", False):  # the schema generator has no user
+            return ShareLink.objects.none()
+        return share_links_for_album(self.album())
+
+    @extend_schema(request=ShareLinkInputSerializer, responses={201: ShareLinkCreatedSerializer})
+    def create(self, request: Request, album_pk: int) -> Response:
+        """A new link; its URL is in this response only (the token is stored hashed)."""
+        album = self.album()
+        form = ShareLinkInputSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        created = share_link_create(album=album, created_by=request.user, **form.validated_data)
+        link = created.link
+        link.url = request.build_absolute_uri(reverse("share-album", args=[created.token]))
+        return Response(ShareLinkCreatedSerializer(link).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=ShareLinkSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Request, album_pk: int, pk: int) -> Response:
+        """Revoke the link: visitors get 404 from now on."""
+        link = share_link_revoke(link=self.get_object())
+        return Response(ShareLinkSerializer(link).data)
 
 
 class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

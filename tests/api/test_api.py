@@ -46,6 +46,8 @@ def test_the_openapi_schema_validates_and_names_every_endpoint(api_for, owner, t
         "/api/items/{id}/description/",
         "/api/items/{id}/files/{variant}/",
         "/api/search/",
+        "/api/albums/{album_pk}/share-links/",
+        "/api/albums/{album_pk}/share-links/{id}/revoke/",
     ):
         assert f"  {path}:" in text
 
@@ -313,3 +315,60 @@ def test_requests_over_the_rate_are_throttled(api_for, owner, monkeypatch):
     api = api_for(owner)
     codes = [api.get("/api/albums/").status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
+
+
+# --- share links (the share branch's services) ---------------------------------------------
+
+
+def test_share_links_made_listed_and_revoked_through_the_api(api_for, album):
+    a_photo(album)
+    api = api_for(album.owner)
+
+    made = api.post(
+        f"/api/albums/{album.pk}/share-links/",
+        {"label": "family", "password": "", "allow_originals": True},
+        format="json",
+    )
+
+    assert made.status_code == 201
+    url = made.json()["url"]
+    token = url.rstrip("/").rsplit("/", 1)[1]
+    visitor = APIClient()  # no account
+    assert visitor.get(f"/s/{token}/").status_code == 200
+    listed = api.get(f"/api/albums/{album.pk}/share-links/").json()["results"]
+    assert [(link["label"], link["active"]) for link in listed] == [("family", True)]
+    assert token not in str(listed)  # the token is shown once, at creation
+
+    link_id = made.json()["id"]
+    revoked = api.post(f"/api/albums/{album.pk}/share-links/{link_id}/revoke/")
+    assert revoked.json()["active"] is False
+    assert visitor.get(f"/s/{token}/").status_code == 404
+
+
+def test_share_links_are_the_album_owners_alone(api_for, album, stranger, staff):
+    link = api_for(album.owner).post(f"/api/albums/{album.pk}/share-links/", {}, format="json")
+    link_id = link.json()["id"]
+    for user in (stranger, staff):
+        api = api_for(user)
+        base = f"/api/albums/{album.pk}/share-links/"
+        assert api.get(base).status_code == 404
+        assert api.post(base, {}, format="json").status_code == 404
+        assert api.get(f"{base}{link_id}/").status_code == 404
+        assert api.post(f"{base}{link_id}/revoke/").status_code == 404
+    assert (
+        api_for(album.owner).get(f"/api/albums/{album.pk}/share-links/{link_id}/").json()["active"]
+    )
+
+
+def test_share_link_bad_input_gets_400(api_for, album):
+    api = api_for(album.owner)
+    base = f"/api/albums/{album.pk}/share-links/"
+    for data, field in (
+        ({"expires_at": "2001-01-01T00:00:00Z"}, "expires_at"),
+        ({"expires_at": "next week"}, "expires_at"),
+        ({"label": "x" * 101}, "label"),
+        ({"allow_location": "perhaps"}, "allow_location"),
+    ):
+        response = api.post(base, data, format="json")
+        assert response.status_code == 400, data
+        assert field in response.json()
