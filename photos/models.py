@@ -182,6 +182,9 @@ class MediaItem(models.Model):
                 F("id").desc(),
                 name="item_effective_date",
             ),
+            # The timeline's jump list counts a user's items per month from this
+            # index alone (an index-only scan), never reading the wide rows.
+            models.Index(fields=["album", "taken_at", "uploaded_at"], name="item_album_dates"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -156,7 +156,13 @@ def run(args: argparse.Namespace) -> None:
     from rest_framework.test import APIClient
 
     from photos.models import Album
-    from photos.selectors.browse import TIMELINE_PAGE_SIZE, Cursor, timeline_from, timeline_items
+    from photos.selectors.browse import (
+        TIMELINE_PAGE_SIZE,
+        Cursor,
+        timeline_from,
+        timeline_items,
+        timeline_jump_list_count,
+    )
     from photos.services.api_tokens import api_token_create
 
     call_command("migrate", verbosity=0)
@@ -204,6 +210,13 @@ def run(args: argparse.Namespace) -> None:
         f"/timeline/?month={oldest_month:%Y-%m}",
         args.repeat,
     )
+    # For scale: the album page renders the same item cards (48 a page).
+    measure("album page (48 cards, for comparison)", page, f"/albums/{albums[0].pk}/", args.repeat)
+    median, p95 = timed(lambda: timeline_jump_list_count(owner), args.repeat)
+    print(
+        f"  {'jump list counted (a cache miss), selector':<44} median {median:8.2f} ms   "
+        f"p95 {p95:8.2f} ms    1 query"
+    )
     print("\nMap")
     measure("/map/ (the page)", page, "/map/", args.repeat)
     measure("/map/markers/ first page (5,000 markers)", page, "/map/markers/", args.repeat)
@@ -246,6 +259,16 @@ def run(args: argparse.Namespace) -> None:
     cursor = Cursor.decode(deep_cursor)
     query = timeline_from(user=owner, cursor=cursor)[: TIMELINE_PAGE_SIZE + 1]
     for text in query.explain(analyze=True).splitlines():
+        print("    " + text)
+    print("\nEXPLAIN (ANALYZE) the jump list's count:")
+    jump = timeline_items(owner).order_by()
+    from django.db.models import Count
+    from django.db.models.functions import TruncMonth
+
+    from photos.selectors.browse import EFFECTIVE_AT
+
+    jump = jump.annotate(month=TruncMonth(EFFECTIVE_AT)).values("month").annotate(n=Count("*"))
+    for text in jump.explain(analyze=True).splitlines():
         print("    " + text)
 
 

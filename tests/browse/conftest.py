@@ -4,6 +4,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from photos.models import Album, MediaItem, Photo
@@ -34,3 +35,11 @@ def row(db) -> Callable[..., MediaItem]:
 
 def aware(text: str) -> datetime:
     return timezone.make_aware(datetime.fromisoformat(text))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # The jump list is cached per user: one test's answer must not leak into the next.
+    cache.clear()
+    yield
+    cache.clear()

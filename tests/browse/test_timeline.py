@@ -127,3 +127,12 @@ def test_a_forged_cursor_or_month_shows_the_first_page(album, row, client_for):
         response = client.get(f"/timeline/{query}")
         assert response.status_code == 200
         assert grid_ids(response.content.decode()) == [item.pk]
+
+
+def test_the_cached_jump_list_counts_a_new_upload_at_once(album, row, owner):
+    row(album, taken="2024-05-12T14:30")
+    assert [(y.year, y.count) for y in timeline_jump_list(owner)] == [(2024, 1)]
+
+    row(album, taken="2018-01-01T10:00")
+
+    assert [(y.year, y.count) for y in timeline_jump_list(owner)] == [(2024, 1), (2018, 1)]
