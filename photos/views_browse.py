@@ -67,6 +67,10 @@ def tile_origin(tile_url: str) -> str:
     return f"{parts.scheme}://{host}"
 
 
+# An id no URL prefix contains, replaced by each marker's own.
+URL_ID = 918273645
+
+
 def map_markers_view(request: HttpRequest) -> JsonResponse:
     """Markers as [id, lat, lon, item URL, thumbnail URL], a page at a time (`?after=<id>`)."""
     try:
@@ -75,15 +79,15 @@ def map_markers_view(request: HttpRequest) -> JsonResponse:
         after = 0
     page = map_markers(user=request.user, after=after)
     # One reverse per kind, not per marker: a page holds thousands.
-    item_urls = {name: reverse("item-detail", args=[name, 0]) for name in KINDS}
-    thumb_urls = {name: reverse("media", args=[name, 0, "thumbnail"]) for name in KINDS}
+    item_urls = {name: reverse("item-detail", args=[name, URL_ID]) for name in KINDS}
+    thumb_urls = {name: reverse("media", args=[name, URL_ID, "thumbnail"]) for name in KINDS}
     markers = [
         [
             item_id,
             round(lat, 6),
             round(lon, 6),
-            item_urls[kind].replace("/0/", f"/{item_id}/"),
-            thumb_urls[kind].replace("/0/", f"/{item_id}/"),
+            item_urls[kind].replace(str(URL_ID), str(item_id)),
+            thumb_urls[kind].replace(str(URL_ID), str(item_id)),
         ]
         for item_id, kind, lat, lon in page.markers
     ]

@@ -10,10 +10,11 @@ from django.db.models import F, Prefetch, QuerySet
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -54,6 +55,14 @@ from photos.services.media_probe import UploadRejected
 from photos.services.retry import item_retry
 from photos.services.share_links import share_link_create, share_link_revoke
 from photos.services.uploads import item_create_from_upload
+from photos.views import upload_request_size_error
+
+
+class NewestFirstCursor(CursorPagination):
+    """Keyset pages, newest upload first: a deep page costs what the first does (no OFFSET)."""
+
+    ordering = ("-uploaded_at", "-id")
+    page_size = 50
 
 
 def with_tags(items: QuerySet[MediaItem]) -> QuerySet[MediaItem]:
@@ -89,14 +98,19 @@ class AlbumViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance: Album) -> None:
         album_delete(album=instance)
 
-    @extend_schema(responses=ItemSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @extend_schema(
+        responses=ItemSerializer(many=True),
+        parameters=[
+            OpenApiParameter("cursor", str, description="From the previous page's `next`.")
+        ],
+    )
+    @action(detail=True, methods=["get"], pagination_class=NewestFirstCursor)
     def items(self, request: Request, pk: str | None = None) -> Response:
         """The album's photos and videos, newest first."""
         album = self.get_object()
-        items = with_tags(album.items.order_by("-uploaded_at", "-id"))
-        page = self.paginate_queryset(items)
-        return self.get_paginated_response(ItemSerializer(page, many=True).data)
+        paginator = NewestFirstCursor()
+        page = paginator.paginate_queryset(with_tags(album.items.all()), request, view=self)
+        return paginator.get_paginated_response(ItemSerializer(page, many=True).data)
 
 
 class ShareLinkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -140,6 +154,7 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     serializer_class = ItemSerializer
     lookup_value_converter = "int"
+    pagination_class = NewestFirstCursor
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self) -> QuerySet[MediaItem]:
@@ -151,6 +166,10 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         description="Upload one photo or video into an album; the content decides which it is.",
     )
     def create(self, request: Request) -> Response:
+        # As the web upload: refused from Content-Length, before the body is read.
+        too_big = upload_request_size_error(request._request)
+        if too_big:
+            return Response({"file": [too_big]}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
         form = UploadSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         album = album_get_for_user(user=request.user, album_id=form.validated_data["album"])

@@ -16,8 +16,8 @@ from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
-from photos.models import MediaItem
-from photos.selectors import GRID_DEFERRED, items_visible_to
+from photos.models import Album, MediaItem
+from photos.selectors import GRID_DEFERRED
 
 TIMELINE_PAGE_SIZE = 60
 MONTH_NAMES = (
@@ -104,10 +104,22 @@ class JumpYear:
     months: list[JumpMonth]
 
 
+def library_of(user: AbstractBaseUser) -> QuerySet[MediaItem]:
+    """The items in the user's own albums: the timeline and the map show one's own
+    library, staff included (staff reach others' albums through the album pages).
+
+    By a list of album ids (one small query) rather than a join on the owner:
+    PostgreSQL estimates a join through albums at a few rows, and at 100,000
+    items then picks a bitmap scan of every album over the ordered index walk.
+    """
+    album_ids = list(Album.objects.filter(owner=user).values_list("id", flat=True))
+    return MediaItem.objects.filter(album_id__in=album_ids)
+
+
 def timeline_items(user: AbstractBaseUser) -> QuerySet[MediaItem]:
-    """Everything the user may see, newest by date taken first."""
+    """The user's library, newest by date taken first."""
     return (
-        items_visible_to(user)
+        library_of(user)
         .defer(*GRID_DEFERRED)
         .annotate(effective_at=EFFECTIVE_AT)
         .order_by(F("effective_at").desc(), F("id").desc())
@@ -176,7 +188,7 @@ def timeline_jump_list(user: AbstractBaseUser) -> list[JumpYear]:
     JUMP_LIST_CACHE_S and keyed by the newest item's id: an upload shows at
     once, a deletion or a corrected date within that time.
     """
-    newest = items_visible_to(user).order_by("-id").values_list("id", flat=True).first()
+    newest = library_of(user).order_by("-id").values_list("id", flat=True).first()
     if newest is None:
         return []
     key = f"timeline-jump:{user.pk}:{newest}"
@@ -190,7 +202,7 @@ def timeline_jump_list(user: AbstractBaseUser) -> list[JumpYear]:
 def timeline_jump_list_count(user: AbstractBaseUser) -> list[JumpYear]:
     """The jump list from the rows: one grouped query."""
     rows = (
-        items_visible_to(user)
+        library_of(user)
         .order_by()
         .annotate(month=TruncMonth(EFFECTIVE_AT))
         .values("month")
@@ -223,7 +235,7 @@ def map_markers(*, user: AbstractBaseUser, after: int = 0, size: int | None = No
     """Items with a location, by id, `size` at a time: only the four columns a marker needs."""
     size = size or MAP_PAGE_SIZE
     rows = list(
-        items_visible_to(user)
+        library_of(user)
         .filter(gps_latitude__isnull=False, gps_longitude__isnull=False, id__gt=after)
         .order_by("id")
         .values_list("id", "kind", "gps_latitude", "gps_longitude")[: size + 1]

@@ -241,10 +241,27 @@ def test_lists_are_paged_with_constant_queries(api_for, album, django_assert_max
 
     with django_assert_max_num_queries(8):
         body = api.get("/api/items/?page_size=2").json()
-    assert body["count"] == 3
     assert len(body["results"]) == 3  # page_size is not a client's choice: 50 a page
+    assert body["next"] is None
     assert all(len(item["tags"]) == 1 for item in body["results"])
-    assert api.get("/api/items/?page=2").status_code == 404  # DRF: a page past the end
+
+
+def test_item_lists_page_by_cursor_without_gaps(api_for, album, monkeypatch):
+    from photos.api.views import NewestFirstCursor
+
+    monkeypatch.setattr(NewestFirstCursor, "page_size", 2)
+    ids = [
+        a_photo(album, name).pk for name in ("chelsea", "coffee", "astronaut", "rocket", "camera")
+    ]
+    api = api_for(album.owner)
+    for first_url in ("/api/items/", f"/api/albums/{album.pk}/items/"):
+        seen, url = [], first_url
+        while url:
+            body = api.get(url).json()
+            seen += [item["id"] for item in body["results"]]
+            url = body["next"]
+        assert seen == ids[::-1], first_url  # newest first, each once
+    assert api.get("/api/items/?cursor=forged").status_code == 404
 
 
 def test_search_finds_by_words_and_filters(api_for, album):
@@ -372,3 +389,16 @@ def test_share_link_bad_input_gets_400(api_for, album):
         response = api.post(base, data, format="json")
         assert response.status_code == 400, data
         assert field in response.json()
+
+
+def test_an_upload_over_the_limit_is_refused_before_its_body_is_read(api_for, album, settings):
+    settings.UPLOAD_MAX_BYTES = 1024
+    data = jpeg_bytes("coffee")
+    response = api_for(album.owner).post(
+        "/api/items/",
+        {"album": album.pk, "file": SimpleUploadedFile("big.jpg", data)},
+        format="multipart",
+    )
+    assert response.status_code == 413
+    assert "limit" in response.json()["file"][0]
+    assert Photo.objects.count() == 0

@@ -136,3 +136,13 @@ def test_the_cached_jump_list_counts_a_new_upload_at_once(album, row, owner):
     row(album, taken="2018-01-01T10:00")
 
     assert [(y.year, y.count) for y in timeline_jump_list(owner)] == [(2024, 1), (2018, 1)]
+
+
+def test_staff_see_their_own_library_on_the_timeline(row, make_user, client_for):
+    admin = make_user("root", is_staff=True)
+    mine = row(Album.objects.create(owner=admin, title="Mine"), taken="2024-05-12T14:30")
+    row(Album.objects.create(owner=make_user("bob"), title="Bob's"), taken="2024-05-12T14:30")
+
+    html = client_for(admin).get("/timeline/").content.decode()
+
+    assert grid_ids(html) == [mine.pk]
