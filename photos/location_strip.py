@@ -54,11 +54,20 @@ def can_strip(content_type: str) -> bool:
     return content_type in STRIPPABLE_TYPES
 
 
-def without_location(file: IO[bytes], content_type: str) -> Iterator[bytes]:
+def without_location(
+    file: IO[bytes], content_type: str, byte_range: tuple[int, int] | None = None
+) -> Iterator[bytes]:
     """The file's bytes without location metadata. Raises NotStrippable before yielding anything
-    if the file's structure does not parse, so a response can still be refused cleanly."""
+    if the file's structure does not parse, so a response can still be refused cleanly.
+
+    `byte_range` (first, last inclusive) is honoured for kinds stripped in place (videos).
+    """
     if content_type in _VIDEO_TYPES:
-        return _mp4_chunks(file, _mp4_plan(file))
+        plan = _mp4_plan(file)
+        start, end = byte_range or (0, plan[-1][0] + plan[-1][1] - 1)
+        return _mp4_chunks(file, plan, start, end)
+    if byte_range is not None:
+        raise ValueError("byte ranges are only served for files stripped in place")
     head = _STRIPPERS[content_type](file)
     return _head_then_rest(head, file)
 
@@ -253,30 +262,40 @@ def _mp4_rename_metadata(box: bytearray, start: int, end: int) -> None:
 
 
 def _mp4_chunks(
-    file: IO[bytes], plan: list[tuple[int, int, bytes, bytes | None]]
+    file: IO[bytes], plan: list[tuple[int, int, bytes, bytes | None]], start: int, end: int
 ) -> Iterator[bytes]:
+    """Bytes start..end (inclusive) of the stripped file, which is as long as the stored one:
+    a video player's range request is served without reading what comes before it."""
     try:
         for offset, size, _box_type, replacement in plan:
-            if replacement:
-                yield replacement
+            low, high = max(start, offset), min(end + 1, offset + size)
+            if low >= high:
                 continue
-            file.seek(offset)
-            if replacement is not None:  # a top-level metadata box: a blank free box now
-                yield _read_exact(file, 4) + b"free"
-                size -= 8
-                while size > 0:
-                    blank = min(CHUNK_SIZE, size)
-                    size -= blank
+            if replacement is None:
+                yield from _file_range(file, low, high)
+                continue
+            if not replacement:  # a top-level metadata box, sent as a blank free box
+                replacement_head = struct.pack(">I", size) + b"free"
+                yield replacement_head[low - offset : high - offset]
+                low = max(low, offset + len(replacement_head))
+                while low < high:
+                    blank = min(CHUNK_SIZE, high - low)
+                    low += blank
                     yield bytes(blank)
                 continue
-            while size > 0:
-                chunk = file.read(min(CHUNK_SIZE, size))
-                if not chunk:
-                    raise NotStrippable("file shrank while being read")
-                size -= len(chunk)
-                yield chunk
+            yield replacement[low - offset : high - offset]
     finally:
         file.close()
+
+
+def _file_range(file: IO[bytes], low: int, high: int) -> Iterator[bytes]:
+    file.seek(low)
+    while low < high:
+        chunk = file.read(min(CHUNK_SIZE, high - low))
+        if not chunk:
+            raise NotStrippable("file shrank while being read")
+        low += len(chunk)
+        yield chunk
 
 
 def _read_exact(file: IO[bytes], size: int) -> bytes:

@@ -24,16 +24,23 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from photos.downloads import album_zip_stream
 from photos.forms_share import ShareLinkForm, SharePasswordForm
 from photos.kinds import Kind
 from photos.location_strip import NotStrippable, strips_in_place, without_location
-from photos.media_serving import CACHE_CONTROL, media_field, media_response
+from photos.media_serving import (
+    CACHE_CONTROL,
+    RangeNotSatisfiable,
+    media_field,
+    media_response,
+    parse_range,
+)
 from photos.models import Album, MediaItem, ShareLink
 from photos.selectors.share_links import (
     album_get_owned,
+    share_display_variant,
     share_item_ai_tags,
     share_item_get,
     share_item_neighbours,
@@ -53,7 +60,6 @@ from photos.services.share_links import (
 from photos.views import album_or_404
 
 UNLOCK_COOKIE_SALT = "photos.share.unlocked"
-BROWSER_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif"}
 
 # --- The owner ------------------------------------------------------------------------
 
@@ -99,7 +105,7 @@ def share_link_revoke_view(request: HttpRequest, album_id: int, link_id: int) ->
     return redirect(f"{link.album.get_absolute_url()}#share-links")
 
 
-@require_GET
+@require_safe
 def album_download_view(request: HttpRequest, album_id: int) -> HttpResponseBase:
     """The album as a zip of originals, or the items chosen with ?item=1&item=2."""
     album = album_or_404(request, album_id)
@@ -204,7 +210,7 @@ def _password_page(request: HttpRequest, link: ShareLink, token: str) -> HttpRes
 
 
 @login_not_required
-@require_GET
+@require_safe
 def share_item_view(request: HttpRequest, token: str, kind: Kind, item_id: int) -> HttpResponse:
     link = unlocked_link_or_404(request, token)
     item = share_item_get(link=link, kind=kind, item_id=item_id)
@@ -224,7 +230,7 @@ def share_item_view(request: HttpRequest, token: str, kind: Kind, item_id: int) 
 
 
 @login_not_required
-@require_GET
+@require_safe
 def share_slideshow_view(request: HttpRequest, token: str) -> HttpResponse:
     link = unlocked_link_or_404(request, token)
     page = share_items_page(link=link, page_number=request.GET.get("page"))
@@ -234,7 +240,7 @@ def share_slideshow_view(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_not_required
-@require_GET
+@require_safe
 def share_media_view(
     request: HttpRequest, token: str, kind: Kind, item_id: int, variant: str
 ) -> HttpResponse:
@@ -249,20 +255,39 @@ def share_media_view(
         raise Http404("This link shares display sizes only")
     if link.allow_location:
         return media_response(item=item, variant=variant, range_header=request.headers.get("Range"))
-    return stripped_original_response(item)
+    return stripped_original_response(item, request.headers.get("Range"))
 
 
-def stripped_original_response(item: MediaItem) -> StreamingHttpResponse:
+def stripped_original_response(item: MediaItem, range_header: str | None) -> HttpResponse:
     field_file = media_field(item, "original")
-    file = field_file.storage.open(field_file.name, "rb")
+    storage, name = field_file.storage, field_file.name
+    # A video stripped in place keeps its size: a player may ask for ranges to seek.
+    in_place = strips_in_place(item.content_type)
+    size = storage.size(name)
     try:
-        chunks = without_location(file, item.content_type)
+        byte_range = parse_range(range_header, size) if in_place else None
+    except RangeNotSatisfiable:
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    file = storage.open(name, "rb")
+    try:
+        chunks = without_location(
+            file, item.content_type, (byte_range.start, byte_range.end) if byte_range else None
+        )
     except NotStrippable:
         file.close()
         raise Http404("This file can only be shared at display size") from None
-    response = StreamingHttpResponse(chunks, content_type=item.content_type)
-    if strips_in_place(item.content_type):  # lets a video player show its length and progress
-        response["Content-Length"] = str(field_file.storage.size(field_file.name))
+    response = StreamingHttpResponse(
+        chunks, content_type=item.content_type, status=206 if byte_range else 200
+    )
+    if byte_range is not None:
+        response["Content-Range"] = f"bytes {byte_range.start}-{byte_range.end}/{size}"
+        response["Content-Length"] = str(byte_range.length)
+    elif in_place:
+        response["Content-Length"] = str(size)
+    if in_place:
+        response["Accept-Ranges"] = "bytes"
     response["Cache-Control"] = CACHE_CONTROL
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Disposition"] = content_disposition_header(
@@ -272,22 +297,13 @@ def stripped_original_response(item: MediaItem) -> StreamingHttpResponse:
 
 
 @login_not_required
-@require_GET
+@require_safe
 def share_download_view(request: HttpRequest, token: str) -> HttpResponseBase:
     link = unlocked_link_or_404(request, token)
     if not share_zip_allowed(link):
         raise Http404("This link does not allow downloads")
     chunks = album_zip_stream(album=link.album, strip_location=not link.allow_location)
     return zip_response(chunks, link.album.title)
-
-
-def share_display_variant(link: ShareLink, item: MediaItem) -> str:
-    """What the item page and slideshow show: the original where the link serves it and a
-    browser can draw it, else the display size."""
-    if item.kind == "photo" and item.content_type in BROWSER_TYPES:
-        if share_serves_original(link, item):
-            return "original"
-    return "thumbnail"
 
 
 def share_context(link: ShareLink, token: str) -> dict:

@@ -16,6 +16,9 @@ from photos.models import Album, MediaItem, ShareLink, TagSource
 from photos.selectors import grid_items, page_of
 from photos.services.share_links import share_token_hash
 
+# What a browser draws in an <img>; a HEIC original is shown at display size.
+BROWSER_IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif"}
+
 
 def share_link_open(*, token: str) -> ShareLink | None:
     """The active link for `token`, or None (unknown, revoked or expired: the view answers 404)."""
@@ -90,6 +93,15 @@ def share_serves_original(link: ShareLink, item: MediaItem) -> bool:
     if not link.allow_originals:
         return False
     return link.allow_location or can_strip(item.content_type)
+
+
+def share_display_variant(link: ShareLink, item: MediaItem) -> str:
+    """What the item page and slideshow show: the original where the link serves it and a
+    browser can draw it, else the display size."""
+    if item.kind == "photo" and item.content_type in BROWSER_IMAGE_TYPES:
+        if share_serves_original(link, item):
+            return "original"
+    return "thumbnail"
 
 
 def share_zip_allowed(link: ShareLink) -> bool:

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import io
 
+import av
+import numpy as np
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -9,7 +11,7 @@ from PIL import Image
 
 from photos.models import Album, MediaItem
 from photos.services.share_links import CreatedShareLink, share_link_create
-from tests.samples import exif_with_gps, jpeg_bytes
+from tests.samples import exif_with_gps, jpeg_bytes, photo_image
 from tests.web.conftest import store_item
 
 PARIS = (48.8584, 2.2945)
@@ -22,6 +24,29 @@ def gps_jpeg(name: str = "chelsea") -> bytes:
 
 def gps_of(data: bytes) -> dict:
     return dict(Image.open(io.BytesIO(data)).getexif().get_ifd(0x8825))
+
+
+def located_mp4() -> bytes:
+    """A real video whose container says where it was filmed (a 3GPP `loci` box in udta)."""
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp4") as container:
+        container.metadata["location"] = "+48.8584+002.2945/"
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height = 320, 240
+        stream.pix_fmt = "yuv420p"
+        for name in ("chelsea", "coffee"):
+            pixels = np.asarray(photo_image(name).resize((320, 240)))
+            for _ in range(5):
+                for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
+                    container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return buffer.getvalue()
+
+
+def video_facts(data: bytes) -> tuple[dict, int]:
+    with av.open(io.BytesIO(data)) as container:
+        return dict(container.metadata), sum(1 for _ in container.decode(video=0))
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ import io
 import struct
 from datetime import timedelta
 
-import av
-import numpy as np
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -16,8 +14,8 @@ from PIL import Image
 
 from photos.models import ItemTag, ShareLink, Tag, TagSource
 from photos.services.share_links import share_link_revoke
-from tests.samples import exif_with_gps, image_bytes, mp4_bytes, photo_image
-from tests.share.conftest import PARIS, gps_of, read, share_url
+from tests.samples import exif_with_gps, image_bytes, mp4_bytes
+from tests.share.conftest import PARIS, gps_of, located_mp4, read, share_url, video_facts
 from tests.web.conftest import store_item
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +48,7 @@ def test_it_shows_a_visitor_the_grid_item_and_slideshow_and_counts_the_visit(
         slideshow.text
     )
     thumb = visitor.get(share_url(created.token, "share-media", "photo", gps_photo.pk, "thumbnail"))
+    assert visitor.head(thumb.request["PATH_INFO"]).status_code == 200  # players may ask HEAD
     assert thumb.status_code == 200 and Image.open(io.BytesIO(read(thumb))).format == "WEBP"
 
     created.link.refresh_from_db()
@@ -155,29 +154,6 @@ def test_a_display_size_link_serves_no_original_and_no_zip(visitor, make_link, g
     assert original not in item.text
 
 
-def located_mp4() -> bytes:
-    """A real video whose container says where it was filmed (a 3GPP `loci` box in udta)."""
-    buffer = io.BytesIO()
-    with av.open(buffer, "w", format="mp4") as container:
-        container.metadata["location"] = "+48.8584+002.2945/"
-        stream = container.add_stream("libx264", rate=10)
-        stream.width, stream.height = 320, 240
-        stream.pix_fmt = "yuv420p"
-        for name in ("chelsea", "coffee"):
-            pixels = np.asarray(photo_image(name).resize((320, 240)))
-            for _ in range(5):
-                for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
-                    container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return buffer.getvalue()
-
-
-def video_facts(data: bytes) -> tuple[dict, int]:
-    with av.open(io.BytesIO(data)) as container:
-        return dict(container.metadata), sum(1 for _ in container.decode(video=0))
-
-
 def test_a_video_is_shared_without_its_location_and_still_plays(visitor, make_link, album):
     video = store_item(album, "clip.mp4", located_mp4())
     stored = video.original.open("rb").read()
@@ -190,6 +166,15 @@ def test_a_video_is_shared_without_its_location_and_still_plays(visitor, make_li
     assert "location" not in metadata and b"loci" not in shared
     assert frames == video_facts(stored)[1] == 10  # every frame still decodes
     assert len(shared) == len(stored) == int(response["Content-Length"])
+
+    # A player seeking asks for ranges: each is the same bytes as that slice of the whole.
+    url = share_url(created.token, "share-media", "video", video.pk, "original")
+    moov = stored.find(b"moov") - 4
+    for first, last in [(0, 99), (moov - 10, moov + 500), (len(stored) - 50, len(stored) - 1)]:
+        part = visitor.get(url, headers={"Range": f"bytes={first}-{last}"})
+        assert part.status_code == 206
+        assert part["Content-Range"] == f"bytes {first}-{last}/{len(stored)}"
+        assert read(part) == shared[first : last + 1]
 
     located = make_link(allow_originals=True, allow_location=True)
     kept = read(visitor.get(share_url(located.token, "share-media", "video", video.pk, "original")))

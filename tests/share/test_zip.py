@@ -52,10 +52,11 @@ def test_it_zips_an_album_with_names_kept_and_deduplicated(client_for, owner, al
     assert client_for(stranger).get(reverse("album-download", args=[album.pk])).status_code == 404
 
 
-def test_it_zips_a_selection(client_for, owner, album):
+def test_it_zips_a_selection_and_only_from_that_album(client_for, owner, album, other_album):
     chosen = store_item(album, "keep.jpg", jpeg_bytes("chelsea"))
     store_item(album, "skip.jpg", jpeg_bytes("coffee"))
-    url = reverse("album-download", args=[album.pk]) + f"?item={chosen.pk}"
+    elsewhere = MediaItem.objects.get(album=other_album)
+    url = reverse("album-download", args=[album.pk]) + f"?item={chosen.pk}&item={elsewhere.pk}"
     assert list(unzip(read(client_for(owner).get(url)))) == ["keep.jpg"]
 
 

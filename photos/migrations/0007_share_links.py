@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('photos', '0005_one_media_table'),
+        ('photos', '0006_embedding_updated_at'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
