@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('photos', '0006_share_links'),
+        ('photos', '0007_share_links'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
