@@ -13,6 +13,8 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -180,6 +182,16 @@ class MediaItem(models.Model):
             models.Index(fields=["album", "-uploaded_at", "-id"], name="item_album_newest"),
             models.Index(fields=["embedding_updated_at"], name="item_embedding_updated"),
             GinIndex(fields=["search_vector"], name="item_search_vector_gin"),
+            # The timeline's keyset: date taken (upload date when unknown), newest
+            # first; photos.selectors.browse.EFFECTIVE_AT is the same expression.
+            models.Index(
+                Coalesce("taken_at", "uploaded_at").desc(),
+                F("id").desc(),
+                name="item_effective_date",
+            ),
+            # The timeline's jump list counts a user's items per month from this
+            # index alone (an index-only scan), never reading the wide rows.
+            models.Index(fields=["album", "taken_at", "uploaded_at"], name="item_album_dates"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -289,6 +301,30 @@ class AISettings(models.Model):
 
     def __str__(self) -> str:
         return "AI settings"
+
+
+class ApiToken(models.Model):
+    """A per-user key for the REST API, made and revoked at /account/.
+
+    Only the SHA-256 of the key is stored: the key itself is shown once, when
+    made. `prefix` (its first characters) lets the owner tell tokens apart.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
 
 
 class ShareLink(models.Model):
