@@ -94,3 +94,50 @@ def save_tiny_blip(target: Path) -> Path:
     image_processor = BlipImageProcessorPil(size={"height": 32, "width": 32})
     BlipProcessor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(target)
     return target
+
+
+def save_tiny_siglip(target: Path, seed: int = 0, width: int = 32) -> Path:
+    """A tiny SigLIP (the architecture of SigLIP 2's fixed-resolution checkpoints).
+
+    Word-level tokenizer over the words the prompts use; `seed` gives different weights,
+    so that two "commits" of the same repo differ; `width` 384 makes weights of ~35 MB,
+    more than one of huggingface_hub's 10 MB download chunks.
+    """
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import (
+        PreTrainedTokenizerFast,
+        SiglipConfig,
+        SiglipImageProcessorPil,
+        SiglipModel,
+        SiglipProcessor,
+    )
+
+    target.mkdir(parents=True, exist_ok=True)
+    layers = {**LAYERS, "hidden_size": width, "intermediate_size": width * 4 + 5}
+    words = ["<pad>", "</s>", "<unk>", "a", "an", "photo", "of", "cat", "dog", "beach", "city"]
+    backend = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        pad_token="<pad>",
+        eos_token="</s>",
+        unk_token="<unk>",
+        model_max_length=16,
+    )
+    config = SiglipConfig(
+        text_config=dict(
+            vocab_size=len(words),
+            max_position_embeddings=16,
+            pad_token_id=0,
+            bos_token_id=None,
+            eos_token_id=1,
+            **layers,
+        ),
+        vision_config={**VISION, **layers},
+    )
+    torch.manual_seed(seed)
+    SiglipModel(config).save_pretrained(target)
+    image_processor = SiglipImageProcessorPil(size={"height": 32, "width": 32})
+    SiglipProcessor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(target)
+    return target
