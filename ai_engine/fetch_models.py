@@ -253,11 +253,25 @@ def fetch(
     return used
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description="Download the pinned image-text model and captioner for the AI engine."
-    )
-    parser.add_argument("--model-dir", required=True, help="where to put the models")
+def fetch_manifest(
+    model_dir: str | Path,
+    *,
+    manifest: str | Path = MANIFEST_PATH,
+    only: str | None = None,
+    record: bool = False,
+    say: Callable[[str], None] = print,
+) -> list[ModelPin]:
+    """What both entry points run: load the pins, fetch, and with record=True save them."""
+    manifest = Path(manifest)
+    pins = [p for p in load_manifest(manifest) if only in (None, p.key)]
+    used = fetch(pins, Path(model_dir), record=record, say=say)
+    if record:
+        save_manifest(used, manifest)
+        say(f"Pinned {len(used)} model(s) in {manifest}.")
+    return used
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--manifest", default=str(MANIFEST_PATH), help="pins (models.json)")
     parser.add_argument(
         "--only", choices=["image-text", "captioner"], help="fetch one model, not both"
@@ -267,17 +281,22 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="resolve revisions to commits, fetch, and write commits and sha256s to the manifest",
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Download the pinned image-text model and captioner for the AI engine."
+    )
+    parser.add_argument("--model-dir", required=True, help="where to put the models")
+    add_arguments(parser)
     options = parser.parse_args(argv)
-    manifest = Path(options.manifest)
-    pins = [p for p in load_manifest(manifest) if options.only in (None, p.key)]
     try:
-        used = fetch(pins, Path(options.model_dir), record=options.record)
+        fetch_manifest(
+            options.model_dir, manifest=options.manifest, only=options.only, record=options.record
+        )
     except FetchError as exc:
         print(f"fetch_models: {exc}", file=sys.stderr)
         return 1
-    if options.record:
-        save_manifest(used, manifest)
-        print(f"Pinned {len(used)} model(s) in {manifest}.")
     print("Done. Set the AI backend to 'transformers' with this model directory.")
     return 0
 
