@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from ai_engine import analyze
 
 from .local_hub import LocalHub, sha256
-from .tiny_models import save_tiny_blip, save_tiny_siglip
+from .tiny_models import save_tiny_florence2, save_tiny_siglip
 
 pytest.importorskip("transformers")
 
@@ -25,7 +25,7 @@ def hub(tmp_path_factory):
     root = tmp_path_factory.mktemp("hub")
     hub = LocalHub()
     hub.publish("google/siglip2-base-patch16-224", COMMIT, save_tiny_siglip(root / "siglip"))
-    hub.publish("test/tiny-blip", COMMIT, save_tiny_blip(root / "blip"))
+    hub.publish("test/tiny-florence2", COMMIT, save_tiny_florence2(root / "florence2"))
     hub.start()
     yield hub
     hub.stop()
@@ -36,7 +36,7 @@ def manifest(tmp_path, hub) -> Path:
     models = {}
     for key, repo in (
         ("image-text", "google/siglip2-base-patch16-224"),
-        ("captioner", "test/tiny-blip"),
+        ("captioner", "test/tiny-florence2"),
     ):
         files = {name: sha256(data) for name, data in hub.repos[repo].commits[COMMIT].items()}
         models[key] = {"repo": repo, "revision": COMMIT, "files": files}

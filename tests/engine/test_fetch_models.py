@@ -1,7 +1,7 @@
 """`python -m ai_engine.fetch_models` against a model hub on loopback, run as the admin runs it.
 
-The hub serves tiny random models of the chosen architectures (SigLIP for image-text, BLIP
-as the captioner); the real huggingface_hub download code talks to it over HTTP.
+The hub serves tiny random models of the chosen architectures (SigLIP 2's for image-text,
+Florence-2 as the captioner); the real huggingface_hub download code talks to it over HTTP.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 
 from .local_hub import Cut, LocalHub, sha256
-from .tiny_models import save_tiny_blip, save_tiny_siglip
+from .tiny_models import save_tiny_florence2, save_tiny_siglip
 
 pytest.importorskip("transformers")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 IMAGE_TEXT = "google/siglip2-base-patch16-224"
-CAPTIONER = "test/tiny-blip"
+CAPTIONER = "florence-community/Florence-2-base-ft"
 PINNED = "a" * 40  # the commit the manifest pins
 NEWER = "b" * 40  # what `main` points at now: different weights
 CAPTIONER_COMMIT = "c" * 40
@@ -35,7 +35,7 @@ def published(tmp_path_factory) -> dict[str, Path]:
     return {
         "pinned": save_tiny_siglip(root / "siglip-pinned", seed=1),
         "newer": save_tiny_siglip(root / "siglip-newer", seed=2),
-        "captioner": save_tiny_blip(root / "blip"),
+        "captioner": save_tiny_florence2(root / "florence2"),
         "wide": save_tiny_siglip(root / "siglip-wide", seed=3, width=384),
     }
 

@@ -10,7 +10,7 @@ from ai_engine import Context, EngineSettings, Registry, analyze, analyze_video
 from ai_engine.errors import ModelUnavailable
 
 from .conftest import gps_exif, jpeg_bytes, make_video
-from .tiny_models import save_tiny_blip, save_tiny_clip, save_tiny_siglip
+from .tiny_models import save_tiny_blip, save_tiny_clip, save_tiny_florence2, save_tiny_siglip
 
 pytest.importorskip("transformers")
 
@@ -19,7 +19,7 @@ pytest.importorskip("transformers")
 def model_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("models")
     save_tiny_siglip(root / "image-text")
-    save_tiny_blip(root / "captioner")
+    save_tiny_florence2(root / "captioner")
     return root
 
 
@@ -54,6 +54,15 @@ def test_it_reports_both_models(model_dir, photo):
         assert reports[name].path.endswith(name)
         assert reports[name].device == "cpu"
         assert reports[name].sample_s is not None
+
+
+def test_it_also_takes_blip_as_the_captioner(model_dir, tmp_path, photo):
+    (tmp_path / "image-text").symlink_to(model_dir / "image-text", target_is_directory=True)
+    save_tiny_blip(tmp_path / "captioner")
+    registry = Registry()
+    result = analyze(photo("coffee"), context=Context(settings_for(tmp_path), registry=registry))
+    assert "captioner" in result.timings
+    assert registry.backend(settings_for(tmp_path)).captioner.family == "blip"
 
 
 def test_it_also_takes_a_clip_model(tmp_path, photo):
