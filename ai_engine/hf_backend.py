@@ -96,6 +96,17 @@ class _HFComponent(Component):
         path = self.weights_path()
         return bool(path) and os.path.isfile(os.path.join(path, "config.json"))
 
+    def pinned(self) -> str:
+        """What fetch_ai_models put here ("repo@commit"), for check_ai_models; "" if unknown."""
+        import json
+
+        try:
+            with open(os.path.join(self.weights_path(), ".pinned.json"), encoding="utf-8") as fh:
+                pin = json.load(fh)
+        except (OSError, ValueError):
+            return ""
+        return f"{pin.get('repo')}@{str(pin.get('revision'))[:12]}"
+
     def check_present(self) -> None:
         if not self.settings.model_dir:
             raise ModelUnavailable("The transformers backend needs a model directory.")

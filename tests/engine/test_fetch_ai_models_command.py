@@ -4,6 +4,7 @@ model folder (AI settings, else AI_MODEL_DIR) and a loopback hub."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from ai_engine import analyze
+from photos.services.ai_settings import ai_settings_get
 
 from .local_hub import LocalHub, sha256
 from .tiny_models import save_tiny_florence2, save_tiny_siglip
@@ -18,6 +20,7 @@ from .tiny_models import save_tiny_florence2, save_tiny_siglip
 pytest.importorskip("transformers")
 
 COMMIT = "e" * 40
+REPOS = (("image-text", "google/siglip2-base-patch16-224"), ("captioner", "test/tiny-florence2"))
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +60,19 @@ def test_it_fills_ai_model_dir_by_default(hub, manifest, tmp_path, settings, mon
     # Nothing was there: every file was downloaded, then checked against its sha256.
     assert "present, sha256 verified" not in out
     assert out.count(" verified") == sum(len(r.commits[COMMIT]) for r in hub.repos.values())
+
+    # check_ai_models, with the transformers backend chosen: each model present, loading,
+    # on which device, how long one sample took, and which pinned commit it is.
+    row = ai_settings_get()
+    row.backend = "transformers"
+    row.save()
+    call_command("check_ai_models")
+    lines = {line.split()[1]: line for line in capsys.readouterr().out.splitlines()[1:]}
+    for key, repo in REPOS:
+        line = lines[key]
+        assert line.startswith("OK") and "present=True loads=True device=cpu" in line
+        assert re.search(r"sample=\d+\.\d{3}s", line)
+        assert line.endswith(f"({repo}@{COMMIT[:12]})")
 
 
 @pytest.mark.django_db

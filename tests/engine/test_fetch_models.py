@@ -114,13 +114,16 @@ def test_it_fetches_the_pinned_commit_and_verifies_every_file(
     assert len(hub.requests) == before
     assert "present, sha256 verified" in again.stdout
 
-    # What arrived is what the transformers backend loads.
+    # What arrived is what the transformers backend loads, and check_ai_models names it.
     from ai_engine import Context, EngineSettings, Registry, analyze
 
     settings = EngineSettings(backend="transformers", model_dir=str(models), threads=1)
     result = analyze(photo("chelsea"), context=Context(settings=settings, registry=Registry()))
     assert [t for t in result.tags if t.source == "image-text"]
     assert "captioner" in result.timings
+    reports = {r.name: r for r in Registry().report(settings, photo("coffee"))}
+    assert reports["image-text"].ok
+    assert reports["image-text"].path.endswith(f"({IMAGE_TEXT}@{PINNED[:12]})")
 
 
 def test_it_refuses_a_file_whose_checksum_differs(hub, manifest, tmp_path):
