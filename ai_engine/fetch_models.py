@@ -118,6 +118,7 @@ def _endpoint() -> str:
 def resolve(pin: ModelPin, endpoint: str) -> ModelPin:
     """The pin with its revision resolved to a commit and its files listed (--record)."""
     from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
 
     try:
         info = HfApi(endpoint=endpoint).model_info(
@@ -128,6 +129,8 @@ def resolve(pin: ModelPin, endpoint: str) -> ModelPin:
         )
     except _hub_errors() as exc:
         raise _unreachable(endpoint, exc) from exc
+    except HfHubHTTPError as exc:
+        raise FetchError(f"{pin.repo}@{pin.revision or 'main'}: {exc}") from exc
     files: dict[str, str] = {}
     for sibling in info.siblings or []:
         name = sibling.rfilename
@@ -147,18 +150,28 @@ def download_file(
     endpoint: str,
     *,
     expected_sha256: str,
+    recorded_sha256: str = "",
     say: Callable[[str], None],
 ) -> str:
-    """Fetch one file at the pinned commit into target/name; return its sha256."""
+    """Fetch one file at the pinned commit into target/name; return its sha256.
+
+    recorded_sha256: what the last fetch of this same commit found, for a file the manifest
+    has no sha256 for; a file still matching it is not fetched again.
+    """
     from huggingface_hub import get_hf_file_metadata, hf_hub_url
     from huggingface_hub.errors import HfHubHTTPError
     from huggingface_hub.file_download import http_get
     from huggingface_hub.utils import build_hf_headers
 
     dest = target / name
-    if dest.is_file() and expected_sha256 and sha256_of(dest) == expected_sha256:
-        say(f"  {name}: present, sha256 verified")
-        return expected_sha256
+    if dest.is_file() and (expected_sha256 or recorded_sha256):
+        digest = sha256_of(dest)
+        if digest == expected_sha256:
+            say(f"  {name}: present, sha256 verified")
+            return digest
+        if not expected_sha256 and digest == recorded_sha256:
+            say(f"  {name}: present, as fetched before at this commit")
+            return digest
     url = hf_hub_url(pin.repo, name, revision=pin.revision, endpoint=endpoint)
     try:
         meta = get_hf_file_metadata(url, timeout=CONNECT_TIMEOUT_S, endpoint=endpoint)
@@ -206,6 +219,16 @@ def download_file(
     return digest
 
 
+def _recorded(target: Path, pin: ModelPin) -> dict[str, str]:
+    """The sha256s the last fetch into target wrote, if it fetched this same commit."""
+    try:
+        last = json.loads((target / PIN_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    same = last.get("repo") == pin.repo and last.get("revision") == pin.revision
+    return dict(last.get("files") or {}) if same else {}
+
+
 def fetch(
     pins: list[ModelPin],
     model_dir: Path,
@@ -227,7 +250,7 @@ def fetch(
         problems = [f"{p.key} ({p.repo}): {r}" for p in pins for r in p.unpinned_reasons()]
         if problems:
             raise FetchError(
-                "The manifest does not pin every file: "
+                "The manifest does not pin every model: "
                 + "; ".join(problems)
                 + ". Fill in the revision and sha256 values, or run once with --record "
                 "on a machine you trust to pin what the hub serves now."
@@ -240,10 +263,21 @@ def fetch(
         target.mkdir(parents=True, exist_ok=True)
         say(f"{pin.key}: {pin.repo}@{pin.revision[:12]} -> {target}")
         started = time.perf_counter()
+        recorded = _recorded(target, pin)
         hashes = {
-            name: download_file(pin, name, target, endpoint, expected_sha256=sha, say=say)
+            name: download_file(
+                pin,
+                name,
+                target,
+                endpoint,
+                expected_sha256=sha,
+                recorded_sha256=recorded.get(name, ""),
+                say=say,
+            )
             for name, sha in sorted(pin.files.items())
         }
+        if (target / PARTIAL_DIR).is_dir() and not any((target / PARTIAL_DIR).iterdir()):
+            (target / PARTIAL_DIR).rmdir()
         pin = ModelPin(pin.key, pin.repo, pin.revision, pin.include, hashes, pin.note)
         (target / PIN_FILE).write_text(
             json.dumps({"repo": pin.repo, "revision": pin.revision, "files": hashes}, indent=2)

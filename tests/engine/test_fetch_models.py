@@ -183,6 +183,26 @@ def test_it_fails_fast_and_clearly_without_a_network(manifest, tmp_path):
     assert not (models / "image-text" / "model.safetensors").exists()
 
 
+def test_it_fetches_a_file_without_a_sha256_at_the_pinned_commit_and_says_so(
+    hub, manifest, published, tmp_path
+):
+    pins = json.loads(manifest.read_text())
+    pins["models"]["image-text"]["files"]["config.json"] = ""  # as models.json ships today
+    manifest.write_text(json.dumps(pins))
+    models = tmp_path / "models"
+    first = fetch(hub.endpoint, models, manifest, "--only", "image-text")
+    assert first.returncode == 0, first.stderr
+    digest = hashes(published["pinned"])["config.json"]
+    assert "config.json: " in first.stdout
+    assert f"sha256 {digest} not in the manifest (record it)" in first.stdout
+    # Run again: the same commit's file is still there, so nothing travels.
+    gets = len(hub.gets_of("config.json"))
+    second = fetch(hub.endpoint, models, manifest, "--only", "image-text")
+    assert second.returncode == 0, second.stderr
+    assert "config.json: present, as fetched before at this commit" in second.stdout
+    assert len(hub.gets_of("config.json")) == gets
+
+
 def test_it_refuses_an_unpinned_manifest(hub, tmp_path):
     manifest = write_manifest(
         tmp_path / "models.json",
