@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from django.conf import settings
+from django.conf import settings as django_settings
 
-from photos.models import AIBackend, AISettings, MediaItem, Video
+from photos.kinds import kind_of
+from photos.models import AIBackend, AISettings, MediaItem
 
 if TYPE_CHECKING:
     import numpy as np
@@ -28,7 +29,7 @@ def ai_model_dir(ai_settings: AISettings) -> str:
 
     The one rule for both `fetch_ai_models` (which fills it) and the engine (which loads it).
     """
-    return ai_settings.model_dir or settings.AI_MODEL_DIR
+    return ai_settings.model_dir or django_settings.AI_MODEL_DIR
 
 
 def engine_settings(ai_settings: AISettings) -> EngineSettings:
@@ -49,6 +50,8 @@ def engine_settings(ai_settings: AISettings) -> EngineSettings:
         min_confidence=ai_settings.min_confidence,
         language=ai_settings.language,
         timeout_s=float(ai_settings.processing_timeout),
+        # The upload's cap: what was accepted is analysed (ai_engine.media.check_pixels).
+        max_pixels=django_settings.UPLOAD_MAX_PIXELS,
     )
 
 
@@ -58,7 +61,8 @@ def item_analyze(item: MediaItem, ai_settings: AISettings) -> Analysis:
     Raises FileNotFoundError when the original is gone, and the engine's
     errors (UnreadableMedia, BackendUnavailable, ModelUnavailable) as they come.
     """
-    from ai_engine import Context, analyze, analyze_video, get_registry
+    import ai_engine
+    from ai_engine import Context, get_registry
 
     settings = engine_settings(ai_settings)
     # Load first (the engine logs "Loading AI models..." once per process), so
@@ -68,9 +72,8 @@ def item_analyze(item: MediaItem, ai_settings: AISettings) -> Analysis:
     context = Context(settings=settings, filename=item.original_filename)
     logger.info("Generating description...")
     # Through the storage API, never a path: media may live on S3-compatible storage.
+    analyze = getattr(ai_engine, kind_of(item).analyze)  # analyze or analyze_video
     with item.original.storage.open(item.original.name, "rb") as fileobj:
-        if isinstance(item, Video):
-            return analyze_video(fileobj, context=context)
         return analyze(fileobj, context=context)
 
 

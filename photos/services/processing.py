@@ -31,10 +31,11 @@ from django.db import transaction
 from django.db.models import Case, F, Q, QuerySet, TextField, Value, When
 from django.utils import timezone
 
-from photos.models import AISettings, MediaItem, Photo, ProcessingStatus, Tag, TagSource, Video
+from photos.kinds import KINDS
+from photos.models import AISettings, ItemTag, MediaItem, ProcessingStatus, Tag, TagSource
 from photos.services.ai import item_analyze
 from photos.services.ai_settings import ai_settings_get
-from photos.services.search import item_search_index_update
+from photos.services.search_index import item_search_index_update
 from photos.services.vectors import item_embedding_refresh
 
 if TYPE_CHECKING:
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-ITEM_MODELS: dict[str, type[MediaItem]] = {"photo": Photo, "video": Video}
 # Test-only hook, see wait_while_held().
 TEST_HOLD_ENV = "AI_TEST_HOLD_FILE"
 
@@ -96,7 +96,7 @@ def item_process(
 
     Raises RetryLater on a transient error when `final_try` is false.
     """
-    model = ITEM_MODELS[kind]
+    model = KINDS[kind].model
     ai_settings = ai_settings_get()
     claim = item_claim(
         model=model, item_id=item_id, lease_s=lease_seconds(ai_settings, hard_limit_s)
@@ -115,7 +115,7 @@ def item_process(
         logger.warning("%s ID: %s was taken over while processing; result dropped", kind, item_id)
         return Outcome.SKIPPED
     # Here, after the commit, where the engine (and torch) is already loaded.
-    item_embedding_refresh(model=model, item_id=item_id)
+    item_embedding_refresh(item_id=item_id)
     return Outcome.COMPLETED
 
 
@@ -178,17 +178,15 @@ def item_complete(claim: Claim, analysis: Analysis) -> bool:
             processing_error="",
         )
         if saved:
-            ai_tags_replace(model=claim.model, item_id=claim.item_id, tags=analysis.tags)
-            item_search_index_update(claim.model.objects.get(pk=claim.item_id))
+            ai_tags_replace(item_id=claim.item_id, tags=analysis.tags)
+            item_search_index_update(MediaItem.objects.get(pk=claim.item_id))
     return bool(saved)
 
 
-def ai_tags_replace(*, model: type[MediaItem], item_id: int, tags: list[ScoredTag]) -> None:
+def ai_tags_replace(*, item_id: int, tags: list[ScoredTag]) -> None:
     """Replace the item's AI tags; tags a person added or removed are never touched."""
-    through = model.tags.through
-    owner = {f"{model._meta.model_name}_id": item_id}
-    through.objects.filter(**owner, source=TagSource.AI).delete()
-    removed = set(model.objects.filter(pk=item_id).values_list("removed_tags", flat=True).get())
+    ItemTag.objects.filter(item_id=item_id, source=TagSource.AI).delete()
+    removed = set(MediaItem.objects.filter(pk=item_id).values_list("removed_tags", flat=True).get())
     scores: dict[str, float] = {}
     for tag in tags:
         name = tag.name.strip()[:100]
@@ -197,9 +195,9 @@ def ai_tags_replace(*, model: type[MediaItem], item_id: int, tags: list[ScoredTa
     # Two workers may create the same new tag at once: ignore the loser's insert.
     Tag.objects.bulk_create([Tag(name=name) for name in scores], ignore_conflicts=True)
     ids = dict(Tag.objects.filter(name__in=scores).values_list("name", "id"))
-    through.objects.bulk_create(
+    ItemTag.objects.bulk_create(
         [
-            through(**owner, tag_id=ids[name], source=TagSource.AI, score=score)
+            ItemTag(item_id=item_id, tag_id=ids[name], source=TagSource.AI, score=score)
             for name, score in scores.items()
         ],
         ignore_conflicts=True,  # the same tag from a person already there wins
@@ -268,10 +266,10 @@ def item_release(claim: Claim, reason: str) -> bool:
     )
 
 
-def item_requeue_failed(*, model: type[MediaItem], item_id: int) -> bool:
+def item_requeue_failed(*, item_id: int) -> bool:
     """A failed item back to pending with a fresh count (commands' --retry-failed)."""
     return bool(
-        model.objects.filter(pk=item_id, processing_status=ProcessingStatus.FAILED).update(
+        MediaItem.objects.filter(pk=item_id, processing_status=ProcessingStatus.FAILED).update(
             processing_status=ProcessingStatus.PENDING,
             attempts=0,
             processing_error="",
@@ -295,17 +293,18 @@ def wait_while_held() -> None:
 
 
 def item_enqueue(*, kind: str, item_id: int, ai_settings: AISettings) -> None:
-    from photos import tasks  # tasks import this module
+    from photo_album.celery import app
 
-    task = tasks.process_photo_ai if kind == "photo" else tasks.process_video_ai
     soft, hard = time_limits(ai_settings)
-    # Per call, because the timeout is an AISettings row value, not a start-up setting.
-    task.apply_async(args=[item_id], soft_time_limit=soft, time_limit=hard)
+    # By name: services never import tasks. Limits per call, because the timeout
+    # is an AISettings row value, not a start-up setting.
+    app.send_task(KINDS[kind].process_task, args=[item_id], soft_time_limit=soft, time_limit=hard)
 
 
-def items_enqueue(*, kind: str, item_ids: list[int]) -> None:
+def items_enqueue(*, items: list[tuple[int, str]]) -> None:
+    """Queue (id, kind) pairs, each with its kind's task."""
     ai_settings = ai_settings_get()
-    for item_id in item_ids:
+    for item_id, kind in items:
         item_enqueue(kind=kind, item_id=item_id, ai_settings=ai_settings)
 
 
@@ -321,20 +320,21 @@ def item_enqueue_on_commit(item: MediaItem, *, ai_settings: AISettings) -> None:
     )
 
 
-def pending_mark_and_enqueue(*, kind: str, queryset: QuerySet, limit: int) -> list[int]:
-    """Queue up to `limit` rows of `queryset`, marking them so no other sweeper sends them too."""
+def pending_mark_and_enqueue(*, queryset: QuerySet, limit: int | None) -> list[tuple[int, str]]:
+    """Queue up to `limit` rows of `queryset`, marking them so no other sweeper sends them too.
+
+    Returns the (id, kind) pairs queued.
+    """
     now = timezone.now()
     with transaction.atomic():
         # SKIP LOCKED: two beat/sweep runs at once take disjoint items.
-        ids = list(
-            queryset.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit]
-        )
-        queryset.model.objects.filter(
-            pk__in=ids, processing_status=ProcessingStatus.PENDING
+        items = list(queryset.select_for_update(skip_locked=True).values_list("pk", "kind")[:limit])
+        MediaItem.objects.filter(
+            pk__in=[pk for pk, _ in items], processing_status=ProcessingStatus.PENDING
         ).update(lease_expires_at=now + timedelta(seconds=settings.AI_SWEEP_AFTER))
-        if ids:
-            transaction.on_commit(partial(items_enqueue, kind=kind, item_ids=ids), robust=True)
-    return ids
+        if items:
+            transaction.on_commit(partial(items_enqueue, items=items), robust=True)
+    return items
 
 
 def pending_batch_enqueue(*, kind: str) -> int:
@@ -344,11 +344,11 @@ def pending_batch_enqueue(*, kind: str) -> int:
         logger.info("Scheduled processing is off; skipped pending %ss", kind)
         return 0
     pending = (
-        ITEM_MODELS[kind]
-        .objects.filter(processing_status=ProcessingStatus.PENDING)
+        KINDS[kind]
+        .model.objects.filter(processing_status=ProcessingStatus.PENDING)
         .order_by("uploaded_at", "pk")
     )
-    ids = pending_mark_and_enqueue(kind=kind, queryset=pending, limit=ai_settings.batch_size)
+    ids = pending_mark_and_enqueue(queryset=pending, limit=ai_settings.batch_size)
     logger.info(
         "Queued %d pending %ss for AI processing (batch size %d)",
         len(ids),
@@ -358,50 +358,45 @@ def pending_batch_enqueue(*, kind: str) -> int:
     return len(ids)
 
 
-def stale_pending_enqueue(*, kind: str) -> int:
+def stale_pending_enqueue() -> int:
     """The sweep: auto-process items still pending long after upload lost their message."""
     now = timezone.now()
-    stale = (
-        ITEM_MODELS[kind]
-        .objects.filter(
-            Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now),
-            processing_status=ProcessingStatus.PENDING,
-            auto_process=True,
-            uploaded_at__lt=now - timedelta(seconds=settings.AI_SWEEP_AFTER),
-        )
-        .order_by("uploaded_at", "pk")
-    )
-    ids = pending_mark_and_enqueue(kind=kind, queryset=stale, limit=ai_settings_get().batch_size)
+    stale = MediaItem.objects.filter(
+        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now),
+        processing_status=ProcessingStatus.PENDING,
+        auto_process=True,
+        uploaded_at__lt=now - timedelta(seconds=settings.AI_SWEEP_AFTER),
+    ).order_by("uploaded_at", "pk")
+    ids = pending_mark_and_enqueue(queryset=stale, limit=ai_settings_get().batch_size)
     if ids:
-        logger.info("Sweep: queued %d waiting %ss again", len(ids), kind)
+        logger.info("Sweep: queued %d waiting items again", len(ids))
     return len(ids)
 
 
-def expired_leases_reap(*, kind: str) -> int:
+def expired_leases_reap() -> int:
     """The reaper: items whose worker died go back to pending, and are queued again."""
-    model = ITEM_MODELS[kind]
     now = timezone.now()
-    expired = model.objects.filter(
+    expired = MediaItem.objects.filter(
         processing_status=ProcessingStatus.PROCESSING, lease_expires_at__lt=now
     )
     dead = items_fail_dead(expired.filter(attempts__gte=settings.AI_MAX_WORKER_DEATHS))
     with transaction.atomic():
-        ids = list(
+        items = list(
             expired.filter(attempts__lt=settings.AI_MAX_WORKER_DEATHS)
             .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[: settings.AI_BATCH_SIZE]
+            .values_list("pk", "kind")[: settings.AI_BATCH_SIZE]
         )
         # The death was counted when the item was claimed; the next claim counts anew.
-        expired.filter(pk__in=ids).update(
+        expired.filter(pk__in=[pk for pk, _ in items]).update(
             processing_status=ProcessingStatus.PENDING,
             lease_expires_at=now + timedelta(seconds=settings.AI_SWEEP_AFTER),
             processing_error="The worker processing this item was lost; queued again.",
         )
-        if ids:
-            transaction.on_commit(partial(items_enqueue, kind=kind, item_ids=ids), robust=True)
-    if ids or dead:
-        logger.info("Reaper: %d %ss queued again, %d failed", len(ids), kind, dead)
-    return len(ids)
+        if items:
+            transaction.on_commit(partial(items_enqueue, items=items), robust=True)
+    if items or dead:
+        logger.info("Reaper: %d items queued again, %d failed", len(items), dead)
+    return len(items)
 
 
 # --- manual runs (commands, no Celery) ------------------------------------------
@@ -411,7 +406,7 @@ def items_for_manual_run(
     *, kind: str, limit: int, retry_failed: bool = False, item_id: int | None = None
 ) -> list[int]:
     """Oldest first: the pending items (and failed ones when asked), or the one named."""
-    model = ITEM_MODELS[kind]
+    model = KINDS[kind].model
     statuses = [ProcessingStatus.PENDING]
     if retry_failed:
         statuses.append(ProcessingStatus.FAILED)
@@ -423,8 +418,7 @@ def items_for_manual_run(
 
 def item_process_now(*, kind: str, item_id: int) -> tuple[Outcome, str]:
     """One item in this process (commands): (outcome, the reason when it failed)."""
-    model = ITEM_MODELS[kind]
-    item_requeue_failed(model=model, item_id=item_id)
+    item_requeue_failed(item_id=item_id)
     outcome = item_process(kind=kind, item_id=item_id)
-    error = model.objects.filter(pk=item_id).values_list("processing_error", flat=True).first()
+    error = MediaItem.objects.filter(pk=item_id).values_list("processing_error", flat=True).first()
     return outcome, error or ""

@@ -46,26 +46,26 @@ def item_embedding_text(item: MediaItem) -> str:
     return ". ".join(part for part in (item.ai_description.strip(), tags, where) if part)
 
 
-def item_embedding_update(*, model: type[MediaItem], item_id: int) -> bool:
+def item_embedding_update(*, item_id: int) -> bool:
     """Recompute the item's embedding from its current text (loads the model: workers only)."""
     from photos.services.ai import texts_embed
 
-    item = model.objects.filter(pk=item_id).first()
+    item = MediaItem.objects.filter(pk=item_id).first()
     if item is None:
         return False
     text = item_embedding_text(item)
     embedding = texts_embed([text])[0].tobytes() if text else None
-    model.objects.filter(pk=item_id).update(embedding=embedding)
+    MediaItem.objects.filter(pk=item_id).update(embedding=embedding)
     return True
 
 
-def item_embedding_refresh(*, model: type[MediaItem], item_id: int) -> None:
+def item_embedding_refresh(*, item_id: int) -> None:
     """After processing: an item whose analysis succeeded stays completed even when the
     embedding model is missing or fails; it is then found by words only."""
     try:
-        item_embedding_update(model=model, item_id=item_id)
+        item_embedding_update(item_id=item_id)
     except (ImportError, OSError, RuntimeError, ValueError):
-        logger.exception("Embedding of %s %s failed; it is found by words only", model, item_id)
+        logger.exception("Embedding of item %s failed; it is found by words only", item_id)
 
 
 # --- the query -------------------------------------------------------------------
@@ -101,10 +101,13 @@ class VectorIndex:
     The interface an approximate index (usearch, hnswlib) would keep.
     """
 
-    def __init__(self, ids: np.ndarray, matrix: np.ndarray, album_ids: np.ndarray) -> None:
+    def __init__(
+        self, ids: np.ndarray, matrix: np.ndarray, album_ids: np.ndarray, kinds: np.ndarray
+    ) -> None:
         self.ids = ids
         self.matrix = matrix
         self.album_ids = album_ids
+        self.kinds = kinds  # each row's kind name
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -122,10 +125,13 @@ class VectorIndex:
         top = top[np.argsort(-scores[top])]
         return [(int(self.ids[rows[i]]), float(scores[i])) for i in top]
 
-    def ids_in_albums(self, album_ids: list[int]) -> np.ndarray:
-        """The owner filter on the id array: ~0.5 ms at 100k, where asking PostgreSQL
-        for the visible ids took ~110 ms (wide rows, 90k ids over the wire)."""
-        return self.ids[np.isin(self.album_ids, album_ids)]
+    def ids_in_albums(self, album_ids: list[int], kind: str | None = None) -> np.ndarray:
+        """The owner (and kind) filter on the id array: ~0.5 ms at 100k, where asking
+        PostgreSQL for the visible ids took ~110 ms (wide rows, 90k ids over the wire)."""
+        inside = np.isin(self.album_ids, album_ids)
+        if kind is not None:
+            inside &= self.kinds == kind
+        return self.ids[inside]
 
     def rows_of(self, allowed_ids: np.ndarray) -> np.ndarray:
         # self.ids is sorted (built ordered by pk), so membership is a binary search.
@@ -144,6 +150,7 @@ class _Cached:
 
 
 _cache: dict[str, _Cached] = {}
+_CACHE_KEY = "items"
 _cache_lock = threading.Lock()
 
 
@@ -152,57 +159,64 @@ def index_cache_clear() -> None:
         _cache.clear()
 
 
-def index_key(model: type[MediaItem]) -> tuple:
+def index_key() -> tuple:
     """Cheap to read: changes when an item is (re)processed, added with a vector, or deleted."""
-    stats = model.objects.exclude(embedding=None).aggregate(
+    stats = MediaItem.objects.exclude(embedding=None).aggregate(
         count=Count("pk"), latest=Max("processed_at"), top=Max("pk")
     )
     return (EMBEDDING_MODEL, stats["count"], stats["latest"], stats["top"])
 
 
-def index_for(model: type[MediaItem]) -> VectorIndex:
-    """The kind's index, cached per process; rebuilt only when its key changes (or ages)."""
-    name = model._meta.model_name
+def index_for() -> VectorIndex:
+    """The index of every item, cached per process; rebuilt only when its key changes (or ages)."""
     with _cache_lock:
-        cached = _cache.get(name)
+        cached = _cache.get(_CACHE_KEY)
         now = time.monotonic()
         if cached and now - cached.checked_at < KEY_CHECK_INTERVAL_S:
             return cached.index
-        key = index_key(model)
+        key = index_key()
         if cached and cached.key == key and now - cached.built_at < INDEX_MAX_AGE_S:
             cached.checked_at = now
             return cached.index
-        index = index_build(model)
-        _cache[name] = _Cached(key=key, index=index)
+        index = index_build()
+        _cache[_CACHE_KEY] = _Cached(key=key, index=index)
         return index
 
 
-def index_build(model: type[MediaItem]) -> VectorIndex:
-    rows = model.objects.exclude(embedding=None).order_by("pk")
+def index_build() -> VectorIndex:
+    rows = MediaItem.objects.exclude(embedding=None).order_by("pk")
     ids: list[int] = []
     albums: list[int] = []
+    kinds: list[str] = []
     chunks: list[bytes] = []
-    for pk, album_id, blob in rows.values_list("pk", "album_id", "embedding").iterator(5000):
+    fields = ("pk", "album_id", "kind", "embedding")
+    for pk, album_id, kind, blob in rows.values_list(*fields).iterator(5000):
         if len(blob) == DIMENSIONS * 4:  # another model's vectors would not compare
             ids.append(pk)
             albums.append(album_id)
+            kinds.append(kind)
             chunks.append(bytes(blob))
     matrix = np.frombuffer(b"".join(chunks), dtype=np.float32).reshape(len(ids), DIMENSIONS)
-    return VectorIndex(np.asarray(ids, dtype=np.int64), matrix, np.asarray(albums, dtype=np.int64))
+    return VectorIndex(
+        np.asarray(ids, dtype=np.int64),
+        matrix,
+        np.asarray(albums, dtype=np.int64),
+        np.asarray(kinds, dtype=str),
+    )
 
 
 def meaning_search(
     *,
-    model: type[MediaItem],
     query_vec: np.ndarray,
     album_ids: list[int],
+    kind: str | None = None,
     allowed_ids: list[int] | None = None,
     k: int = MEANING_LIMIT,
 ) -> list[tuple[int, float]]:
-    """(id, cosine) of the nearest items in these albums (and among allowed_ids, when
-    given), at least MIN_COSINE."""
-    index = index_for(model)
-    allowed = index.ids_in_albums(album_ids)
+    """(id, cosine) of the nearest items of this kind (None: any) in these albums (and
+    among allowed_ids, when given), at least MIN_COSINE."""
+    index = index_for()
+    allowed = index.ids_in_albums(album_ids, kind)
     if allowed_ids is not None:
         allowed = allowed[np.isin(allowed, allowed_ids)]
     if len(allowed) == 0:

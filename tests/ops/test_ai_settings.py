@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
+from photo_album.celery import app
 from photos import tasks
 from photos.models import Photo, ProcessingStatus
 from photos.services import processing
@@ -182,7 +183,7 @@ def test_a_lower_batch_size_limits_the_nightly_run(
 ):
     queued: list[int] = []
     monkeypatch.setattr(
-        processing, "items_enqueue", lambda *, kind, item_ids: queued.extend(item_ids)
+        processing, "items_enqueue", lambda *, items: queued.extend(pk for pk, _ in items)
     )
     ids = [make_item(ProcessingStatus.PENDING).pk for _ in range(5)]
     save(staff_client, batch_size="2")
@@ -203,7 +204,7 @@ def test_scheduled_processing_off_makes_the_nightly_run_do_nothing(staff_client,
 
 def test_the_processing_timeout_sets_the_task_time_limits(staff_client, monkeypatch, make_item):
     sent = []
-    monkeypatch.setattr(tasks.process_photo_ai, "apply_async", lambda **kwargs: sent.append(kwargs))
+    monkeypatch.setattr(app, "send_task", lambda name, **kwargs: sent.append(kwargs))
     save(staff_client, processing_timeout="45")
 
     processing.item_enqueue(kind="photo", item_id=1, ai_settings=ai_settings_get())

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from photos.models import ProcessingStatus, Video
-from photos.services import ops
+from photos.selectors import ops
 
 ONE_WORKER = ops.WorkersReport(workers=[ops.WorkerInfo(name="w1@host", pool="prefork")])
 

@@ -27,7 +27,7 @@ from django.utils import timezone
 from kombu.utils.url import maybe_sanitize_url
 
 from photos.models import Album, MediaItem, Photo, ProcessingStatus
-from photos.services import ops
+from photos.selectors import ops
 from photos.services.ai_sample import SAMPLE_PHOTO
 from photos.services.ai_settings import ai_settings_get
 
@@ -320,9 +320,8 @@ def test_data_delete(run: Run) -> None:
         return
     album = Album.objects.filter(pk=run.album.pk).first()
     if album is not None:
-        for items in (album.photos.all(), album.videos.all()):
-            for item in items:
-                item_files_delete(item)
+        for item in album.items.all():
+            item_files_delete(item)
     get_user_model().objects.filter(pk=run.album.owner_id).delete()  # cascades to the album
     run.album = None
 
