@@ -150,6 +150,12 @@ class ImageTextTagger(_HFComponent):
 
         self._load_pretrained({"siglip": AutoModel, "siglip2": AutoModel, "clip": AutoModel})
         prompts = [f"a photo of {_article(v)}" for v in self.vocabulary]
+        cache = self._cache_path(prompts)
+        try:
+            self._text_features = torch.load(cache, map_location=self.device)
+            return
+        except (OSError, RuntimeError, EOFError):
+            pass  # not cached yet for these weights and words
         # SigLIP was trained on text padded to its full length; CLIP pads to the longest.
         padding = "max_length" if self.sigmoid else True
         inputs = self.processor(text=prompts, return_tensors="pt", padding=padding)
@@ -158,6 +164,35 @@ class ImageTextTagger(_HFComponent):
         features = getattr(features, "pooler_output", features)
         # The vocabulary is fixed: embed it once, at load, not per photo.
         self._text_features = features / features.norm(dim=-1, keepdim=True)
+        self._save_cache(cache)
+
+    def _cache_path(self, prompts: list[str]) -> str:
+        """Where the vocabulary's text embeddings are kept, keyed by weights and words.
+
+        Embedding the words is the slow part of loading (measured: ~24 CPU-seconds for 150
+        words with SigLIP 2 base, one thread); every worker process would pay it again.
+        """
+        import hashlib
+
+        weights = os.path.join(self.weights_path(), "model.safetensors")
+        try:
+            stat = os.stat(weights)
+            identity = f"{stat.st_size}:{stat.st_mtime_ns}"
+        except OSError:
+            identity = "unknown"
+        key = hashlib.sha256("\n".join([identity, *prompts]).encode()).hexdigest()[:24]
+        return os.path.join(self.weights_path(), ".text-cache", f"{key}.pt")
+
+    def _save_cache(self, path: str) -> None:
+        import torch
+
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            tmp = f"{path}.{os.getpid()}.tmp"
+            torch.save(self._text_features.cpu(), tmp)
+            os.replace(tmp, path)  # whole or absent, with several workers starting at once
+        except OSError as exc:  # a read-only model folder: just slower next time
+            logger.info("Cannot keep the vocabulary embeddings in %s: %s", path, exc)
 
     @property
     def sigmoid(self) -> bool:

@@ -101,3 +101,18 @@ def test_it_needs_a_model_dir(photo):
     context = Context(settings=EngineSettings(backend="transformers"), registry=Registry())
     with pytest.raises(ModelUnavailable, match="model directory"):
         analyze(photo("coffee"), context=context)
+
+
+def test_it_keeps_the_vocabulary_embeddings_for_the_next_process(tmp_path, photo):
+    import torch
+
+    save_tiny_siglip(tmp_path / "image-text")
+    settings = settings_for(tmp_path, min_confidence=0.0)
+    analyze(photo("coffee"), context=Context(settings=settings, registry=Registry()))
+    (cached,) = (tmp_path / "image-text" / ".text-cache").glob("*.pt")
+    # Blank the kept embeddings: a new process (a new registry) that reads them instead of
+    # running the text tower again scores every word the same.
+    torch.save(torch.zeros_like(torch.load(cached)), cached)
+    second = analyze(photo("coffee"), context=Context(settings=settings, registry=Registry()))
+    scores = {t.score for t in second.tags if t.source == "image-text"}
+    assert len(scores) == 1
