@@ -9,7 +9,9 @@ Checked claims:
 - people (man, woman, child, crowd, he, she...): need a face or a confident person tag;
 - proper names (a capitalised word after the first): must be the place's city, region or
   country code, or appear in the text read from the image;
-- "black and white": the picture must be black and white.
+- "black and white": the picture must be black and white;
+- a word of the tag vocabulary ("dog", "beach") must not be one the image-text model
+  scored far below its best guess for this photo.
 """
 
 from __future__ import annotations
@@ -47,14 +49,21 @@ class Evidence:
     people: bool = False  # a face, or a confident person tag
     black_and_white: bool = False
     names: frozenset[str] = field(default_factory=frozenset)  # proper names known to be right
+    doubted: frozenset[str] = field(default_factory=frozenset)  # vocabulary words judged absent
 
     @classmethod
     def of(
-        cls, *, people: bool, black_and_white: bool, place: Iterable[str], text: str
+        cls,
+        *,
+        people: bool,
+        black_and_white: bool,
+        place: Iterable[str],
+        text: str,
+        doubted: frozenset[str] = frozenset(),
     ) -> Evidence:
         known = {w for phrase in place for w in phrase.split() if w}
         known |= set(re.findall(r"[A-Za-z][\w'-]*", text))
-        return cls(people, black_and_white, frozenset(known))
+        return cls(people, black_and_white, frozenset(known), doubted)
 
 
 def check_caption(caption: str, evidence: Evidence) -> str:
@@ -77,7 +86,10 @@ def _unsupported(word: str, index: int, evidence: Evidence) -> bool:
     bare = word.strip(".,;:!?\"'()")
     if not bare:
         return False
-    if bare.lower().removesuffix("'s") in PERSON_WORDS and not evidence.people:
+    lower = bare.lower().removesuffix("'s")
+    if lower in PERSON_WORDS and not evidence.people:
+        return True
+    if lower in evidence.doubted or (lower.endswith("s") and lower[:-1] in evidence.doubted):
         return True
     proper = index > 0 and bare[:1].isupper() and not bare.isupper()
     return proper and bare.removesuffix("'s") not in evidence.names

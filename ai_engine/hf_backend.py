@@ -43,6 +43,9 @@ EXTRA_VOCABULARY = (
 PERSON_TAGS = frozenset({"person", "people", "baby", "child", "selfie", "wedding", "portrait"})
 PERSON_EVIDENCE = 0.5
 MIN_RELATIVE = 0.1  # a tag must reach this share of the best tag's score
+# A caption word from the vocabulary that scores under this share of the best word is one
+# the image-text model disagrees with: the caption check cuts it.
+DOUBT_RELATIVE = 0.02
 # How each captioner family is asked for a one-sentence caption.
 BLIP_PROMPT = "a photography of"
 FLORENCE_TASK = "<CAPTION>"
@@ -199,6 +202,10 @@ class ImageTextTagger(_HFComponent):
         return self.family.startswith("siglip")
 
     def tags(self, image: Image.Image) -> list[tuple[str, float]]:
+        return top_tags(self.scores(image))
+
+    def scores(self, image: Image.Image) -> list[tuple[str, float]]:
+        """Every word of the vocabulary with its score, best first."""
         import torch
 
         self.load()
@@ -215,9 +222,7 @@ class ImageTextTagger(_HFComponent):
                 # Softmax over ~150 words spreads the mass; sqrt maps a clear 0.25 to 0.5 so
                 # that scores sit on the scale of the other backends (a calibration).
                 scores = (logits.softmax(dim=-1)[0].cpu() ** 0.5).tolist()
-        top = max(scores)
-        ranked = sorted(zip(self.vocabulary, scores, strict=True), key=lambda kv: -kv[1])
-        return [(word, s) for word, s in ranked[:20] if s >= MIN_RELATIVE * top]
+        return sorted(zip(self.vocabulary, scores, strict=True), key=lambda kv: -kv[1])
 
     def sample(self, image: Image.Image) -> None:
         self.tags(image)
@@ -251,6 +256,24 @@ class Captioner(_HFComponent):
 
     def sample(self, image: Image.Image) -> None:
         self.caption(image)
+
+
+def top_tags(ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    top = ranked[0][1] if ranked else 0.0
+    return [(word, s) for word, s in ranked[:20] if s >= MIN_RELATIVE * top]
+
+
+def doubted_words(
+    ranked: list[tuple[str, float]], parents: dict[str, frozenset[str]]
+) -> frozenset[str]:
+    """Vocabulary words the image-text model scored far below its best, counting a word as
+    seen when a narrower word under it was ("tabby" backs "cat")."""
+    support = dict(ranked)
+    for word, score in ranked:
+        for parent in parents.get(word, ()):
+            support[parent] = max(support.get(parent, 0.0), score)
+    top = ranked[0][1] if ranked else 0.0
+    return frozenset(w for w, s in support.items() if s < DOUBT_RELATIVE * top)
 
 
 def _article(word: str) -> str:
@@ -306,7 +329,8 @@ class TransformersBackend:
         timings: dict[str, float],
     ) -> None:
         started = time.perf_counter()
-        found = self.image_text.tags(image)
+        ranked = self.image_text.scores(image)
+        found = top_tags(ranked)
         timings["image-text"] = time.perf_counter() - started
         for word, score in found:
             analysis.tags.append(ScoredTag(word, round(score, 4), "image-text"))
@@ -320,7 +344,9 @@ class TransformersBackend:
             caption = self.captioner.caption(image)
             timings["captioner"] = time.perf_counter() - started
         people = facts.faces > 0 or any(w in PERSON_TAGS for w in confident)
-        analysis.description = caption_sentence(caption, facts, people=people)
+        analysis.description = caption_sentence(
+            caption, facts, people=people, doubted=doubted_words(ranked, self.parents)
+        )
 
     def describe_video(self, facts: Facts, frame_descriptions: list[str]) -> str:
         if not self.captioner.loaded:
@@ -330,12 +356,18 @@ class TransformersBackend:
         return f"A {seconds}-second video. {middle}".strip()
 
 
-def caption_sentence(caption: str, facts: Facts, *, people: bool) -> str:
+def caption_sentence(
+    caption: str, facts: Facts, *, people: bool, doubted: frozenset[str] = frozenset()
+) -> str:
     """The captioner's first sentence, checked, completed with the date, place and text
     that only EXIF, GPS and OCR know; the facts alone when the check leaves nothing."""
     place = [facts.place.city, facts.place.admin, facts.place.country_code] if facts.place else []
     evidence = Evidence.of(
-        people=people, black_and_white=facts.black_and_white, place=place, text=facts.text
+        people=people,
+        black_and_white=facts.black_and_white,
+        place=place,
+        text=facts.text,
+        doubted=doubted,
     )
     checked = check_caption(caption, evidence)
     if not checked:

@@ -8,7 +8,7 @@ import pytest
 
 from ai_engine.captions import Evidence, check_caption
 from ai_engine.describe import Facts
-from ai_engine.hf_backend import caption_sentence
+from ai_engine.hf_backend import caption_sentence, doubted_words
 from ai_engine.types import Place
 
 NOBODY = Evidence()
@@ -58,6 +58,20 @@ def test_it_drops_black_and_white_from_a_colour_photo():
     assert check_caption("a black and white photo of a cat", NOBODY) == "a photo of a cat"
     kept = check_caption("a black and white photo of a cat", Evidence(black_and_white=True))
     assert kept == "a black and white photo of a cat"
+
+
+def test_it_cuts_what_the_image_text_model_did_not_see():
+    # The tagger found a cat and a bed, and scored "dog" far below them.
+    evidence = Evidence(doubted=frozenset({"dog", "beach"}))
+    assert check_caption("a cat laying on a bed next to a dog", evidence) == "a cat laying on a bed"
+    assert check_caption("two dogs playing on a beach", evidence) == ""
+    assert check_caption("a cat laying on a bed", evidence) == "a cat laying on a bed"
+
+
+def test_a_narrower_word_backs_its_parent():
+    ranked = [("tabby", 0.9), ("bed", 0.5), ("dog", 0.001), ("cat", 0.001)]
+    doubted = doubted_words(ranked, {"tabby": frozenset({"cat"})})
+    assert doubted == {"dog"}
 
 
 def test_the_sentence_is_the_checked_caption_completed_by_the_facts():
