@@ -230,6 +230,9 @@ AI_AUTO_PROCESS_ON_UPLOAD = env_bool("AI_AUTO_PROCESS_ON_UPLOAD", True)
 AI_SCHEDULED_PROCESSING_ENABLED = env_bool("AI_SCHEDULED_PROCESSING_ENABLED", True)
 AI_PROCESSING_TIMEOUT = env_int("AI_PROCESSING_TIMEOUT", 300)
 AI_BATCH_SIZE = env_int("AI_BATCH_SIZE", 500)
+# Where `fetch_ai_models` puts the transformers backend's models and where that backend
+# loads them from, unless the AI settings page names another folder.
+AI_MODEL_DIR = env_str("AI_MODEL_DIR", str(VAR_DIR / "models"))
 
 # --- Celery reliability --------------------------------------------------------
 # The database row is the truth and the queue only carries ids; these settings
