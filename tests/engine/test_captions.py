@@ -77,9 +77,7 @@ def test_a_narrower_word_backs_its_parent():
 def test_the_sentence_is_the_checked_caption_completed_by_the_facts():
     facts = Facts(place=PARIS, taken_at=datetime(2024, 5, 12, 10, 30), text="OPEN 24H")
     sentence = caption_sentence("a cat laying on a bed", facts, people=False)
-    assert sentence == (
-        "A cat laying on a bed, in Paris, France, May 2024. Text: 'OPEN 24H'."
-    )
+    assert sentence == ("A cat laying on a bed, in Paris, France, May 2024. Text: 'OPEN 24H'.")
 
 
 def test_an_empty_check_falls_back_to_the_facts():
