@@ -236,8 +236,10 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def tag_remove(self, request: Request, pk: str | None = None, name: str = "") -> Response:
         """Remove a tag; reprocessing will not put it back. 404 if the item has no such tag."""
         item = self.get_object()
-        if not item_tag_remove(item=item, name=name):
-            raise Http404("The item has no such tag.")
+        try:
+            item_tag_remove(item=item, name=name)
+        except EditRejected as exc:  # the item has no such tag
+            raise Http404(str(exc)) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=DescriptionInputSerializer, responses=DescriptionSerializer)

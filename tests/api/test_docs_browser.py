@@ -16,6 +16,8 @@ def test_the_docs_page_renders_every_endpoint_from_local_files(page: Page, live_
     page.on("request", lambda request: requests.append(request.url))
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # Chromium reports what the Content-Security-Policy blocked on the console.
+    page.on("console", lambda m: errors.append(m.text) if "Content Security" in m.text else None)
     base = live_server.url
     page.goto(f"{base}/login/?next=/api/docs/")
     page.fill("#id_username", "ada")

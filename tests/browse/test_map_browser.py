@@ -51,6 +51,8 @@ def test_markers_from_gps_exif_cluster_and_open_their_items_without_tiles(
     page.on("response", lambda r: missing.append(r.url) if r.status >= 400 else None)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # Chromium reports what the Content-Security-Policy blocked on the console.
+    page.on("console", lambda m: errors.append(m.text) if "Content Security" in m.text else None)
     page.on("request", lambda request: requests.append(request.url))
     base = live_server.url
     page.goto(f"{base}/login/?next=/map/")
