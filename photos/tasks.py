@@ -1,6 +1,9 @@
 """Celery tasks: thin entry points that take ids and call one service each.
 
 Tasks own the retry policy; photos.services.processing owns everything else.
+Tasks import services and never the reverse: services send by task name
+through photos.services.queue. Results are ignored (CELERY_TASK_IGNORE_RESULT)
+except for the tasks whose caller reads one: ignore_result=False below.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from photos.services import ai, processing, vectors
 from photos.services.ai_sample import sample_analyze
 
 
-@shared_task
+@shared_task(ignore_result=False)  # the checklist's result.get()
 def test_celery_task() -> str:
     return "Celery is working!"
 
@@ -59,7 +62,10 @@ def process_pending_videos_task() -> int:
 
 @shared_task
 def sweep_pending_items_task() -> int:
-    return sum(processing.stale_pending_enqueue(kind=kind) for kind in processing.ITEM_MODELS)
+    """Items (and embeddings) whose message was lost are queued again."""
+    models = processing.ITEM_MODELS
+    items = sum(processing.stale_pending_enqueue(kind=kind) for kind in models)
+    return items + sum(vectors.stale_embeddings_enqueue(model=model) for model in models.values())
 
 
 @shared_task
@@ -67,19 +73,19 @@ def reap_expired_leases_task() -> int:
     return sum(processing.expired_leases_reap(kind=kind) for kind in processing.ITEM_MODELS)
 
 
-@shared_task
+@shared_task(ignore_result=False)  # the AI settings page polls for it
 def ai_sample_test_task(overrides: dict[str, Any]) -> dict[str, Any]:
     """/ai-settings/'s "Test on a sample photo", run where the models really run."""
     return sample_analyze(overrides)
 
 
 @shared_task
-def item_embedding_update_task(kind: str, item_id: int) -> bool:
-    """After a person's edit: the web process enqueues this rather than load the model."""
-    return vectors.item_embedding_update(model=processing.ITEM_MODELS[kind], item_id=item_id)
+def item_embedding_update_task(kind: str, item_id: int) -> None:
+    """After a person's edit, or from the sweep: the web process never loads the model."""
+    vectors.item_embedding_refresh(model=processing.ITEM_MODELS[kind], item_id=item_id)
 
 
-@shared_task
+@shared_task(ignore_result=False)  # the search waits for it
 def embed_query_task(text: str) -> list[float]:
     """A search query's embedding, for the web process that never loads models.
 

@@ -33,7 +33,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from photos.forms_ops import AISettingsForm, api_key_hint
 from photos.models import IllegalTransition, MediaItem, Photo, Video
 from photos.selectors import item_get_for_user
-from photos.services import ai_sample, ops, retry
+from photos.services import ai_sample, ops, queue, retry
 from photos.services.ai_settings import ai_settings_get
 from photos.services.schedule import schedule_sync
 
@@ -87,7 +87,10 @@ def ai_settings_test_view(request: HttpRequest) -> JsonResponse:
     form = AISettingsForm(request.POST, instance=ai_settings_get())
     if not form.is_valid():
         return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
-    task_id = ai_sample.sample_test_enqueue(form.engine_overrides())
+    try:
+        task_id = ai_sample.sample_test_enqueue(form.engine_overrides())
+    except queue.BROKER_ERRORS as error:
+        return JsonResponse({"error": f"The queue (Redis) is unreachable: {error}"}, status=503)
     return JsonResponse(
         {"task_id": task_id, "result_url": reverse("ai-settings-test-result", args=[task_id])},
         status=202,

@@ -99,6 +99,26 @@ def client_for() -> Callable[..., Client]:
     return login
 
 
+@pytest.fixture
+def queue_sends(monkeypatch) -> list[tuple[str, list, dict]]:
+    """What photos.services.queue sends, as (task name, args, options), sent nowhere.
+
+    For tests about *what* is queued; tests/pipeline proves the sends with a real broker.
+    """
+    from celery.result import AsyncResult
+
+    from photos.services import queue
+
+    sent: list[tuple[str, list, dict]] = []
+
+    def record(name: str, *, args=(), wait: bool = False, **options) -> AsyncResult:
+        sent.append((name, list(args), options))
+        return AsyncResult(f"test-{len(sent)}")
+
+    monkeypatch.setattr(queue, "send", record)
+    return sent
+
+
 # --- a real worker for a test module (tests/pipeline has the helpers that start one) ------
 
 

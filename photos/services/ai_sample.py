@@ -15,6 +15,7 @@ from celery.result import AsyncResult
 from django.conf import settings
 
 from photos.models import AISettings
+from photos.services import queue
 from photos.services.ai_settings import ai_settings_get
 
 SAMPLE_PHOTO = Path(__file__).resolve().parent.parent / "samples" / "sample.jpg"
@@ -63,15 +64,10 @@ def sample_analyze(overrides: dict[str, Any]) -> dict[str, Any]:
 
 
 def sample_test_enqueue(overrides: dict[str, Any]) -> str:
-    from photos.tasks import ai_sample_test_task  # here: photos.tasks imports this module
-
+    """Send the test to the interactive worker; raises queue.BROKER_ERRORS (the page says so)."""
     timeout = int(overrides.get("processing_timeout") or ai_settings_get().processing_timeout)
-    result = ai_sample_test_task.apply_async(
-        args=[overrides],
-        soft_time_limit=timeout,
-        time_limit=timeout + settings.AI_TIME_LIMIT_GRACE,
-        # Nobody waits for a test that no worker picked up within a few minutes.
-        expires=max(timeout, 120),
+    result = queue.sample_test_send(
+        overrides, limits=(timeout, timeout + settings.AI_TIME_LIMIT_GRACE)
     )
     return result.id
 

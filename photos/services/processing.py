@@ -23,7 +23,6 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from functools import partial
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -32,6 +31,7 @@ from django.db.models import Case, F, Q, QuerySet, TextField, Value, When
 from django.utils import timezone
 
 from photos.models import AISettings, MediaItem, Photo, ProcessingStatus, Tag, TagSource, Video
+from photos.services import queue
 from photos.services.ai import item_analyze
 from photos.services.ai_settings import ai_settings_get
 from photos.services.search import item_search_index_update
@@ -176,6 +176,8 @@ def item_complete(claim: Claim, analysis: Analysis) -> bool:
             processed_at=timezone.now(),
             lease_expires_at=None,
             processing_error="",
+            # Stale until recomputed below; should this worker die first, the sweep finds it.
+            embedding=None,
         )
         if saved:
             ai_tags_replace(model=claim.model, item_id=claim.item_id, tags=analysis.tags)
@@ -295,34 +297,22 @@ def wait_while_held() -> None:
 
 
 def item_enqueue(*, kind: str, item_id: int, ai_settings: AISettings) -> None:
-    from photos import tasks  # tasks import this module
-
-    task = tasks.process_photo_ai if kind == "photo" else tasks.process_video_ai
-    soft, hard = time_limits(ai_settings)
-    # Per call, because the timeout is an AISettings row value, not a start-up setting.
-    task.apply_async(args=[item_id], soft_time_limit=soft, time_limit=hard)
-
-
-def items_enqueue(*, kind: str, item_ids: list[int]) -> None:
-    ai_settings = ai_settings_get()
-    for item_id in item_ids:
-        item_enqueue(kind=kind, item_id=item_id, ai_settings=ai_settings)
+    """Queue one item once the transaction commits (at once outside one); see queue.py."""
+    queue.items_process_on_commit(kind=kind, item_ids=[item_id], limits=time_limits(ai_settings))
 
 
 def item_enqueue_on_commit(item: MediaItem, *, ai_settings: AISettings) -> None:
-    """Queue the item once its row is committed (the worker must be able to see it).
+    """Queue the upload once its row is committed (the worker must be able to see it).
 
-    robust: a broker that is down must not fail the upload; the sweep queues
-    the item later, since it was uploaded with auto-process on.
+    A broker that is down must not fail the upload; the sweep queues the item
+    later, since it was uploaded with auto-process on.
     """
-    transaction.on_commit(
-        partial(item_enqueue, kind=item.kind, item_id=item.pk, ai_settings=ai_settings),
-        robust=True,
-    )
+    item_enqueue(kind=item.kind, item_id=item.pk, ai_settings=ai_settings)
 
 
-def pending_mark_and_enqueue(*, kind: str, queryset: QuerySet, limit: int) -> list[int]:
-    """Queue up to `limit` rows of `queryset`, marking them so no other sweeper sends them too."""
+def pending_mark_and_enqueue(*, kind: str, queryset: QuerySet, limit: int | None) -> list[int]:
+    """Queue up to `limit` rows of `queryset` (None: all), marking them so no other sweeper
+    sends them too."""
     now = timezone.now()
     with transaction.atomic():
         # SKIP LOCKED: two beat/sweep runs at once take disjoint items.
@@ -333,7 +323,9 @@ def pending_mark_and_enqueue(*, kind: str, queryset: QuerySet, limit: int) -> li
             pk__in=ids, processing_status=ProcessingStatus.PENDING
         ).update(lease_expires_at=now + timedelta(seconds=settings.AI_SWEEP_AFTER))
         if ids:
-            transaction.on_commit(partial(items_enqueue, kind=kind, item_ids=ids), robust=True)
+            queue.items_process_on_commit(
+                kind=kind, item_ids=ids, limits=time_limits(ai_settings_get())
+            )
     return ids
 
 
@@ -398,7 +390,9 @@ def expired_leases_reap(*, kind: str) -> int:
             processing_error="The worker processing this item was lost; queued again.",
         )
         if ids:
-            transaction.on_commit(partial(items_enqueue, kind=kind, item_ids=ids), robust=True)
+            queue.items_process_on_commit(
+                kind=kind, item_ids=ids, limits=time_limits(ai_settings_get())
+            )
     if ids or dead:
         logger.info("Reaper: %d %ss queued again, %d failed", len(ids), kind, dead)
     return len(ids)

@@ -92,10 +92,10 @@ def check_connectivity(run: Run) -> str:
 
 
 def check_round_trip(run: Run) -> str:
-    from photos.tasks import test_celery_task
+    from photos.services import queue
 
     started = time.perf_counter()
-    result = test_celery_task.delay()
+    result = queue.round_trip_send()
     try:
         value = result.get(timeout=run.timeout)
     except Exception as error:  # TimeoutError, or the task's own exception

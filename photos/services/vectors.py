@@ -2,8 +2,8 @@
 
 Each item's embedding (description, tags, place) is computed by a worker, where
 torch is loaded anyway; the web process never loads a model, so the query text
-is embedded by a worker too (embed_query_task) and the web process only does
-the matrix product.
+is embedded by a worker too (embed_query_task, on the interactive queue) and
+the web process only does the matrix product.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.conf import settings
 from django.db.models import Count, Max
 
-from photos.models import MediaItem
+from photos.models import MediaItem, ProcessingStatus
+from photos.services import queue
 
 logger = logging.getLogger(__name__)
 
@@ -47,45 +49,78 @@ def item_embedding_text(item: MediaItem) -> str:
 
 
 def item_embedding_update(*, model: type[MediaItem], item_id: int) -> bool:
-    """Recompute the item's embedding from its current text (loads the model: workers only)."""
+    """Recompute the item's embedding from its current text (loads the model: workers only).
+
+    An item with no text gets an empty value: "nothing to embed", which the
+    index skips and the sweep (looking for NULL) leaves alone.
+    """
     from photos.services.ai import texts_embed
 
     item = model.objects.filter(pk=item_id).first()
     if item is None:
         return False
     text = item_embedding_text(item)
-    embedding = texts_embed([text])[0].tobytes() if text else None
+    embedding = texts_embed([text])[0].tobytes() if text else b""
     model.objects.filter(pk=item_id).update(embedding=embedding)
     return True
 
 
 def item_embedding_refresh(*, model: type[MediaItem], item_id: int) -> None:
-    """After processing: an item whose analysis succeeded stays completed even when the
-    embedding model is missing or fails; it is then found by words only."""
+    """After processing, and for the refresh tasks: an item whose analysis succeeded stays
+    completed even when the embedding model is missing or fails; it is then found by words
+    only, and marked so (empty) rather than sent again by every sweep."""
     try:
         item_embedding_update(model=model, item_id=item_id)
     except (ImportError, OSError, RuntimeError, ValueError):
         logger.exception("Embedding of %s %s failed; it is found by words only", model, item_id)
+        model.objects.filter(pk=item_id).update(embedding=b"")
+
+
+def item_embedding_stale(item: MediaItem) -> None:
+    """After a person's edit, inside its transaction: the embedding no longer says what the
+    item does. NULL means "to be computed": the interactive worker refreshes it right after
+    the commit, and if that message is lost (a broker outage), the sweep finds the NULL."""
+    type(item).objects.filter(pk=item.pk).update(embedding=None)
+    queue.embedding_update_on_commit(
+        kind=item.kind, item_ids=[item.pk], expires_s=settings.AI_SWEEP_INTERVAL
+    )
+
+
+def stale_embeddings_enqueue(*, model: type[MediaItem]) -> int:
+    """The sweep: completed items without an embedding (an edit's refresh was lost, a worker
+    died between saving a result and embedding it, or the item predates meaning search).
+
+    They go to the batch queue, not the interactive one, so a backlog never stands
+    between a search and its query's embedding.
+    """
+    ids = list(
+        model.objects.filter(processing_status=ProcessingStatus.COMPLETED, embedding=None)
+        .order_by("pk")
+        .values_list("pk", flat=True)[: settings.AI_BATCH_SIZE]
+    )
+    if ids:
+        queue.embedding_update_on_commit(
+            kind=model._meta.model_name,
+            item_ids=ids,
+            expires_s=settings.AI_SWEEP_INTERVAL,
+            queue_name=queue.BATCH_QUEUE,
+        )
+        logger.info("Sweep: queued %d %s embeddings", len(ids), model._meta.model_name)
+    return len(ids)
 
 
 # --- the query -------------------------------------------------------------------
 
 
 def query_embed(text: str) -> np.ndarray | None:
-    """The query's embedding, computed by a worker; None when none answers in time."""
+    """The query's embedding, computed by the interactive worker; None when none answers
+    in time."""
     from celery.exceptions import TimeoutError as ResultTimeout
-    from kombu.exceptions import OperationalError
-    from redis.exceptions import RedisError
-
-    from photos.tasks import embed_query_task
 
     try:
-        # expires: a query nobody picked up in time is dropped, not run later.
-        result = embed_query_task.apply_async(
-            args=[text], expires=QUERY_EMBED_TIMEOUT_S, retry=False
-        )
+        result = queue.embed_query_send(text, expires_s=QUERY_EMBED_TIMEOUT_S)
         vector = result.get(timeout=QUERY_EMBED_TIMEOUT_S)
-    except (ResultTimeout, OperationalError, RedisError, OSError) as exc:
+    except (ResultTimeout, *queue.BROKER_ERRORS) as exc:
         logger.warning("No worker embedded the search query (%s); words only", exc)
         return None
     result.forget()

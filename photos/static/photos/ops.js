@@ -255,6 +255,7 @@
           box.replaceChildren(el("p", `Fix the settings first: ${messages.join("; ")}`, { class: "form-error", id: "sample-test-error" }));
           return;
         }
+        if (!response.ok) throw new Error(body.error || `HTTP ${response.status}`);
         await pollSample(body.result_url, box, Number(form.querySelector("[name=processing_timeout]").value) || 300);
       } catch (err) {
         box.replaceChildren(el("p", `Failed: ${err.message}`, { class: "form-error", id: "sample-test-error" }));
