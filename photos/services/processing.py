@@ -18,8 +18,6 @@ before": the sweep skips such rows until then, which keeps its re-sends few.
 from __future__ import annotations
 
 import logging
-import os
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -44,8 +42,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 ITEM_MODELS: dict[str, type[MediaItem]] = {"photo": Photo, "video": Video}
-# Test-only hook, see wait_while_held().
-TEST_HOLD_ENV = "AI_TEST_HOLD_FILE"
 
 
 class Outcome(StrEnum):
@@ -106,7 +102,6 @@ def item_process(
         return Outcome.SKIPPED
     logger.info("Processing %s ID: %s", kind, item_id)
     try:
-        wait_while_held()
         analysis = item_analyze(model.objects.get(pk=item_id), ai_settings)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the item, see below
         return item_handle_error(claim, exc, final_try=final_try, ai_settings=ai_settings)
@@ -280,17 +275,6 @@ def item_requeue_failed(*, model: type[MediaItem], item_id: int) -> bool:
             lease_expires_at=None,
         )
     )
-
-
-def wait_while_held() -> None:
-    """Test-only hook: hold a claimed item while the file named by AI_TEST_HOLD_FILE exists.
-
-    tests/pipeline/test_recovery.py uses it to kill a worker at a known point
-    (holding a claim, before the engine). Unset in production; one dict lookup.
-    """
-    path = os.environ.get(TEST_HOLD_ENV)
-    while path and os.path.exists(path):
-        time.sleep(0.05)
 
 
 # --- queuing --------------------------------------------------------------------

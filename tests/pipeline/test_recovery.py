@@ -58,7 +58,7 @@ def hold_file(worker_dir) -> Iterator[Path]:
 
 
 @pytest.fixture
-def start(worker_dir, worker_media, hold_file, settings) -> Iterator:
+def start(real_worker, worker_dir, worker_media, hold_file, settings) -> Iterator:
     # This process enqueues the uploads, so it computes the time limits: same values.
     settings.AI_TIME_LIMIT_GRACE = GRACE_S
     settings.AI_LEASE_MARGIN = MARGIN_S
