@@ -168,7 +168,7 @@ class BlipCaptioner(_HFComponent):
         )
         with self.lock, torch.inference_mode():
             output = self.model.generate(**inputs.to(self.device), max_new_tokens=40)
-        text = self.processor.decode(output[0], skip_special_tokens=True).strip()
+        text = str(self.processor.decode(output[0], skip_special_tokens=True)).strip()
         if text.lower().startswith(CAPTION_PROMPT):
             text = text[len(CAPTION_PROMPT) :].strip()
         return text

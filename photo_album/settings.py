@@ -176,7 +176,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # own small worker so it never waits behind the batch. A worker started without
 # -Q consumes both; the deployment's units split them (-Q celery, -Q interactive).
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = {"celery": {}, "interactive": {}}
+CELERY_TASK_QUEUES: dict[str, dict[str, str]] = {"celery": {}, "interactive": {}}
 CELERY_TASK_ROUTES = {
     "photos.tasks.embed_query_task": {"queue": "interactive"},
     "photos.tasks.ai_sample_test_task": {"queue": "interactive"},

@@ -103,7 +103,7 @@ class AISettingsForm(forms.ModelForm):
         self.stored_api_key = self.instance.api_key if self.instance.pk else ""
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         backend = data.get("backend")
         if backend == AIBackend.OPENAI:
             if not data.get("endpoint_url"):

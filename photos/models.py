@@ -6,6 +6,8 @@ and `processing_status` plus `lease_expires_at` say who owns an item's work.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, ClassVar
+
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
@@ -140,6 +142,12 @@ class MediaItem(models.Model):
     uploaded_at = models.DateTimeField(default=timezone.now, db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
+    if TYPE_CHECKING:
+        # Each kind (Photo, Video) declares these; code typed with the base uses them.
+        objects: ClassVar[models.Manager[Any]]
+        tags: Any
+        item_tags: Any
+
     class Meta:
         abstract = True
         ordering = ["-uploaded_at", "-id"]
@@ -149,7 +157,7 @@ class MediaItem(models.Model):
 
     @property
     def kind(self) -> str:
-        return self._meta.model_name
+        return str(self._meta.model_name)
 
     def get_absolute_url(self) -> str:
         return reverse(f"{self.kind}-detail", args=[self.pk])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -10,12 +10,12 @@ from django.http import Http404
 from photos.models import Album, MediaItem, Photo, Video
 
 
-def albums_visible_to(user: AbstractBaseUser) -> QuerySet[Album]:
+def albums_visible_to(user: User) -> QuerySet[Album]:
     albums = Album.objects.select_related("owner", "cover_photo")
     return albums if user.is_staff else albums.filter(owner=user)
 
 
-def album_get_for_user(*, user: AbstractBaseUser, album_id: int) -> Album:
+def album_get_for_user(*, user: User, album_id: int) -> Album:
     """The album, or 404 (never 403, so ids of other people's albums leak nothing)."""
     album = albums_visible_to(user).filter(pk=album_id).first()
     if album is None:
@@ -23,12 +23,12 @@ def album_get_for_user(*, user: AbstractBaseUser, album_id: int) -> Album:
     return album
 
 
-def items_visible_to(user: AbstractBaseUser, model: type[MediaItem]) -> QuerySet:
+def items_visible_to(user: User, model: type[MediaItem]) -> QuerySet:
     items = model.objects.select_related("album")
     return items if user.is_staff else items.filter(album__owner=user)
 
 
-def item_get_for_user(*, user: AbstractBaseUser, model: type[MediaItem], item_id: int) -> MediaItem:
+def item_get_for_user(*, user: User, model: type[MediaItem], item_id: int) -> MediaItem:
     item = items_visible_to(user, model).filter(pk=item_id).first()
     if item is None:
         raise Http404(f"No such {model._meta.model_name}")
@@ -42,7 +42,7 @@ def album_items(album: Album) -> list[MediaItem]:
     return sorted(photos + videos, key=lambda item: (item.uploaded_at, item.pk), reverse=True)
 
 
-def albums_with_counts_visible_to(user: AbstractBaseUser) -> QuerySet[Album]:
+def albums_with_counts_visible_to(user: User) -> QuerySet[Album]:
     """Albums for the list page, each with its photo and video counts and a fallback cover.
 
     Subqueries rather than two Count() joins: joining photos and videos at

@@ -40,7 +40,7 @@ def item_task_run(task: Task, *, kind: str, item_id: int) -> str:
         outcome = processing.item_process(
             kind=kind,
             item_id=item_id,
-            final_try=retries >= task.max_retries,
+            final_try=retries >= (task.max_retries or 0),
             hard_limit_s=hard_limit,
         )
     except processing.RetryLater as exc:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -12,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from photos.forms import AlbumForm
 from photos.models import Album, MediaItem, Photo, Video
+from photos.request_types import AuthenticatedHttpRequest
 from photos.selectors import (
     album_get_for_user,
     album_items,
@@ -31,13 +33,13 @@ UPLOAD_REQUEST_OVERHEAD = 64 * 1024
 # --- Albums -----------------------------------------------------------------
 
 
-def album_list(request: HttpRequest) -> HttpResponse:
+def album_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     albums = albums_with_counts_visible_to(request.user)
     return render(request, "photos/album_list.html", {"albums": albums})
 
 
 @require_http_methods(["GET", "POST"])
-def album_create_view(request: HttpRequest) -> HttpResponse:
+def album_create_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = AlbumForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         album = album_create(owner=request.user, **form.cleaned_data)
@@ -47,7 +49,7 @@ def album_create_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def album_update_view(request: HttpRequest, album_id: int) -> HttpResponse:
+def album_update_view(request: AuthenticatedHttpRequest, album_id: int) -> HttpResponse:
     album = album_get_for_user(user=request.user, album_id=album_id)
     form = AlbumForm(request.POST or None, instance=album)
     if request.method == "POST" and form.is_valid():
@@ -58,7 +60,7 @@ def album_update_view(request: HttpRequest, album_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def album_delete_view(request: HttpRequest, album_id: int) -> HttpResponse:
+def album_delete_view(request: AuthenticatedHttpRequest, album_id: int) -> HttpResponse:
     album = album_get_for_user(user=request.user, album_id=album_id)
     if request.method == "POST":
         album_delete(album=album)
@@ -68,7 +70,7 @@ def album_delete_view(request: HttpRequest, album_id: int) -> HttpResponse:
     return render(request, "photos/album_confirm_delete.html", {"album": album, **counts})
 
 
-def album_detail(request: HttpRequest, album_id: int) -> HttpResponse:
+def album_detail(request: AuthenticatedHttpRequest, album_id: int) -> HttpResponse:
     album = album_get_for_user(user=request.user, album_id=album_id)
     context = {
         "album": album,
@@ -84,7 +86,7 @@ def album_detail(request: HttpRequest, album_id: int) -> HttpResponse:
 
 @csrf_exempt  # CSRF is checked by csrf_protect below, after the size check: it reads the body
 @require_POST
-def album_upload(request: HttpRequest, album_id: int) -> HttpResponse:
+def album_upload(request: AuthenticatedHttpRequest, album_id: int) -> HttpResponse:
     """Store one or more files from field `files`.
 
     Answers JSON to a client that prefers it (the page's script sends one file
@@ -100,7 +102,7 @@ def album_upload(request: HttpRequest, album_id: int) -> HttpResponse:
 
 
 @csrf_protect
-def _album_upload_files(request: HttpRequest, album: Album) -> HttpResponse:
+def _album_upload_files(request: AuthenticatedHttpRequest, album: Album) -> HttpResponse:
     uploads = request.FILES.getlist("files")
     uploaded: list[MediaItem] = []
     errors: list[dict[str, str]] = []
@@ -112,18 +114,18 @@ def _album_upload_files(request: HttpRequest, album: Album) -> HttpResponse:
                 album=album,
                 uploader=request.user,
                 file=upload,
-                filename=upload.name,
-                size=upload.size,
+                filename=upload.name or "",
+                size=upload.size or 0,
             )
         except UploadRejected as exc:
-            errors.append({"filename": upload.name, "error": str(exc)})
+            errors.append({"filename": upload.name or "", "error": str(exc)})
         else:
             uploaded.append(item)
     status = 201 if not errors else 400 if not uploaded else 207
     return upload_respond(request, album, uploaded, errors, status)
 
 
-def upload_request_size_error(request: HttpRequest) -> str:
+def upload_request_size_error(request: AuthenticatedHttpRequest) -> str:
     """Refuse from Content-Length alone, before a byte of the body is read."""
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -140,7 +142,7 @@ def upload_request_size_error(request: HttpRequest) -> str:
 
 
 def upload_respond(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     album: Album,
     uploaded: list[MediaItem],
     errors: list[dict[str, str]],
@@ -174,12 +176,12 @@ def item_json(item: MediaItem) -> dict:
 # --- Items and their files ----------------------------------------------------
 
 
-def photo_detail(request: HttpRequest, photo_id: int) -> HttpResponse:
+def photo_detail(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse:
     photo = item_get_for_user(user=request.user, model=Photo, item_id=photo_id)
     return render(request, "photos/photo_detail.html", item_context(photo))
 
 
-def video_detail(request: HttpRequest, video_id: int) -> HttpResponse:
+def video_detail(request: AuthenticatedHttpRequest, video_id: int) -> HttpResponse:
     video = item_get_for_user(user=request.user, model=Video, item_id=video_id)
     return render(request, "photos/video_detail.html", item_context(video))
 
@@ -188,7 +190,9 @@ def item_context(item: MediaItem) -> dict:
     return {"item": item, "album": item.album, "tags": item_tags(item)}
 
 
-def media(request: HttpRequest, kind: str, item_id: int, variant: str) -> HttpResponse:
+def media(
+    request: AuthenticatedHttpRequest, kind: str, item_id: int, variant: str
+) -> HttpResponseBase:
     """A private file (original, thumbnail or poster), only for whoever may see its item."""
     model = ITEM_MODELS.get(kind)
     if model is None:

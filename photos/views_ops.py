@@ -24,6 +24,7 @@ from django.http import (
     HttpResponseRedirect,
     JsonResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -32,6 +33,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from photos.forms_ops import AISettingsForm, api_key_hint
 from photos.models import IllegalTransition, MediaItem, Photo, Video
+from photos.request_types import AuthenticatedHttpRequest
 from photos.selectors import item_get_for_user
 from photos.services import ai_sample, ops, queue, retry
 from photos.services.ai_settings import ai_settings_get
@@ -40,9 +42,9 @@ from photos.services.schedule import schedule_sync
 ITEM_MODELS: dict[str, type[MediaItem]] = {"photo": Photo, "video": Video}
 
 
-def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def staff_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_staff:
             raise PermissionDenied("Staff only")
         return view(request, *args, **kwargs)
@@ -55,7 +57,7 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
 
 @require_http_methods(["GET", "POST"])
 @staff_required
-def ai_settings_view(request: HttpRequest) -> HttpResponse:
+def ai_settings_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     row = ai_settings_get()
     form = AISettingsForm(request.POST or None, instance=row)
     if request.method == "POST" and form.is_valid():
@@ -76,13 +78,13 @@ def ai_settings_view(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @staff_required
-def ai_settings_sample_view(request: HttpRequest) -> FileResponse:
+def ai_settings_sample_view(request: AuthenticatedHttpRequest) -> FileResponse:
     return FileResponse(ai_sample.SAMPLE_PHOTO.open("rb"), content_type="image/jpeg")
 
 
 @require_POST
 @staff_required
-def ai_settings_test_view(request: HttpRequest) -> JsonResponse:
+def ai_settings_test_view(request: AuthenticatedHttpRequest) -> JsonResponse:
     """Queue an analysis of the bundled photo with the form's (unsaved) values."""
     form = AISettingsForm(request.POST, instance=ai_settings_get())
     if not form.is_valid():
@@ -100,7 +102,7 @@ def ai_settings_test_view(request: HttpRequest) -> JsonResponse:
 @require_GET
 @never_cache
 @staff_required
-def ai_settings_test_result_view(request: HttpRequest, task_id: str) -> JsonResponse:
+def ai_settings_test_result_view(request: AuthenticatedHttpRequest, task_id: str) -> JsonResponse:
     return JsonResponse(ai_sample.sample_test_result(task_id))
 
 
@@ -109,7 +111,7 @@ def ai_settings_test_result_view(request: HttpRequest, task_id: str) -> JsonResp
 
 @require_GET
 @staff_required
-def dashboard_view(request: HttpRequest) -> HttpResponse:
+def dashboard_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     snapshot = ops.dashboard_snapshot()
     return render(request, "photos/ops/dashboard.html", {"snapshot": snapshot})
 
@@ -117,13 +119,13 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 @never_cache
 @staff_required
-def dashboard_status_view(request: HttpRequest) -> JsonResponse:
+def dashboard_status_view(request: AuthenticatedHttpRequest) -> JsonResponse:
     return JsonResponse(ops.dashboard_snapshot())
 
 
 @require_POST
 @staff_required
-def retry_failed_view(request: HttpRequest) -> HttpResponse:
+def retry_failed_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     queued = retry.failed_retry_all()
     messages.success(
         request, f"Queued {queued['photo']} failed photos and {queued['video']} videos again."
@@ -133,7 +135,7 @@ def retry_failed_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_required
-def process_pending_view(request: HttpRequest) -> HttpResponse:
+def process_pending_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     queued = retry.pending_process_all()
     messages.success(
         request, f"Queued {queued['photo']} pending photos and {queued['video']} videos now."
@@ -145,7 +147,7 @@ def process_pending_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def item_retry_view(request: HttpRequest, kind: str, item_id: int) -> HttpResponse:
+def item_retry_view(request: AuthenticatedHttpRequest, kind: str, item_id: int) -> HttpResponse:
     item = _item_for(request, kind, item_id)
     try:
         moved = retry.item_retry(item=item)
@@ -163,20 +165,20 @@ def item_retry_view(request: HttpRequest, kind: str, item_id: int) -> HttpRespon
 
 @require_GET
 @never_cache
-def item_status_view(request: HttpRequest, kind: str, item_id: int) -> JsonResponse:
+def item_status_view(request: AuthenticatedHttpRequest, kind: str, item_id: int) -> JsonResponse:
     return JsonResponse(ops.item_live_status(_item_for(request, kind, item_id)))
 
 
-def _item_for(request: HttpRequest, kind: str, item_id: int) -> MediaItem:
+def _item_for(request: AuthenticatedHttpRequest, kind: str, item_id: int) -> MediaItem:
     # Someone else's item is a 404, never a 403: ids leak nothing.
     return item_get_for_user(user=request.user, model=ITEM_MODELS[kind], item_id=item_id)
 
 
-def _wants_json(request: HttpRequest) -> bool:
+def _wants_json(request: AuthenticatedHttpRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
-def _redirect_back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
+def _redirect_back(request: AuthenticatedHttpRequest, fallback: str) -> HttpResponseRedirect:
     target = request.POST.get("next", "")
     safe = url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()

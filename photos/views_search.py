@@ -5,11 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from photos.models import MediaItem, ProcessingStatus
+from photos.request_types import AuthenticatedHttpRequest
 from photos.selectors import albums_visible_to, item_get_for_user
 from photos.services.duplicates import item_near_duplicates
 from photos.services.item_edits import (
@@ -44,7 +45,9 @@ class SearchForm(forms.Form):
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         albums = albums_visible_to(user).values_list("pk", "title")
-        self.fields["album"].choices = [("", "All albums"), *albums]
+        album_field = self.fields["album"]
+        assert isinstance(album_field, forms.ChoiceField)
+        album_field.choices = [("", "All albums"), *albums]
 
     def filters(self) -> SearchFilters:
         data = self.cleaned_data
@@ -63,7 +66,7 @@ def yes_no(value: str) -> bool | None:
     return {"yes": True, "no": False}.get(value)
 
 
-def search_view(request: HttpRequest) -> HttpResponse:
+def search_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = SearchForm(request.GET, user=request.user)
     page = None
     meaning_skipped = False
@@ -75,11 +78,11 @@ def search_view(request: HttpRequest) -> HttpResponse:
     return render(request, "photos/search.html", context)
 
 
-def tag_list_view(request: HttpRequest) -> HttpResponse:
+def tag_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "photos/tag_list.html", {"tags": tags_with_counts_for(request.user)})
 
 
-def tag_detail_view(request: HttpRequest, name: str) -> HttpResponse:
+def tag_detail_view(request: AuthenticatedHttpRequest, name: str) -> HttpResponse:
     items = items_with_tag(user=request.user, name=name)
     if not items:
         raise Http404("No such tag on your photos and videos")
@@ -87,7 +90,7 @@ def tag_detail_view(request: HttpRequest, name: str) -> HttpResponse:
     return render(request, "photos/tag_detail.html", {"name": name, "page": page})
 
 
-def item_similar_view(request: HttpRequest, kind: str, item_id: int) -> HttpResponse:
+def item_similar_view(request: AuthenticatedHttpRequest, kind: str, item_id: int) -> HttpResponse:
     item = _item_for(request, kind, item_id)
     similar = item_near_duplicates(user=request.user, item=item)
     page = Paginator(similar, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -97,7 +100,7 @@ def item_similar_view(request: HttpRequest, kind: str, item_id: int) -> HttpResp
 # --- a person's edits -------------------------------------------------------------
 
 
-def _item_for(request: HttpRequest, kind: str, item_id: int) -> MediaItem:
+def _item_for(request: AuthenticatedHttpRequest, kind: str, item_id: int) -> MediaItem:
     """The item, for its owner or staff; 404 for anyone else (ids leak nothing)."""
     model = ITEM_MODELS.get(kind)
     if model is None:
@@ -106,7 +109,7 @@ def _item_for(request: HttpRequest, kind: str, item_id: int) -> MediaItem:
 
 
 @require_POST
-def item_tag_add_view(request: HttpRequest, kind: str, item_id: int) -> HttpResponse:
+def item_tag_add_view(request: AuthenticatedHttpRequest, kind: str, item_id: int) -> HttpResponse:
     item = _item_for(request, kind, item_id)
     try:
         tag = item_tag_add(item=item, name=request.POST.get("name", ""))
@@ -118,7 +121,9 @@ def item_tag_add_view(request: HttpRequest, kind: str, item_id: int) -> HttpResp
 
 
 @require_POST
-def item_tag_remove_view(request: HttpRequest, kind: str, item_id: int) -> HttpResponse:
+def item_tag_remove_view(
+    request: AuthenticatedHttpRequest, kind: str, item_id: int
+) -> HttpResponse:
     item = _item_for(request, kind, item_id)
     name = request.POST.get("name", "")
     if item_tag_remove(item=item, name=name):
@@ -127,7 +132,9 @@ def item_tag_remove_view(request: HttpRequest, kind: str, item_id: int) -> HttpR
 
 
 @require_POST
-def item_description_view(request: HttpRequest, kind: str, item_id: int) -> HttpResponse:
+def item_description_view(
+    request: AuthenticatedHttpRequest, kind: str, item_id: int
+) -> HttpResponse:
     item = _item_for(request, kind, item_id)
     item_description_set(item=item, text=request.POST.get("description", ""))
     messages.success(request, "Description saved.")

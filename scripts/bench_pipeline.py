@@ -1,10 +1,16 @@
 """Benchmark the AI pipeline (not a test): latency, batch throughput, memory, engine-only ratio.
 
     .venv/bin/python scripts/bench_pipeline.py [--photos 500] [--latency 20] [--concurrency 2]
+    .venv/bin/python scripts/bench_pipeline.py --profile 60
 
-Uses its own PostgreSQL database (created and dropped: bench_photo_album) and
-Redis database 14, a real `celery worker` subprocess, and scikit-image's
-photographs (small: 300-640 px), so it finishes in a few minutes on 2 cores.
+--profile N runs the batch path for N photos in this process (no Celery) under
+cProfile and prints where a photo's time goes: claim, engine, save (tags,
+search index), embedding, and the top functions outside the engine.
+
+Uses its own PostgreSQL database (created and dropped: bench_photo_album, or
+BENCH_DB_NAME) and Redis database 14 (BENCH_BROKER_URL), a real `celery worker`
+subprocess, and scikit-image's photographs (small: 300-640 px), so it finishes
+in a few minutes on 2 cores.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SERVER_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
-DB_NAME = "bench_photo_album"
+DB_NAME = os.environ.get("BENCH_DB_NAME", "bench_photo_album")
 BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
 NAMES = ("chelsea", "coffee", "astronaut", "rocket", "camera")
 
@@ -176,6 +182,7 @@ def bench_batch(owner, photos: list[bytes], memory: TreeMemory) -> tuple[float, 
     from photos.models import Album, Photo, ProcessingStatus
     from photos.services.ai_settings import ai_settings_get
     from photos.tasks import process_pending_photos_task
+    from tests.pipeline.conftest import asked
 
     row = ai_settings_get()
     row.auto_process_on_upload, row.scheduled_processing_enabled = False, True
@@ -190,7 +197,7 @@ def bench_batch(owner, photos: list[bytes], memory: TreeMemory) -> tuple[float, 
         ]
     memory.reset()
     started = time.perf_counter()
-    queued = process_pending_photos_task.delay().get(timeout=120)
+    queued = asked(process_pending_photos_task).get(timeout=120)
     wait_completed(ids, poll_s=0.25)
     elapsed = time.perf_counter() - started
     done = Photo.objects.filter(pk__in=ids, processing_status=ProcessingStatus.COMPLETED).count()
@@ -220,11 +227,65 @@ def bench_engine(photos: list[bytes], processes: int) -> float:
         return time.perf_counter() - started
 
 
+# The batch path's steps, by the function that does each (photos.services.*).
+PHASES = {
+    "claim": "item_claim",
+    "settings": "ai_settings_get",
+    "engine (analyze)": "item_analyze",
+    "save: status, tags, search index": "item_complete",
+    "  of which tags": "ai_tags_replace",
+    "  of which search index": "item_search_index_update",
+    "embedding": "item_embedding_refresh",
+}
+
+
+def bench_profile(owner, photos: list[bytes]) -> None:
+    """The batch path in this process under cProfile, after two warm-up photos."""
+    import cProfile
+    import pstats
+
+    from photos.models import Album
+    from photos.services import processing
+    from photos.services.ai_settings import ai_settings_get
+
+    row = ai_settings_get()
+    row.auto_process_on_upload = False
+    row.save()
+    album = Album.objects.create(owner=owner, title="profile")
+    ids = [upload(album, data, f"p{i}.jpg").pk for i, data in enumerate(photos)]
+    for item_id in ids[:2]:
+        processing.item_process(kind="photo", item_id=item_id)
+    profiled = ids[2:]
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    for item_id in profiled:
+        processing.item_process(kind="photo", item_id=item_id)
+    profiler.disable()
+    total = time.perf_counter() - started
+    stats = pstats.Stats(profiler)
+    by_name: dict[str, float] = {}
+    for (filename, _line, name), (_cc, _nc, _tt, cumulative, _callers) in stats.stats.items():
+        if "photos/services" in filename:
+            by_name[name] = by_name.get(name, 0.0) + cumulative
+    count = len(profiled)
+    print(f"profile: {count} photos through processing.item_process in this process")
+    print(f"  whole path: {total / count * 1000:.1f} ms a photo")
+    for label, name in PHASES.items():
+        spent = by_name.get(name, 0.0)
+        print(f"  {label:<34} {spent / count * 1000:7.1f} ms a photo ({spent / total:5.1%})")
+    outside = total - by_name.get("item_analyze", 0.0)
+    print(f"  everything but the engine          {outside / count * 1000:7.1f} ms a photo")
+    print("top functions by own time (the engine's included):")
+    stats.sort_stats("tottime").print_stats(25)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=int, default=500)
     parser.add_argument("--latency", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--profile", type=int, default=0, metavar="N")
     args = parser.parse_args()
 
     load_before = os.getloadavg()[0]
@@ -242,6 +303,14 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     redis.Redis.from_url(BROKER_URL).flushdb()
+    if args.profile:
+        try:
+            owner = get_user_model().objects.create_user(username="bench")
+            bench_profile(owner, photo_bytes(args.profile + 2))
+        finally:
+            connections.close_all()
+            database_recreate(drop_only=True)
+        return
     photos = photo_bytes(max(args.photos, args.latency + 2))
     worker = worker_start(env, args.concurrency, Path(media) / "worker.log")
     memory = TreeMemory(worker.pid)

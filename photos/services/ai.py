@@ -53,7 +53,7 @@ def item_analyze(item: MediaItem, ai_settings: AISettings) -> Analysis:
     context = Context(settings=settings, filename=item.original_filename)
     logger.info("Generating description...")
     # Through the storage API, never a path: media may live on S3-compatible storage.
-    with item.original.storage.open(item.original.name, "rb") as fileobj:
+    with item.original.storage.open(item.original.name or "", "rb") as fileobj:
         if isinstance(item, Video):
             return analyze_video(fileobj, context=context)
         return analyze(fileobj, context=context)

@@ -74,10 +74,12 @@ def sample_test_enqueue(overrides: dict[str, Any]) -> str:
 
 def sample_test_result(task_id: str) -> dict[str, Any]:
     """What the page polls: the task's state and, once done, what it found."""
-    result = AsyncResult(task_id)
+    result: AsyncResult[dict[str, Any]] = AsyncResult(task_id)
     state = result.state
     if state == "SUCCESS":
-        return {"state": state, "done": True, **result.result}
+        found = result.result
+        assert isinstance(found, dict)  # SUCCESS: the task's return value
+        return {"state": state, "done": True, **found}
     if state in {"FAILURE", "REVOKED"}:
         # A time limit or a crash: the exception's text is the error to show.
         return {"state": state, "done": True, "ok": False, "error": _error_text(result.result)}

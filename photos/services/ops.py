@@ -79,7 +79,9 @@ def workers_inspect(*, timeout: float = INSPECT_TIMEOUT_S) -> WorkersReport:
         active = detail.active() or {}
     except Exception as error:  # kombu raises several types for an unreachable broker
         return WorkersReport(error=f"{type(error).__name__}: {error}")
-    return WorkersReport(workers=[_worker_info(n, stats.get(n, {}), active.get(n)) for n in names])
+    return WorkersReport(
+        workers=[_worker_info(n, dict(stats.get(n) or {}), active.get(n)) for n in names]
+    )
 
 
 def _worker_info(name: str, stats: dict[str, Any], active: list | None) -> WorkerInfo:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import numpy as np
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, TextField, Value
@@ -96,9 +96,7 @@ class SearchResult:
     meaning_skipped: bool = False
 
 
-def search_run(
-    *, user: AbstractBaseUser, query: str, filters: SearchFilters | None = None
-) -> SearchResult:
+def search_run(*, user: User, query: str, filters: SearchFilters | None = None) -> SearchResult:
     """Word search, joined by meaning search when a worker embeds the query in time."""
     query = query.strip()
     vector = vectors.query_embed(query) if query else None
@@ -111,7 +109,7 @@ MAX_WORD_RESULTS = 1000
 
 def items_search(
     *,
-    user: AbstractBaseUser,
+    user: User,
     query: str,
     filters: SearchFilters | None = None,
     query_vector: np.ndarray | None = None,
@@ -138,12 +136,13 @@ def items_search(
         return by_date
     if uses_full_text():
         # Stable sort: equal ranks stay newest first.
-        by_date = sorted(by_date, key=lambda item: item.rank, reverse=True)
+        # rank: annotated by best_matches(), which the type checker cannot see.
+        by_date = sorted(by_date, key=lambda item: item.rank, reverse=True)  # type: ignore[attr-defined]
     return fused(by_date, [item for item, _ in sorted(near, key=lambda hit: -hit[1])])
 
 
 def meaning_matching(
-    user: AbstractBaseUser, visible: QuerySet, filters: SearchFilters, query_vector: np.ndarray
+    user: User, visible: QuerySet, filters: SearchFilters, query_vector: np.ndarray
 ) -> list[tuple[MediaItem, float]]:
     """(item, cosine) for the visible items near the query; the filters hold for them too."""
     albums = albums_visible_to(user)
@@ -249,7 +248,7 @@ def day_start(day: date, *, days: int = 0) -> datetime:
 # --- tags -----------------------------------------------------------------------
 
 
-def tags_with_counts_for(user: AbstractBaseUser) -> list[Tag]:
+def tags_with_counts_for(user: User) -> list[Tag]:
     """Tags on the items the user may see, each with `photo_count`, `video_count`, `total`."""
 
     def count(relation: str) -> Count:
@@ -260,11 +259,11 @@ def tags_with_counts_for(user: AbstractBaseUser) -> list[Tag]:
     tags = Tag.objects.annotate(photo_count=count("photos"), video_count=count("videos"))
     tags = tags.filter(Q(photo_count__gt=0) | Q(video_count__gt=0)).order_by("name")
     for tag in tags:
-        tag.total = tag.photo_count + tag.video_count
+        tag.total = tag.photo_count + tag.video_count  # type: ignore[attr-defined]  # for the page
     return list(tags)
 
 
-def items_with_tag(*, user: AbstractBaseUser, name: str) -> list[MediaItem]:
+def items_with_tag(*, user: User, name: str) -> list[MediaItem]:
     items: list[MediaItem] = []
     for model in ITEM_MODELS.values():
         visible = items_visible_to(user, model).defer("embedding")

@@ -263,11 +263,11 @@ CHECKS = (
 
 def validation_run(
     *,
-    skip: set[int] = frozenset(),
+    skip: frozenset[int] | set[int] = frozenset(),
     timeout: float = 180.0,
     on_result: Callable[[TestResult], None] | None = None,
 ) -> list[TestResult]:
-    results = []
+    results: list[TestResult] = []
     run = Run(timeout=timeout)
     try:
         for check in CHECKS:
@@ -280,7 +280,9 @@ def validation_run(
     return results
 
 
-def _run_one(check: Check, run: Run, *, skip: set[int], results: list[TestResult]) -> TestResult:
+def _run_one(
+    check: Check, run: Run, *, skip: frozenset[int] | set[int], results: list[TestResult]
+) -> TestResult:
     result = TestResult(number=check.number, name=check.name, status="SKIP")
     if check.number in skip:
         result.figure = "left out (--skip)"

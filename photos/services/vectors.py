@@ -100,7 +100,7 @@ def stale_embeddings_enqueue(*, model: type[MediaItem]) -> int:
     )
     if ids:
         queue.embedding_update_on_commit(
-            kind=model._meta.model_name,
+            kind=str(model._meta.model_name),
             item_ids=ids,
             expires_s=settings.AI_SWEEP_INTERVAL,
             queue_name=queue.BATCH_QUEUE,
@@ -117,10 +117,11 @@ def query_embed(text: str) -> np.ndarray | None:
     in time."""
     from celery.exceptions import TimeoutError as ResultTimeout
 
+    failures: tuple[type[Exception], ...] = (ResultTimeout, *queue.BROKER_ERRORS)
     try:
         result = queue.embed_query_send(text, expires_s=QUERY_EMBED_TIMEOUT_S)
         vector = result.get(timeout=QUERY_EMBED_TIMEOUT_S)
-    except (ResultTimeout, *queue.BROKER_ERRORS) as exc:
+    except failures as exc:
         logger.warning("No worker embedded the search query (%s); words only", exc)
         return None
     result.forget()
@@ -197,7 +198,7 @@ def index_key(model: type[MediaItem]) -> tuple:
 
 def index_for(model: type[MediaItem]) -> VectorIndex:
     """The kind's index, cached per process; rebuilt only when its key changes (or ages)."""
-    name = model._meta.model_name
+    name = str(model._meta.model_name)
     with _cache_lock:
         cached = _cache.get(name)
         now = time.monotonic()
