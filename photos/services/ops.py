@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from photos.models import MediaItem, Photo, ProcessingStatus, Video
+from photos.services.queue import INTERACTIVE_QUEUE
 
 KINDS: dict[str, type[MediaItem]] = {"photos": Photo, "videos": Video}
 NIGHTLY_TASK_NAMES = ("process_pending_photos", "process_pending_videos")
@@ -48,6 +49,7 @@ class WorkerInfo:
     pid: int | None = None
     max_rss_kb: int | None = None
     tasks_done: int = 0
+    queues: tuple[str, ...] = ()  # what it consumes: `celery`, `interactive` or both
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,9 @@ class WorkersReport:
     @property
     def online(self) -> int:
         return len(self.workers)
+
+    def consuming(self, queue_name: str) -> bool:
+        return any(queue_name in worker.queues for worker in self.workers)
 
 
 def workers_inspect(*, timeout: float = INSPECT_TIMEOUT_S) -> WorkersReport:
@@ -77,14 +82,19 @@ def workers_inspect(*, timeout: float = INSPECT_TIMEOUT_S) -> WorkersReport:
         detail = app.control.inspect(destination=names, timeout=timeout, limit=len(names))
         stats = detail.stats() or {}
         active = detail.active() or {}
+        queues = detail.active_queues() or {}
     except Exception as error:  # kombu raises several types for an unreachable broker
         return WorkersReport(error=f"{type(error).__name__}: {error}")
     return WorkersReport(
-        workers=[_worker_info(n, dict(stats.get(n) or {}), active.get(n)) for n in names]
+        workers=[
+            _worker_info(n, dict(stats.get(n) or {}), active.get(n), queues.get(n)) for n in names
+        ]
     )
 
 
-def _worker_info(name: str, stats: dict[str, Any], active: list | None) -> WorkerInfo:
+def _worker_info(
+    name: str, stats: dict[str, Any], active: list | None, queues: list | None
+) -> WorkerInfo:
     pool = stats.get("pool") or {}
     implementation = str(pool.get("implementation", ""))
     return WorkerInfo(
@@ -96,6 +106,7 @@ def _worker_info(name: str, stats: dict[str, Any], active: list | None) -> Worke
         pid=stats.get("pid"),
         max_rss_kb=(stats.get("rusage") or {}).get("maxrss"),
         tasks_done=sum((stats.get("total") or {}).values()),
+        queues=tuple(sorted(str(queue.get("name")) for queue in queues or ())),
     )
 
 
@@ -292,6 +303,11 @@ class HealthReport:
             found.append("items processing past their lease")
         if not self.workers.online:
             found.append("no worker is running")
+        elif not self.workers.consuming(INTERACTIVE_QUEUE):
+            found.append(
+                "no worker consumes the interactive queue (searches answer by words only; "
+                "start photo-album-celery-interactive)"
+            )
         return found
 
     @property

@@ -18,6 +18,7 @@ before": the sweep skips such rows until then, which keeps its re-sends few.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -102,7 +103,9 @@ def item_process(
         return Outcome.SKIPPED
     logger.info("Processing %s ID: %s", kind, item_id)
     try:
-        analysis = item_analyze(model.objects.get(pk=item_id), ai_settings)
+        # The engine needs the file and its name, not the old embedding or search vector.
+        item = model.objects.defer("embedding", "search_vector").get(pk=item_id)
+        analysis = item_analyze(item, ai_settings)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the item, see below
         return item_handle_error(claim, exc, final_try=final_try, ai_settings=ai_settings)
     logger.info("Extracting tags...")
@@ -175,25 +178,32 @@ def item_complete(claim: Claim, analysis: Analysis) -> bool:
             embedding=None,
         )
         if saved:
-            ai_tags_replace(model=claim.model, item_id=claim.item_id, tags=analysis.tags)
-            item_search_index_update(claim.model.objects.get(pk=claim.item_id))
+            # One read for what the rest needs: every round trip here is paid per item.
+            filename, removed = (
+                claim.model.objects.filter(pk=claim.item_id)
+                .values_list("original_filename", "removed_tags")
+                .get()
+            )
+            ai_tags_replace(
+                model=claim.model, item_id=claim.item_id, tags=analysis.tags, removed=removed
+            )
+            item_search_index_update(claim.model(id=claim.item_id, original_filename=filename))
     return bool(saved)
 
 
-def ai_tags_replace(*, model: type[MediaItem], item_id: int, tags: list[ScoredTag]) -> None:
-    """Replace the item's AI tags; tags a person added or removed are never touched."""
+def ai_tags_replace(
+    *, model: type[MediaItem], item_id: int, tags: list[ScoredTag], removed: Collection[str]
+) -> None:
+    """Replace the item's AI tags; tags a person added or `removed` are never touched."""
     through = model.tags.through
     owner = {f"{model._meta.model_name}_id": item_id}
     through.objects.filter(**owner, source=TagSource.AI).delete()
-    removed = set(model.objects.filter(pk=item_id).values_list("removed_tags", flat=True).get())
     scores: dict[str, float] = {}
     for tag in tags:
         name = tag.name.strip()[:100]
         if name and name not in scores and name not in removed:
             scores[name] = tag.score
-    # Two workers may create the same new tag at once: ignore the loser's insert.
-    Tag.objects.bulk_create([Tag(name=name) for name in scores], ignore_conflicts=True)
-    ids = dict(Tag.objects.filter(name__in=scores).values_list("name", "id"))
+    ids = tag_ids_ensure(list(scores))
     through.objects.bulk_create(
         [
             through(**owner, tag_id=ids[name], source=TagSource.AI, score=score)
@@ -201,6 +211,18 @@ def ai_tags_replace(*, model: type[MediaItem], item_id: int, tags: list[ScoredTa
         ],
         ignore_conflicts=True,  # the same tag from a person already there wins
     )
+
+
+def tag_ids_ensure(names: list[str]) -> dict[str, int]:
+    """{name: id}, creating the tags that don't exist yet. The AI's vocabulary is small,
+    so after the first items every name exists: one SELECT, no INSERT."""
+    ids = dict(Tag.objects.filter(name__in=names).values_list("name", "id"))
+    missing = [name for name in names if name not in ids]
+    if missing:
+        # Two workers may create the same new tag at once: ignore the loser's insert.
+        Tag.objects.bulk_create([Tag(name=name) for name in missing], ignore_conflicts=True)
+        ids.update(Tag.objects.filter(name__in=missing).values_list("name", "id"))
+    return ids
 
 
 def item_handle_error(

@@ -30,6 +30,7 @@ from photos.models import Album, MediaItem, Photo, ProcessingStatus
 from photos.services import ops
 from photos.services.ai_sample import SAMPLE_PHOTO
 from photos.services.ai_settings import ai_settings_get
+from photos.services.queue import INTERACTIVE_QUEUE
 
 DONE = (ProcessingStatus.COMPLETED, ProcessingStatus.FAILED)
 # The checklist's baseline and red flags (Test 8).
@@ -88,7 +89,16 @@ def check_connectivity(run: Run) -> str:
     if not active:
         raise CheckFailed(f"no worker answered on {broker}")
     run.workers = sorted(active)
-    return f"{len(active)} worker(s): {', '.join(run.workers)} on {broker}"
+    inspect = app.control.inspect(destination=run.workers, timeout=2.0, limit=len(run.workers))
+    queues = inspect.active_queues() or {}
+    interactive = [
+        name
+        for name, consumed in queues.items()
+        if any(queue.get("name") == INTERACTIVE_QUEUE for queue in consumed or ())
+    ]
+    # Not a failure (the batch works without it), but searches then answer by words only.
+    serving = ", ".join(sorted(interactive)) or "none (searches answer by words only)"
+    return f"{len(active)} worker(s): {', '.join(run.workers)} on {broker}; interactive: {serving}"
 
 
 def check_round_trip(run: Run) -> str:

@@ -41,11 +41,24 @@ KEY_CHECK_INTERVAL_S = 5.0
 # --- writing ---------------------------------------------------------------------
 
 
-def item_embedding_text(item: MediaItem) -> str:
-    tags = ", ".join(item.tags.order_by("name").values_list("name", flat=True))
-    place = item.ai_analysis.get("place") or {}
+def embedding_text(description: str, tags: str, place: dict[str, str] | None) -> str:
+    """What an item's embedding says: its description, its tags (", "-joined), its place."""
+    place = place or {}
     where = ", ".join(str(place[key]) for key in ("city", "admin") if place.get(key))
-    return ". ".join(part for part in (item.ai_description.strip(), tags, where) if part)
+    return ". ".join(part for part in (description.strip(), tags, where) if part)
+
+
+def item_embedding_text(*, model: type[MediaItem], item_id: int) -> str | None:
+    """The item's current embedding text (None: no such item); only the columns it needs,
+    not the whole row, which holds the old embedding and the search vector."""
+    row = model.objects.filter(pk=item_id).values_list("ai_description", "ai_analysis").first()
+    if row is None:
+        return None
+    description, analysis = row
+    through = model.tags.through
+    tags = through.objects.filter(**{f"{model._meta.model_name}_id": item_id})
+    names = tags.order_by("tag__name").values_list("tag__name", flat=True)
+    return embedding_text(description, ", ".join(names), analysis.get("place"))
 
 
 def item_embedding_update(*, model: type[MediaItem], item_id: int) -> bool:
@@ -56,10 +69,9 @@ def item_embedding_update(*, model: type[MediaItem], item_id: int) -> bool:
     """
     from photos.services.ai import texts_embed
 
-    item = model.objects.filter(pk=item_id).first()
-    if item is None:
+    text = item_embedding_text(model=model, item_id=item_id)
+    if text is None:
         return False
-    text = item_embedding_text(item)
     embedding = texts_embed([text])[0].tobytes() if text else b""
     model.objects.filter(pk=item_id).update(embedding=embedding)
     return True

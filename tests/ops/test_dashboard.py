@@ -16,7 +16,15 @@ from photos.services import ops
 @pytest.fixture(autouse=True)
 def one_worker(monkeypatch):
     report = ops.WorkersReport(
-        workers=[ops.WorkerInfo(name="w1@host", pool="prefork", concurrency=2, tasks_running=1)]
+        workers=[
+            ops.WorkerInfo(
+                name="w1@host",
+                pool="prefork",
+                concurrency=2,
+                tasks_running=1,
+                queues=("celery", "interactive"),
+            )
+        ]
     )
     monkeypatch.setattr(ops, "workers_inspect", lambda **kwargs: report)
 

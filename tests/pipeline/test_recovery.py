@@ -51,7 +51,7 @@ SHORT_LIMITS = {
 
 @pytest.fixture
 def hold_file(worker_dir) -> Iterator[Path]:
-    """While this file exists, a worker started with it holds its claimed item (see processing)."""
+    """While this file exists, a worker started with it holds its claimed item (worker_hold.py)."""
     path = worker_dir / "hold"
     yield path
     path.unlink(missing_ok=True)

@@ -129,7 +129,7 @@
     body.replaceChildren(...data.workers.map((w) => {
       const row = el("tr");
       const rss = w.max_rss_kb ? `${(w.max_rss_kb / 1024).toFixed(0)} MB` : "";
-      [w.name, w.pool, w.concurrency, w.tasks_running, rss].forEach((v) => row.appendChild(el("td", v)));
+      [w.name, (w.queues || []).join(", "), w.pool, w.concurrency, w.tasks_running, rss].forEach((v) => row.appendChild(el("td", v)));
       return row;
     }));
   }
