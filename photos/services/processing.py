@@ -179,15 +179,16 @@ def item_complete(claim: Claim, analysis: Analysis) -> bool:
         )
         if saved:
             # One read for what the rest needs: every round trip here is paid per item.
-            filename, removed = (
-                claim.model.objects.filter(pk=claim.item_id)
-                .values_list("original_filename", "removed_tags")
-                .get()
+            item = claim.model.objects.only("original_filename", "removed_tags").get(
+                pk=claim.item_id
             )
             ai_tags_replace(
-                model=claim.model, item_id=claim.item_id, tags=analysis.tags, removed=removed
+                model=claim.model,
+                item_id=claim.item_id,
+                tags=analysis.tags,
+                removed=item.removed_tags,
             )
-            item_search_index_update(claim.model(id=claim.item_id, original_filename=filename))
+            item_search_index_update(item)
     return bool(saved)
 
 
