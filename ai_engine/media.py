@@ -21,6 +21,9 @@ Source = Union[str, "os.PathLike[str]", bytes, bytearray, IO[bytes], "Image.Imag
 # Pillow's draft() lets libjpeg decode at 1/2, 1/4 or 1/8 scale directly.
 WORK_SIDE = 960
 MAX_WORK_SIDE = 1280
+# Larger images are refused as decompression bombs, at upload and in the worker alike
+# (the Django app's UPLOAD_MAX_PIXELS defaults to this and is handed to the engine).
+MAX_PIXELS = 120_000_000
 
 _EXIF_IFD = 0x8769
 _GPS_IFD = 0x8825
@@ -28,10 +31,18 @@ _GPS_IFD = 0x8825
 
 @dataclass(frozen=True)
 class ExifFacts:
+    """What the file says about itself: the one reader for uploads and for analysis.
+
+    `taken_at` is aware when the file records its UTC offset (OffsetTime* tags),
+    else naive local time, which the caller places in its own time zone.
+    """
+
     taken_at: datetime | None = None
-    camera: str | None = None
+    camera: str | None = None  # make and model, the make said once
     gps: tuple[float, float] | None = None
     orientation: int = 1
+    make: str = ""
+    model: str = ""
 
 
 @dataclass
@@ -103,17 +114,22 @@ def _draft_size(width: int, height: int) -> tuple[int, int]:
     return max(1, int(width * scale)), max(1, int(height * scale))
 
 
-def prepare(source: Source, *, max_pixels: int) -> Prepared:
+def check_pixels(width: int, height: int, max_pixels: int = MAX_PIXELS) -> None:
+    """UnreadableMedia for an image over the pixel cap, before a pixel is decoded."""
+    if width * height > max_pixels:
+        raise UnreadableMedia(
+            f"The image is {width}x{height} pixels, more than the "
+            f"{max_pixels / 1e6:.0f}-megapixel limit (too large to process safely)."
+        )
+
+
+def prepare(source: Source, *, max_pixels: int = MAX_PIXELS) -> Prepared:
     """Decode `source` into a small upright RGB image; UnreadableMedia if that is impossible."""
     from PIL import Image, ImageOps
 
     img = _open(source)
     width, height = img.size
-    if width * height > max_pixels:
-        raise UnreadableMedia(
-            f"The image is too large to process safely ({width}x{height} pixels, "
-            f"limit {max_pixels // 1_000_000} megapixels)."
-        )
+    check_pixels(width, height, max_pixels)
     exif = read_exif(img)
     try:
         if img.format == "JPEG" and max(width, height) > WORK_SIDE:
@@ -160,11 +176,14 @@ def read_exif(img: Image.Image) -> ExifFacts:
         gps = exif.get_ifd(_GPS_IFD)
     except Exception:  # broken EXIF must never fail the photo itself
         return ExifFacts()
+    make, model = _text(exif.get(0x010F)), _text(exif.get(0x0110))
     return ExifFacts(
         taken_at=_taken_at(exif, sub),
-        camera=_camera(exif),
+        camera=_camera(make, model),
         gps=_gps(gps) if gps else None,
         orientation=_int(exif.get(0x0112), 1),
+        make=make,
+        model=model,
     )
 
 
@@ -181,25 +200,47 @@ def _text(value: Any) -> str:
     return str(value).replace("\x00", "").strip() if value is not None else ""
 
 
+# Each time tag with the offset tag that belongs to it (EXIF 2.31): an offset
+# applies only to its own time, never to another tag's.
+_TIME_TAGS = (
+    (True, 0x9003, 0x9011),  # DateTimeOriginal, OffsetTimeOriginal (Exif IFD)
+    (True, 0x9004, 0x9012),  # DateTimeDigitized, OffsetTimeDigitized
+    (False, 0x0132, 0x9010),  # DateTime (IFD0), OffsetTime
+)
+
+
 def _taken_at(exif: Any, sub: Any) -> datetime | None:
-    raw = _text(sub.get(0x9003) or sub.get(0x9004) or exif.get(0x0132))
+    found = [
+        (raw, offset_tag)
+        for in_sub, time_tag, offset_tag in _TIME_TAGS
+        if (raw := _text((sub if in_sub else exif).get(time_tag)))
+    ]
+    if not found:
+        return None
+    raw, offset_tag = found[0]
     try:
         taken = datetime.strptime(raw[:19], "%Y:%m:%d %H:%M:%S")
     except ValueError:
         return None
-    offset = _text(sub.get(0x9011))  # OffsetTimeOriginal, e.g. "+02:00"
-    if len(offset) == 6 and offset[0] in "+-":
-        try:
-            hours, minutes = int(offset[1:3]), int(offset[4:6])
-        except ValueError:
-            return taken
-        sign = 1 if offset[0] == "+" else -1
-        taken = taken.replace(tzinfo=timezone(sign * timedelta(hours=hours, minutes=minutes)))
-    return taken
+    offset = _utc_offset(_text(sub.get(offset_tag)))
+    return taken.replace(tzinfo=offset) if offset is not None else taken
 
 
-def _camera(exif: Any) -> str | None:
-    make, model = _text(exif.get(0x010F)), _text(exif.get(0x0110))
+def _utc_offset(text: str) -> timezone | None:
+    """Read "+02:00" as UTC+2; anything else (blank, "   :  ", out of range) is None."""
+    if len(text) != 6 or text[0] not in "+-" or text[3] != ":":
+        return None
+    try:
+        hours, minutes = int(text[1:3]), int(text[4:6])
+    except ValueError:
+        return None
+    if hours > 14 or minutes > 59:
+        return None
+    sign = 1 if text[0] == "+" else -1
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+def _camera(make: str, model: str) -> str | None:
     # Models usually repeat the make ("Canon" + "Canon EOS 5D"): say it once.
     if make and model.lower().startswith(make.split()[0].lower()):
         return model

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .media import MAX_PIXELS
+
 if TYPE_CHECKING:
     from .registry import Registry
 
@@ -24,7 +26,7 @@ class EngineSettings:
     timeout_s: float = 60.0
     # Additions beyond the interface, all with safe defaults.
     threads: int | None = None  # CPU threads per model runtime; None: 1 (see registry)
-    max_pixels: int = 150_000_000  # larger images are refused as decompression bombs
+    max_pixels: int = MAX_PIXELS  # larger images are refused as decompression bombs
     max_retries: int = 3  # remote backends: attempts after the first on 429/5xx
     device: str | None = None  # transformers backend: "cuda", "cpu" or None for automatic
 

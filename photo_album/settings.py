@@ -111,7 +111,9 @@ MEDIA_ACCEL_PREFIX = env_str("MEDIA_ACCEL_PREFIX", "/protected-media/")
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 200 * 1024 * 1024)
 # Uploads larger than this go to a temporary file rather than memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-# Pillow refuses images above this many pixels (decompression bombs).
+# The one pixel cap (decompression bombs): the upload probe refuses larger images and
+# photos.services.ai hands it to the engine, so a stored photo is one a worker may open.
+# Default: ai_engine.media.MAX_PIXELS.
 UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 120_000_000)
 THUMBNAIL_SIZE = 512
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from photos.models import AISettings, Album, Photo, Tag, Video
+from photos.models import AISettings, Album, MediaItem, Tag
 
 
 @admin.register(Album)
@@ -11,10 +11,10 @@ class AlbumAdmin(admin.ModelAdmin):
     search_fields = ["title"]
 
 
-@admin.register(Photo, Video)
+@admin.register(MediaItem)
 class MediaItemAdmin(admin.ModelAdmin):
-    list_display = ["id", "original_filename", "album", "processing_status", "uploaded_at"]
-    list_filter = ["processing_status"]
+    list_display = ["id", "kind", "original_filename", "album", "processing_status", "uploaded_at"]
+    list_filter = ["kind", "processing_status"]
     search_fields = ["original_filename", "ai_description"]
     readonly_fields = ["checksum_sha256", "ai_analysis"]
 

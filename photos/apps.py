@@ -6,3 +6,11 @@ from django.apps import AppConfig
 class PhotosConfig(AppConfig):
     name = "photos"
     verbose_name = "Photos"
+
+    def ready(self) -> None:
+        from django.urls import register_converter
+
+        from photos.kinds import KindConverter
+
+        # Here, once, before any URLconf that uses <kind:...> is imported.
+        register_converter(KindConverter, "kind")

@@ -124,6 +124,10 @@ class AISettingsForm(forms.ModelForm):
         # An empty field keeps the stored key: it is never sent to the browser to come back.
         return self.cleaned_data.get("api_key") or self.stored_api_key
 
+    def model_values(self) -> dict[str, Any]:
+        """The row's fields as cleaned (the API key already kept or cleared), for the service."""
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
     def engine_overrides(self) -> dict[str, Any]:
         """The values a sample test runs with (all but the API key, which stays stored)."""
         from photos.services.ai_sample import OVERRIDABLE

@@ -6,7 +6,7 @@ and `processing_status` plus `lease_expires_at` say who owns an item's work.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Self, TypeVar
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
@@ -55,7 +55,7 @@ class Album(models.Model):
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     cover_photo = models.ForeignKey(
-        "Photo", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "MediaItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -85,12 +85,25 @@ class TagSource(models.TextChoices):
     PERSON = "person", "Person"
 
 
-class MediaItem(models.Model):
-    """What photos and videos share: the stored file, its facts and its AI state."""
+class MediaKind(models.TextChoices):
+    """What an item is; what each kind does differently lives in photos.kinds."""
 
-    album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="%(class)ss")
+    PHOTO = "photo", "Photo"
+    VIDEO = "video", "Video"
+
+
+class MediaItem(models.Model):
+    """A photo or a video: the stored file, its facts and its AI state, in one table.
+
+    One table (a `kind` column, as healthchecks' Check.kind) so that pages,
+    search and the queue order, page and merge in SQL; `Photo` and `Video`
+    below are proxies that keep the checklist's `Photo.objects...` working.
+    """
+
+    kind = models.CharField(max_length=10, choices=MediaKind.choices, db_index=True)
+    album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="items")
     uploader = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="%(class)ss"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="media_items"
     )
     # Stored under a server-generated name; the client's name is kept as data only.
     original = models.FileField(max_length=255)
@@ -101,6 +114,9 @@ class MediaItem(models.Model):
     thumbnail = models.FileField(max_length=255, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
+    # Videos only.
+    duration_seconds = models.FloatField(null=True, blank=True)
+    poster = models.FileField(max_length=255, blank=True)
 
     taken_at = models.DateTimeField(null=True, blank=True)
     camera_make = models.CharField(max_length=100, blank=True)
@@ -132,7 +148,7 @@ class MediaItem(models.Model):
     removed_tags = models.JSONField(default=list, blank=True)
     ai_analysis = models.JSONField(default=dict, blank=True)
     # Words of description, tags, OCR text, place, album and file name; written
-    # by photos.services.search.item_search_index_update (PostgreSQL only).
+    # by photos.services.search_index.item_search_index_update (PostgreSQL only).
     search_vector = SearchVectorField(null=True, blank=True, editable=False)
     # dHash of the picture (a video's poster), for near-duplicates; see services.duplicates.
     image_hash = models.CharField(max_length=16, blank=True, db_index=True)
@@ -141,74 +157,79 @@ class MediaItem(models.Model):
     embedding = models.BinaryField(null=True, blank=True, editable=False)
     uploaded_at = models.DateTimeField(default=timezone.now, db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # A video's id from before photos and videos shared one table (migration
+    # 0005): old /videos/<id>/ links redirect through it.
+    legacy_video_id = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
 
-    if TYPE_CHECKING:
-        # Each kind (Photo, Video) declares these; code typed with the base uses them.
-        objects: ClassVar[models.Manager[Any]]
-        tags: Any
-        item_tags: Any
+    tags = models.ManyToManyField(Tag, through="ItemTag", related_name="items", blank=True)
+
+    # The proxies' kind; the concrete model has none (it holds every kind).
+    KIND: str = ""
 
     class Meta:
-        abstract = True
         ordering = ["-uploaded_at", "-id"]
+        indexes = [
+            models.Index(fields=["processing_status", "uploaded_at"]),
+            # The album grid's page: one album, newest first (keyset-friendly).
+            models.Index(fields=["album", "-uploaded_at", "-id"], name="item_album_newest"),
+            GinIndex(fields=["search_vector"], name="item_search_vector_gin"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=MediaKind.values), name="item_kind_known"
+            )
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Photo(...) and Photo.objects.create(...) are photos without saying so.
+        if not self.kind and self.KIND:
+            self.kind = self.KIND
 
     def __str__(self) -> str:
         return f"{self.kind} {self.pk} ({self.original_filename})"
 
-    @property
-    def kind(self) -> str:
-        return str(self._meta.model_name)
-
     def get_absolute_url(self) -> str:
-        return reverse(f"{self.kind}-detail", args=[self.pk])
+        return reverse("item-detail", args=[self.kind, self.pk])
+
+
+_Item = TypeVar("_Item", bound="MediaItem")
+
+
+class KindManager(models.Manager[_Item]):
+    """The items of one kind: what `Photo.objects` and `Video.objects` read."""
+
+    def get_queryset(self) -> models.QuerySet[_Item]:
+        return super().get_queryset().filter(kind=self.model.KIND)
 
 
 class Photo(MediaItem):
-    tags = models.ManyToManyField(Tag, through="PhotoTag", related_name="photos", blank=True)
+    KIND = MediaKind.PHOTO
+    objects: ClassVar[KindManager[Self]] = KindManager()
 
-    class Meta(MediaItem.Meta):
-        indexes = [
-            models.Index(fields=["processing_status", "uploaded_at"]),
-            GinIndex(fields=["search_vector"], name="photo_search_vector_gin"),
-        ]
+    class Meta:
+        proxy = True
 
 
 class Video(MediaItem):
-    duration_seconds = models.FloatField(null=True, blank=True)
-    poster = models.FileField(max_length=255, blank=True)
-    tags = models.ManyToManyField(Tag, through="VideoTag", related_name="videos", blank=True)
+    KIND = MediaKind.VIDEO
+    objects: ClassVar[KindManager[Self]] = KindManager()
 
-    class Meta(MediaItem.Meta):
-        indexes = [
-            models.Index(fields=["processing_status", "uploaded_at"]),
-            GinIndex(fields=["search_vector"], name="video_search_vector_gin"),
-        ]
+    class Meta:
+        proxy = True
 
 
 class ItemTag(models.Model):
     """One tag on one item, with who put it there and how sure the AI was."""
 
+    item = models.ForeignKey(MediaItem, on_delete=models.CASCADE, related_name="item_tags")
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
     source = models.CharField(max_length=10, choices=TagSource.choices, default=TagSource.AI)
     score = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        abstract = True
-
-
-class PhotoTag(ItemTag):
-    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="item_tags")
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["photo", "tag"], name="unique_photo_tag")]
-
-
-class VideoTag(ItemTag):
-    video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="item_tags")
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["video", "tag"], name="unique_video_tag")]
+        constraints = [models.UniqueConstraint(fields=["item", "tag"], name="unique_item_tag")]
 
 
 class AIBackend(models.TextChoices):

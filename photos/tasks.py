@@ -14,6 +14,7 @@ from typing import Any
 from celery import Task, shared_task
 from django.conf import settings
 
+from photos.models import MediaKind
 from photos.services import ai, processing, vectors
 from photos.services.ai_sample import sample_analyze
 
@@ -23,14 +24,15 @@ def test_celery_task() -> str:
     return "Celery is working!"
 
 
+# The checklist names one task per kind; each is a thin wrapper over item_task_run.
 @shared_task(bind=True, max_retries=settings.AI_TRANSIENT_RETRIES)
 def process_photo_ai(self: Task, photo_id: int) -> str:
-    return item_task_run(self, kind="photo", item_id=photo_id)
+    return item_task_run(self, kind=MediaKind.PHOTO, item_id=photo_id)
 
 
 @shared_task(bind=True, max_retries=settings.AI_TRANSIENT_RETRIES)
 def process_video_ai(self: Task, video_id: int) -> str:
-    return item_task_run(self, kind="video", item_id=video_id)
+    return item_task_run(self, kind=MediaKind.VIDEO, item_id=video_id)
 
 
 def item_task_run(task: Task, *, kind: str, item_id: int) -> str:
@@ -52,25 +54,23 @@ def item_task_run(task: Task, *, kind: str, item_id: int) -> str:
 
 @shared_task
 def process_pending_photos_task() -> int:
-    return processing.pending_batch_enqueue(kind="photo")
+    return processing.pending_batch_enqueue(kind=MediaKind.PHOTO)
 
 
 @shared_task
 def process_pending_videos_task() -> int:
-    return processing.pending_batch_enqueue(kind="video")
+    return processing.pending_batch_enqueue(kind=MediaKind.VIDEO)
 
 
 @shared_task
 def sweep_pending_items_task() -> int:
     """Items (and embeddings) whose message was lost are queued again."""
-    models = processing.ITEM_MODELS
-    items = sum(processing.stale_pending_enqueue(kind=kind) for kind in models)
-    return items + sum(vectors.stale_embeddings_enqueue(model=model) for model in models.values())
+    return processing.stale_pending_enqueue() + vectors.stale_embeddings_enqueue()
 
 
 @shared_task
 def reap_expired_leases_task() -> int:
-    return sum(processing.expired_leases_reap(kind=kind) for kind in processing.ITEM_MODELS)
+    return processing.expired_leases_reap()
 
 
 @shared_task(ignore_result=False)  # the AI settings page polls for it
@@ -81,8 +81,12 @@ def ai_sample_test_task(overrides: dict[str, Any]) -> dict[str, Any]:
 
 @shared_task
 def item_embedding_update_task(kind: str, item_id: int) -> None:
-    """After a person's edit, or from the sweep: the web process never loads the model."""
-    vectors.item_embedding_refresh(model=processing.ITEM_MODELS[kind], item_id=item_id)
+    """After a person's edit, or from the sweep: the web process never loads the model.
+
+    `kind` is unused since photos and videos share one table; kept so that messages
+    queued before that change still run.
+    """
+    vectors.item_embedding_refresh(item_id=item_id)
 
 
 @shared_task(ignore_result=False)  # the search waits for it

@@ -11,31 +11,31 @@ urlpatterns = [
     path("albums/<int:album_id>/edit/", views.album_update_view, name="album-update"),
     path("albums/<int:album_id>/delete/", views.album_delete_view, name="album-delete"),
     path("albums/<int:album_id>/upload/", views.album_upload, name="album-upload"),
-    path("photos/<int:photo_id>/", views.photo_detail, name="photo-detail"),
-    path("videos/<int:video_id>/", views.video_detail, name="video-detail"),
     path("search/", views_search.search_view, name="search"),
     path("tags/", views_search.tag_list_view, name="tag-list"),
     path("tags/<path:name>/", views_search.tag_detail_view, name="tag-detail"),
     path(
-        "items/<str:kind>/<int:item_id>/similar/",
+        "<kind:kind>/<int:item_id>/similar/",
         views_search.item_similar_view,
         name="item-similar",
     ),
     path(
-        "items/<str:kind>/<int:item_id>/tags/add/",
+        "<kind:kind>/<int:item_id>/tags/add/",
         views_search.item_tag_add_view,
         name="item-tag-add",
     ),
     path(
-        "items/<str:kind>/<int:item_id>/tags/remove/",
+        "<kind:kind>/<int:item_id>/tags/remove/",
         views_search.item_tag_remove_view,
         name="item-tag-remove",
     ),
     path(
-        "items/<str:kind>/<int:item_id>/description/",
+        "<kind:kind>/<int:item_id>/description/",
         views_search.item_description_view,
         name="item-description",
     ),
+    # /photos/3/ and /videos/7/: the kind converter answers 404 for any other word.
+    path("<kind:kind>/<int:item_id>/", views.item_detail, name="item-detail"),
     # The only way to media: there is no static route to MEDIA_ROOT.
-    path("media/<str:kind>/<int:item_id>/<str:variant>/", views.media, name="media"),
+    path("media/<kind:kind>/<int:item_id>/<str:variant>/", views.media, name="media"),
 ]

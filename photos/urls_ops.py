@@ -19,29 +19,7 @@ urlpatterns = [
     path("ops/status.json", views_ops.dashboard_status_view, name="ops-status"),
     path("ops/retry-failed/", views_ops.retry_failed_view, name="ops-retry-failed"),
     path("ops/process-pending/", views_ops.process_pending_view, name="ops-process-pending"),
-    path(
-        "photos/<int:item_id>/retry/",
-        views_ops.item_retry_view,
-        {"kind": "photo"},
-        name="photo-retry",
-    ),
-    path(
-        "videos/<int:item_id>/retry/",
-        views_ops.item_retry_view,
-        {"kind": "video"},
-        name="video-retry",
-    ),
-    path(
-        "photos/<int:item_id>/status.json",
-        views_ops.item_status_view,
-        {"kind": "photo"},
-        name="photo-status",
-    ),
-    path(
-        "videos/<int:item_id>/status.json",
-        views_ops.item_status_view,
-        {"kind": "video"},
-        name="video-status",
-    ),
+    path("<kind:kind>/<int:item_id>/retry/", views_ops.item_retry_view, name="item-retry"),
+    path("<kind:kind>/<int:item_id>/status.json", views_ops.item_status_view, name="item-status"),
     path("metrics", views_ops.metrics_view, name="metrics"),
 ]

@@ -12,25 +12,43 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from photos.forms import AlbumForm
-from photos.models import Album, MediaItem, Photo, Video
+from photos.kinds import Kind, kind_of
+from photos.media_serving import media_response
+from photos.models import Album, MediaItem
 from photos.request_types import AuthenticatedHttpRequest
 from photos.selectors import (
     album_get_for_user,
-    album_items,
+    album_item_counts,
+    album_items_page,
     albums_with_counts_visible_to,
     item_get_for_user,
+    item_moved_for_user,
     item_tags,
 )
 from photos.services.albums import album_create, album_delete, album_update
 from photos.services.media_probe import UploadRejected
-from photos.services.media_serving import media_response
 from photos.services.uploads import item_create_from_upload
 
-ITEM_MODELS: dict[str, type[MediaItem]] = {"photo": Photo, "video": Video}
 # Multipart boundaries, part headers and the CSRF field around one file.
 UPLOAD_REQUEST_OVERHEAD = 64 * 1024
 
 # --- Albums -----------------------------------------------------------------
+
+
+def album_or_404(request: AuthenticatedHttpRequest, album_id: int) -> Album:
+    # 404, never 403, for someone else's album: ids leak nothing.
+    album = album_get_for_user(user=request.user, album_id=album_id)
+    if album is None:
+        raise Http404("No such album")
+    return album
+
+
+def item_or_404(request: AuthenticatedHttpRequest, kind: Kind, item_id: int) -> MediaItem:
+    """The item of that kind, for its owner or staff; 404 for anyone else."""
+    item = item_get_for_user(user=request.user, item_id=item_id, kind=kind)
+    if item is None:
+        raise Http404(f"No such {kind.name}")
+    return item
 
 
 def album_list(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -50,7 +68,7 @@ def album_create_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def album_update_view(request: AuthenticatedHttpRequest, album_id: int) -> HttpResponse:
-    album = album_get_for_user(user=request.user, album_id=album_id)
+    album = album_or_404(request, album_id)
     form = AlbumForm(request.POST or None, instance=album)
     if request.method == "POST" and form.is_valid():
         album_update(album=album, **form.cleaned_data)
@@ -61,20 +79,20 @@ def album_update_view(request: AuthenticatedHttpRequest, album_id: int) -> HttpR
 
 @require_http_methods(["GET", "POST"])
 def album_delete_view(request: AuthenticatedHttpRequest, album_id: int) -> HttpResponse:
-    album = album_get_for_user(user=request.user, album_id=album_id)
+    album = album_or_404(request, album_id)
     if request.method == "POST":
         album_delete(album=album)
         messages.success(request, f"Album “{album.title}” deleted, with its photos and videos.")
         return redirect("album-list")
-    counts = {"photo_count": album.photos.count(), "video_count": album.videos.count()}
+    counts = album_item_counts(album)
     return render(request, "photos/album_confirm_delete.html", {"album": album, **counts})
 
 
 def album_detail(request: AuthenticatedHttpRequest, album_id: int) -> HttpResponse:
-    album = album_get_for_user(user=request.user, album_id=album_id)
+    album = album_or_404(request, album_id)
     context = {
         "album": album,
-        "items": album_items(album),
+        "page": album_items_page(album=album, page_number=request.GET.get("page")),
         "upload_max_bytes": settings.UPLOAD_MAX_BYTES,
         "upload_max_mb": f"{settings.UPLOAD_MAX_BYTES / 2**20:.0f} MB",
     }
@@ -94,7 +112,7 @@ def album_upload(request: AuthenticatedHttpRequest, album_id: int) -> HttpRespon
     stored, 413 the request is over the size limit. A plain form post gets a
     redirect back to the album with a message per file.
     """
-    album = album_get_for_user(user=request.user, album_id=album_id)
+    album = album_or_404(request, album_id)
     too_big = upload_request_size_error(request)
     if too_big:
         return upload_respond(request, album, [], [{"filename": "", "error": too_big}], 413)
@@ -169,21 +187,22 @@ def item_json(item: MediaItem) -> dict:
         "status": item.processing_status,
         "status_label": item.get_processing_status_display(),
         "filename": item.original_filename,
-        "duration_seconds": getattr(item, "duration_seconds", None),
+        "duration_seconds": item.duration_seconds,
     }
 
 
 # --- Items and their files ----------------------------------------------------
 
 
-def photo_detail(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse:
-    photo = item_get_for_user(user=request.user, model=Photo, item_id=photo_id)
-    return render(request, "photos/photo_detail.html", item_context(photo))
-
-
-def video_detail(request: AuthenticatedHttpRequest, video_id: int) -> HttpResponse:
-    video = item_get_for_user(user=request.user, model=Video, item_id=video_id)
-    return render(request, "photos/video_detail.html", item_context(video))
+def item_detail(request: AuthenticatedHttpRequest, kind: Kind, item_id: int) -> HttpResponse:
+    item = item_get_for_user(user=request.user, item_id=item_id, kind=kind)
+    if item is None:
+        # An old link: a video's id from before the one media table, or the wrong kind.
+        moved = item_moved_for_user(user=request.user, item_id=item_id)
+        if moved is None:
+            raise Http404(f"No such {kind.name}")
+        return redirect(moved, permanent=True)
+    return render(request, kind_of(item).detail_template, item_context(item))
 
 
 def item_context(item: MediaItem) -> dict:
@@ -191,11 +210,8 @@ def item_context(item: MediaItem) -> dict:
 
 
 def media(
-    request: AuthenticatedHttpRequest, kind: str, item_id: int, variant: str
+    request: AuthenticatedHttpRequest, kind: Kind, item_id: int, variant: str
 ) -> HttpResponseBase:
     """A private file (original, thumbnail or poster), only for whoever may see its item."""
-    model = ITEM_MODELS.get(kind)
-    if model is None:
-        raise Http404("No such kind")
-    item = item_get_for_user(user=request.user, model=model, item_id=item_id)
+    item = item_or_404(request, kind, item_id)
     return media_response(item=item, variant=variant, range_header=request.headers.get("Range"))

@@ -32,14 +32,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from photos.forms_ops import AISettingsForm, api_key_hint
-from photos.models import IllegalTransition, MediaItem, Photo, Video
+from photos.kinds import KINDS, Kind
+from photos.models import IllegalTransition
 from photos.request_types import AuthenticatedHttpRequest
-from photos.selectors import item_get_for_user
-from photos.services import ai_sample, ops, queue, retry
-from photos.services.ai_settings import ai_settings_get
-from photos.services.schedule import schedule_sync
-
-ITEM_MODELS: dict[str, type[MediaItem]] = {"photo": Photo, "video": Video}
+from photos.selectors import ops
+from photos.services import ai_sample, queue, retry
+from photos.services.ai_settings import ai_settings_get, ai_settings_update
+from photos.views import item_or_404
 
 
 def staff_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -61,9 +60,7 @@ def ai_settings_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     row = ai_settings_get()
     form = AISettingsForm(request.POST or None, instance=row)
     if request.method == "POST" and form.is_valid():
-        saved = form.save()
-        # The nightly batch follows the new hour without restarting beat.
-        schedule_sync(saved)
+        ai_settings_update(values=form.model_values())
         messages.success(request, "AI settings saved.")
         return redirect("ai-settings")
     context = {
@@ -127,9 +124,7 @@ def dashboard_status_view(request: AuthenticatedHttpRequest) -> JsonResponse:
 @staff_required
 def retry_failed_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     queued = retry.failed_retry_all()
-    messages.success(
-        request, f"Queued {queued['photo']} failed photos and {queued['video']} videos again."
-    )
+    messages.success(request, f"Queued failed items again: {per_kind_text(queued)}.")
     return redirect("ops-dashboard")
 
 
@@ -137,18 +132,21 @@ def retry_failed_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 @staff_required
 def process_pending_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     queued = retry.pending_process_all()
-    messages.success(
-        request, f"Queued {queued['photo']} pending photos and {queued['video']} videos now."
-    )
+    messages.success(request, f"Queued pending items now: {per_kind_text(queued)}.")
     return redirect("ops-dashboard")
+
+
+def per_kind_text(counts: dict[str, int]) -> str:
+    """{"photo": 2, "video": 1} -> "2 photos and 1 videos"."""
+    return " and ".join(f"{counts[name]} {kind.plural}" for name, kind in KINDS.items())
 
 
 # --- one item: retry and live status (owner or staff) ---------------------------------
 
 
 @require_POST
-def item_retry_view(request: AuthenticatedHttpRequest, kind: str, item_id: int) -> HttpResponse:
-    item = _item_for(request, kind, item_id)
+def item_retry_view(request: AuthenticatedHttpRequest, kind: Kind, item_id: int) -> HttpResponse:
+    item = item_or_404(request, kind, item_id)
     try:
         moved = retry.item_retry(item=item)
     except IllegalTransition:
@@ -165,13 +163,8 @@ def item_retry_view(request: AuthenticatedHttpRequest, kind: str, item_id: int) 
 
 @require_GET
 @never_cache
-def item_status_view(request: AuthenticatedHttpRequest, kind: str, item_id: int) -> JsonResponse:
-    return JsonResponse(ops.item_live_status(_item_for(request, kind, item_id)))
-
-
-def _item_for(request: AuthenticatedHttpRequest, kind: str, item_id: int) -> MediaItem:
-    # Someone else's item is a 404, never a 403: ids leak nothing.
-    return item_get_for_user(user=request.user, model=ITEM_MODELS[kind], item_id=item_id)
+def item_status_view(request: AuthenticatedHttpRequest, kind: Kind, item_id: int) -> JsonResponse:
+    return JsonResponse(ops.item_live_status(item_or_404(request, kind, item_id)))
 
 
 def _wants_json(request: AuthenticatedHttpRequest) -> bool:

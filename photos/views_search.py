@@ -4,37 +4,34 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from photos.models import MediaItem, ProcessingStatus
+from photos.kinds import KINDS, Kind
+from photos.models import ProcessingStatus
 from photos.request_types import AuthenticatedHttpRequest
-from photos.selectors import albums_visible_to, item_get_for_user
-from photos.services.duplicates import item_near_duplicates
+from photos.selectors import albums_visible_to, page_of
+from photos.selectors.duplicates import item_near_duplicates
+from photos.selectors.search import SearchFilters, items_with_tag, search_run, tags_with_counts_for
 from photos.services.item_edits import (
     EditRejected,
     item_description_set,
     item_tag_add,
     item_tag_remove,
 )
-from photos.services.search import (
-    ITEM_MODELS,
-    SearchFilters,
-    items_with_tag,
-    search_run,
-    tags_with_counts_for,
-)
+from photos.views import item_or_404
 
-PAGE_SIZE = 48
 YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
-KINDS = [("", "Photos and videos"), ("photo", "Photos"), ("video", "Videos")]
+KIND_CHOICES = [
+    ("", "Photos and videos"),
+    *[(kind.name, kind.plural.capitalize()) for kind in KINDS.values()],
+]
 
 
 class SearchForm(forms.Form):
     q = forms.CharField(required=False, max_length=200)
-    kind = forms.ChoiceField(required=False, choices=KINDS)
+    kind = forms.ChoiceField(required=False, choices=KIND_CHOICES)
     album = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     taken_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     taken_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -72,7 +69,7 @@ def search_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     meaning_skipped = False
     if form.is_valid():
         result = search_run(user=request.user, query=form.cleaned_data["q"], filters=form.filters())
-        page = Paginator(result.items, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = page_of(result.items, request.GET.get("page"))
         meaning_skipped = result.meaning_skipped
     context = {"form": form, "page": page, "meaning_skipped": meaning_skipped}
     return render(request, "photos/search.html", context)
@@ -83,34 +80,25 @@ def tag_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def tag_detail_view(request: AuthenticatedHttpRequest, name: str) -> HttpResponse:
-    items = items_with_tag(user=request.user, name=name)
-    if not items:
+    page = page_of(items_with_tag(user=request.user, name=name), request.GET.get("page"))
+    if not page.object_list:
         raise Http404("No such tag on your photos and videos")
-    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "photos/tag_detail.html", {"name": name, "page": page})
 
 
-def item_similar_view(request: AuthenticatedHttpRequest, kind: str, item_id: int) -> HttpResponse:
-    item = _item_for(request, kind, item_id)
+def item_similar_view(request: AuthenticatedHttpRequest, kind: Kind, item_id: int) -> HttpResponse:
+    item = item_or_404(request, kind, item_id)
     similar = item_near_duplicates(user=request.user, item=item)
-    page = Paginator(similar, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(similar, request.GET.get("page"))
     return render(request, "photos/item_similar.html", {"item": item, "page": page})
 
 
 # --- a person's edits -------------------------------------------------------------
 
 
-def _item_for(request: AuthenticatedHttpRequest, kind: str, item_id: int) -> MediaItem:
-    """The item, for its owner or staff; 404 for anyone else (ids leak nothing)."""
-    model = ITEM_MODELS.get(kind)
-    if model is None:
-        raise Http404("No such kind")
-    return item_get_for_user(user=request.user, model=model, item_id=item_id)
-
-
 @require_POST
-def item_tag_add_view(request: AuthenticatedHttpRequest, kind: str, item_id: int) -> HttpResponse:
-    item = _item_for(request, kind, item_id)
+def item_tag_add_view(request: AuthenticatedHttpRequest, kind: Kind, item_id: int) -> HttpResponse:
+    item = item_or_404(request, kind, item_id)
     try:
         tag = item_tag_add(item=item, name=request.POST.get("name", ""))
     except EditRejected as exc:
@@ -122,9 +110,9 @@ def item_tag_add_view(request: AuthenticatedHttpRequest, kind: str, item_id: int
 
 @require_POST
 def item_tag_remove_view(
-    request: AuthenticatedHttpRequest, kind: str, item_id: int
+    request: AuthenticatedHttpRequest, kind: Kind, item_id: int
 ) -> HttpResponse:
-    item = _item_for(request, kind, item_id)
+    item = item_or_404(request, kind, item_id)
     name = request.POST.get("name", "")
     if item_tag_remove(item=item, name=name):
         messages.success(request, f"Tag “{name}” removed.")
@@ -133,9 +121,9 @@ def item_tag_remove_view(
 
 @require_POST
 def item_description_view(
-    request: AuthenticatedHttpRequest, kind: str, item_id: int
+    request: AuthenticatedHttpRequest, kind: Kind, item_id: int
 ) -> HttpResponse:
-    item = _item_for(request, kind, item_id)
+    item = item_or_404(request, kind, item_id)
     item_description_set(item=item, text=request.POST.get("description", ""))
     messages.success(request, "Description saved.")
     return redirect(item)

@@ -9,7 +9,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from photos.models import AISettings, MediaItem, Video
+from django.conf import settings as django_settings
+
+from photos.kinds import kind_of
+from photos.models import AISettings, MediaItem
 
 if TYPE_CHECKING:
     import numpy as np
@@ -34,6 +37,8 @@ def engine_settings(ai_settings: AISettings) -> EngineSettings:
         min_confidence=ai_settings.min_confidence,
         language=ai_settings.language,
         timeout_s=float(ai_settings.processing_timeout),
+        # The upload's cap: what was accepted is analysed (ai_engine.media.check_pixels).
+        max_pixels=django_settings.UPLOAD_MAX_PIXELS,
     )
 
 
@@ -43,7 +48,8 @@ def item_analyze(item: MediaItem, ai_settings: AISettings) -> Analysis:
     Raises FileNotFoundError when the original is gone, and the engine's
     errors (UnreadableMedia, BackendUnavailable, ModelUnavailable) as they come.
     """
-    from ai_engine import Context, analyze, analyze_video, get_registry
+    import ai_engine
+    from ai_engine import Context, get_registry
 
     settings = engine_settings(ai_settings)
     # Load first (the engine logs "Loading AI models..." once per process), so
@@ -53,9 +59,8 @@ def item_analyze(item: MediaItem, ai_settings: AISettings) -> Analysis:
     context = Context(settings=settings, filename=item.original_filename)
     logger.info("Generating description...")
     # Through the storage API, never a path: media may live on S3-compatible storage.
+    analyze = getattr(ai_engine, kind_of(item).analyze)  # analyze or analyze_video
     with item.original.storage.open(item.original.name or "", "rb") as fileobj:
-        if isinstance(item, Video):
-            return analyze_video(fileobj, context=context)
         return analyze(fileobj, context=context)
 
 

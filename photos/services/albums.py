@@ -6,8 +6,8 @@ from django.contrib.auth.models import User
 from django.core.files.storage import Storage
 from django.db import transaction
 
-from photos.models import Album
-from photos.services.search import album_search_index_update
+from photos.models import Album, MediaItem
+from photos.services.search_index import album_search_index_update
 from photos.services.uploads import item_files
 
 
@@ -30,12 +30,11 @@ def album_delete(*, album: Album) -> None:
     """Delete the album, its items and, once that is committed, their files."""
     names = [
         field_file.name
-        for items in (album.photos.all(), album.videos.all())
-        for item in items
+        for item in album.items.defer("embedding", "search_vector", "ai_analysis")
         for field_file in item_files(item)
         if field_file.name
     ]
-    storage = album.photos.model._meta.get_field("original").storage
+    storage = MediaItem._meta.get_field("original").storage
     with transaction.atomic():
         album.delete()
         # Only after commit: a rolled-back delete must not lose the files.

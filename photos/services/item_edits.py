@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from photos.models import MediaItem, Tag, TagSource
-from photos.services.search import item_search_index_update
+from photos.services.search_index import item_search_index_update
 from photos.services.vectors import item_embedding_stale
 
 TAG_MAX_LENGTH = 100

@@ -17,7 +17,11 @@ import av
 import pillow_heif
 from django.conf import settings
 from django.utils import timezone
-from PIL import ExifTags, Image, ImageOps
+from PIL import Image, ImageOps
+
+from ai_engine.errors import UnreadableMedia
+from ai_engine.media import check_pixels
+from ai_engine.media import read_exif as engine_read_exif
 
 pillow_heif.register_heif_opener()
 
@@ -105,11 +109,8 @@ def probe_photo(file: IO[bytes], *, decode_size: int) -> PhotoProbe:
             if img.format not in PHOTO_FORMATS:
                 raise UploadRejected(f"{img.format} images are not supported.")
             width, height = img.size
-            if width * height > settings.UPLOAD_MAX_PIXELS:
-                raise UploadRejected(
-                    f"The image is {width}x{height} pixels, more than the "
-                    f"{settings.UPLOAD_MAX_PIXELS / 1e6:.0f}-megapixel limit."
-                )
+            # The engine's cap: what is stored here, a worker can analyse.
+            check_pixels(width, height, settings.UPLOAD_MAX_PIXELS)
             exif = read_exif(img)
             # Decode small for speed (JPEG DCT scaling); a truncated file still fails.
             img.draft("RGB", (decode_size, decode_size))
@@ -117,6 +118,8 @@ def probe_photo(file: IO[bytes], *, decode_size: int) -> PhotoProbe:
             upright = ImageOps.exif_transpose(img)
     except UploadRejected:
         raise
+    except UnreadableMedia as exc:
+        raise UploadRejected(str(exc)) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise UploadRejected("The image is too large to decode safely.") from None
     except Image.UnidentifiedImageError:
@@ -171,58 +174,23 @@ def video_duration(container: av.container.InputContainer, stream) -> float | No
 
 # --- EXIF ---------------------------------------------------------------------
 
-_EXIF_IFD = 0x8769
-_GPS_IFD = 0x8825
-
 
 def read_exif(img: Image.Image) -> ExifFacts:
-    try:
-        exif = img.getexif()
-    except Exception:  # noqa: BLE001 - broken EXIF must not refuse an otherwise good photo
-        return ExifFacts()
-    details = exif.get_ifd(_EXIF_IFD)
-    latitude, longitude = gps_position(exif.get_ifd(_GPS_IFD))
+    """The engine's EXIF reader (ai_engine.media), so a row and its analysis agree on
+    time, camera and place; only the row's needs are added here."""
+    facts = engine_read_exif(img)
+    taken_at = facts.taken_at
+    if taken_at is not None and timezone.is_naive(taken_at):
+        # No UTC offset in the file: cameras are set to local time, read in the server's zone.
+        taken_at = timezone.make_aware(taken_at)
+    latitude, longitude = facts.gps or (None, None)
     return ExifFacts(
-        taken_at=exif_datetime(details.get(ExifTags.Base.DateTimeOriginal) or exif.get(306)),
-        camera_make=clean_text(exif.get(ExifTags.Base.Make)),
-        camera_model=clean_text(exif.get(ExifTags.Base.Model)),
+        taken_at=taken_at,
+        camera_make=facts.make[:100],
+        camera_model=facts.model[:100],
         gps_latitude=latitude,
         gps_longitude=longitude,
     )
-
-
-def clean_text(value: object) -> str:
-    if not isinstance(value, str):
-        return ""
-    return value.replace("\x00", "").strip()[:100]
-
-
-def exif_datetime(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        naive = datetime.strptime(value.strip().replace("\x00", ""), "%Y:%m:%d %H:%M:%S")
-    except ValueError:
-        return None
-    # EXIF has no time zone; read it in the server's zone, as cameras are set locally.
-    return timezone.make_aware(naive)
-
-
-def gps_position(gps: dict) -> tuple[float | None, float | None]:
-    try:
-        latitude = dms_to_degrees(gps[2], gps[1])
-        longitude = dms_to_degrees(gps[4], gps[3])
-    except (KeyError, TypeError, ValueError, ZeroDivisionError):
-        return None, None
-    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-        return None, None
-    return latitude, longitude
-
-
-def dms_to_degrees(dms: tuple, ref: str) -> float:
-    degrees, minutes, seconds = (float(part) for part in dms)
-    value = degrees + minutes / 60 + seconds / 3600
-    return -value if str(ref).upper() in {"S", "W"} else value
 
 
 def image_to_bytes(image: Image.Image, *, max_side: int, fmt: str = "WEBP") -> bytes:

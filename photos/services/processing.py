@@ -29,11 +29,12 @@ from django.db import transaction
 from django.db.models import Case, F, Q, QuerySet, TextField, Value, When
 from django.utils import timezone
 
-from photos.models import AISettings, MediaItem, Photo, ProcessingStatus, Tag, TagSource, Video
+from photos.kinds import KINDS
+from photos.models import AISettings, ItemTag, MediaItem, ProcessingStatus, Tag, TagSource
 from photos.services import queue
 from photos.services.ai import item_analyze
 from photos.services.ai_settings import ai_settings_get
-from photos.services.search import item_search_index_update
+from photos.services.search_index import item_search_index_update
 from photos.services.vectors import item_embedding_refresh
 
 if TYPE_CHECKING:
@@ -41,8 +42,6 @@ if TYPE_CHECKING:
     from ai_engine.types import ScoredTag
 
 logger = logging.getLogger(__name__)
-
-ITEM_MODELS: dict[str, type[MediaItem]] = {"photo": Photo, "video": Video}
 
 
 class Outcome(StrEnum):
@@ -93,7 +92,7 @@ def item_process(
 
     Raises RetryLater on a transient error when `final_try` is false.
     """
-    model = ITEM_MODELS[kind]
+    model = KINDS[kind].model
     ai_settings = ai_settings_get()
     claim = item_claim(
         model=model, item_id=item_id, lease_s=lease_seconds(ai_settings, hard_limit_s)
@@ -113,7 +112,7 @@ def item_process(
         logger.warning("%s ID: %s was taken over while processing; result dropped", kind, item_id)
         return Outcome.SKIPPED
     # Here, after the commit, where the engine (and torch) is already loaded.
-    item_embedding_refresh(model=model, item_id=item_id)
+    item_embedding_refresh(item_id=item_id)
     return Outcome.COMPLETED
 
 
@@ -179,35 +178,24 @@ def item_complete(claim: Claim, analysis: Analysis) -> bool:
         )
         if saved:
             # One read for what the rest needs: every round trip here is paid per item.
-            item = claim.model.objects.only("original_filename", "removed_tags").get(
-                pk=claim.item_id
-            )
-            ai_tags_replace(
-                model=claim.model,
-                item_id=claim.item_id,
-                tags=analysis.tags,
-                removed=item.removed_tags,
-            )
+            item = MediaItem.objects.only("original_filename", "removed_tags").get(pk=claim.item_id)
+            ai_tags_replace(item_id=claim.item_id, tags=analysis.tags, removed=item.removed_tags)
             item_search_index_update(item)
     return bool(saved)
 
 
-def ai_tags_replace(
-    *, model: type[MediaItem], item_id: int, tags: list[ScoredTag], removed: Collection[str]
-) -> None:
+def ai_tags_replace(*, item_id: int, tags: list[ScoredTag], removed: Collection[str]) -> None:
     """Replace the item's AI tags; tags a person added or `removed` are never touched."""
-    through = model.tags.through
-    owner = {f"{model._meta.model_name}_id": item_id}
-    through.objects.filter(**owner, source=TagSource.AI).delete()
+    ItemTag.objects.filter(item_id=item_id, source=TagSource.AI).delete()
     scores: dict[str, float] = {}
     for tag in tags:
         name = tag.name.strip()[:100]
         if name and name not in scores and name not in removed:
             scores[name] = tag.score
     ids = tag_ids_ensure(list(scores))
-    through.objects.bulk_create(
+    ItemTag.objects.bulk_create(
         [
-            through(**owner, tag_id=ids[name], source=TagSource.AI, score=score)
+            ItemTag(item_id=item_id, tag_id=ids[name], source=TagSource.AI, score=score)
             for name, score in scores.items()
         ],
         ignore_conflicts=True,  # the same tag from a person already there wins
@@ -288,10 +276,10 @@ def item_release(claim: Claim, reason: str) -> bool:
     )
 
 
-def item_requeue_failed(*, model: type[MediaItem], item_id: int) -> bool:
+def item_requeue_failed(*, item_id: int) -> bool:
     """A failed item back to pending with a fresh count (commands' --retry-failed)."""
     return bool(
-        model.objects.filter(pk=item_id, processing_status=ProcessingStatus.FAILED).update(
+        MediaItem.objects.filter(pk=item_id, processing_status=ProcessingStatus.FAILED).update(
             processing_status=ProcessingStatus.PENDING,
             attempts=0,
             processing_error="",
@@ -305,7 +293,7 @@ def item_requeue_failed(*, model: type[MediaItem], item_id: int) -> bool:
 
 def item_enqueue(*, kind: str, item_id: int, ai_settings: AISettings) -> None:
     """Queue one item once the transaction commits (at once outside one); see queue.py."""
-    queue.items_process_on_commit(kind=kind, item_ids=[item_id], limits=time_limits(ai_settings))
+    queue.items_process_on_commit(items=[(item_id, kind)], limits=time_limits(ai_settings))
 
 
 def item_enqueue_on_commit(item: MediaItem, *, ai_settings: AISettings) -> None:
@@ -317,23 +305,21 @@ def item_enqueue_on_commit(item: MediaItem, *, ai_settings: AISettings) -> None:
     item_enqueue(kind=item.kind, item_id=item.pk, ai_settings=ai_settings)
 
 
-def pending_mark_and_enqueue(*, kind: str, queryset: QuerySet, limit: int | None) -> list[int]:
-    """Queue up to `limit` rows of `queryset` (None: all), marking them so no other sweeper
-    sends them too."""
+def pending_mark_and_enqueue(*, queryset: QuerySet, limit: int | None) -> list[tuple[int, str]]:
+    """Queue up to `limit` rows of `queryset`, marking them so no other sweeper sends them too.
+
+    Returns the (id, kind) pairs queued.
+    """
     now = timezone.now()
     with transaction.atomic():
         # SKIP LOCKED: two beat/sweep runs at once take disjoint items.
-        ids = list(
-            queryset.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit]
-        )
-        queryset.model.objects.filter(
-            pk__in=ids, processing_status=ProcessingStatus.PENDING
+        items = list(queryset.select_for_update(skip_locked=True).values_list("pk", "kind")[:limit])
+        MediaItem.objects.filter(
+            pk__in=[pk for pk, _ in items], processing_status=ProcessingStatus.PENDING
         ).update(lease_expires_at=now + timedelta(seconds=settings.AI_SWEEP_AFTER))
-        if ids:
-            queue.items_process_on_commit(
-                kind=kind, item_ids=ids, limits=time_limits(ai_settings_get())
-            )
-    return ids
+        if items:
+            queue.items_process_on_commit(items=items, limits=time_limits(ai_settings_get()))
+    return items
 
 
 def pending_batch_enqueue(*, kind: str) -> int:
@@ -343,11 +329,11 @@ def pending_batch_enqueue(*, kind: str) -> int:
         logger.info("Scheduled processing is off; skipped pending %ss", kind)
         return 0
     pending = (
-        ITEM_MODELS[kind]
-        .objects.filter(processing_status=ProcessingStatus.PENDING)
+        KINDS[kind]
+        .model.objects.filter(processing_status=ProcessingStatus.PENDING)
         .order_by("uploaded_at", "pk")
     )
-    ids = pending_mark_and_enqueue(kind=kind, queryset=pending, limit=ai_settings.batch_size)
+    ids = pending_mark_and_enqueue(queryset=pending, limit=ai_settings.batch_size)
     logger.info(
         "Queued %d pending %ss for AI processing (batch size %d)",
         len(ids),
@@ -357,52 +343,45 @@ def pending_batch_enqueue(*, kind: str) -> int:
     return len(ids)
 
 
-def stale_pending_enqueue(*, kind: str) -> int:
+def stale_pending_enqueue() -> int:
     """The sweep: auto-process items still pending long after upload lost their message."""
     now = timezone.now()
-    stale = (
-        ITEM_MODELS[kind]
-        .objects.filter(
-            Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now),
-            processing_status=ProcessingStatus.PENDING,
-            auto_process=True,
-            uploaded_at__lt=now - timedelta(seconds=settings.AI_SWEEP_AFTER),
-        )
-        .order_by("uploaded_at", "pk")
-    )
-    ids = pending_mark_and_enqueue(kind=kind, queryset=stale, limit=ai_settings_get().batch_size)
+    stale = MediaItem.objects.filter(
+        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now),
+        processing_status=ProcessingStatus.PENDING,
+        auto_process=True,
+        uploaded_at__lt=now - timedelta(seconds=settings.AI_SWEEP_AFTER),
+    ).order_by("uploaded_at", "pk")
+    ids = pending_mark_and_enqueue(queryset=stale, limit=ai_settings_get().batch_size)
     if ids:
-        logger.info("Sweep: queued %d waiting %ss again", len(ids), kind)
+        logger.info("Sweep: queued %d waiting items again", len(ids))
     return len(ids)
 
 
-def expired_leases_reap(*, kind: str) -> int:
+def expired_leases_reap() -> int:
     """The reaper: items whose worker died go back to pending, and are queued again."""
-    model = ITEM_MODELS[kind]
     now = timezone.now()
-    expired = model.objects.filter(
+    expired = MediaItem.objects.filter(
         processing_status=ProcessingStatus.PROCESSING, lease_expires_at__lt=now
     )
     dead = items_fail_dead(expired.filter(attempts__gte=settings.AI_MAX_WORKER_DEATHS))
     with transaction.atomic():
-        ids = list(
+        items = list(
             expired.filter(attempts__lt=settings.AI_MAX_WORKER_DEATHS)
             .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[: settings.AI_BATCH_SIZE]
+            .values_list("pk", "kind")[: settings.AI_BATCH_SIZE]
         )
         # The death was counted when the item was claimed; the next claim counts anew.
-        expired.filter(pk__in=ids).update(
+        expired.filter(pk__in=[pk for pk, _ in items]).update(
             processing_status=ProcessingStatus.PENDING,
             lease_expires_at=now + timedelta(seconds=settings.AI_SWEEP_AFTER),
             processing_error="The worker processing this item was lost; queued again.",
         )
-        if ids:
-            queue.items_process_on_commit(
-                kind=kind, item_ids=ids, limits=time_limits(ai_settings_get())
-            )
-    if ids or dead:
-        logger.info("Reaper: %d %ss queued again, %d failed", len(ids), kind, dead)
-    return len(ids)
+        if items:
+            queue.items_process_on_commit(items=items, limits=time_limits(ai_settings_get()))
+    if items or dead:
+        logger.info("Reaper: %d items queued again, %d failed", len(items), dead)
+    return len(items)
 
 
 # --- manual runs (commands, no Celery) ------------------------------------------
@@ -412,7 +391,7 @@ def items_for_manual_run(
     *, kind: str, limit: int, retry_failed: bool = False, item_id: int | None = None
 ) -> list[int]:
     """Oldest first: the pending items (and failed ones when asked), or the one named."""
-    model = ITEM_MODELS[kind]
+    model = KINDS[kind].model
     statuses = [ProcessingStatus.PENDING]
     if retry_failed:
         statuses.append(ProcessingStatus.FAILED)
@@ -424,8 +403,7 @@ def items_for_manual_run(
 
 def item_process_now(*, kind: str, item_id: int) -> tuple[Outcome, str]:
     """One item in this process (commands): (outcome, the reason when it failed)."""
-    model = ITEM_MODELS[kind]
-    item_requeue_failed(model=model, item_id=item_id)
+    item_requeue_failed(item_id=item_id)
     outcome = item_process(kind=kind, item_id=item_id)
-    error = model.objects.filter(pk=item_id).values_list("processing_error", flat=True).first()
+    error = MediaItem.objects.filter(pk=item_id).values_list("processing_error", flat=True).first()
     return outcome, error or ""

@@ -27,6 +27,8 @@ from django.db import transaction
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
+from photos.kinds import KINDS
+
 logger = logging.getLogger(__name__)
 
 # What an unreachable or failing broker raises through kombu and redis-py.
@@ -42,11 +44,6 @@ EMBEDDING_UPDATE_TASK = "photos.tasks.item_embedding_update_task"
 # A send in a request gives up quickly: a broker that is down would otherwise
 # hold the page for Celery's default retries.
 PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
-
-
-def process_task_name(kind: str) -> str:
-    """photos.tasks.process_photo_ai, process_video_ai: the spec's names, one per kind."""
-    return f"photos.tasks.process_{kind}_ai"
 
 
 def send(name: str, *, args: Sequence[Any] = (), wait: bool = False, **options: Any) -> AsyncResult:
@@ -94,20 +91,20 @@ def sends_on_commit(
 # --- the messages --------------------------------------------------------------------
 
 
-def items_process_on_commit(*, kind: str, item_ids: Sequence[int], limits: tuple[int, int]) -> None:
-    """Queue AI processing of these items once committed; `limits` is (soft, hard) seconds,
-    per call because the timeout is an AISettings row value, not a start-up setting."""
+def items_process_on_commit(*, items: Sequence[tuple[int, str]], limits: tuple[int, int]) -> None:
+    """Queue AI processing of these (id, kind) items once committed, each with its kind's
+    task; `limits` is (soft, hard) seconds, per call because the timeout is an AISettings
+    row value, not a start-up setting."""
     soft, hard = limits
-    name = process_task_name(kind)
     options = {"soft_time_limit": soft, "time_limit": hard}
-    messages = [(name, [item_id], options) for item_id in item_ids]
-    sends_on_commit(f"{len(messages)} {kind}(s) for processing", messages)
+    messages = [(KINDS[kind].process_task, [item_id], options) for item_id, kind in items]
+    sends_on_commit(f"{len(messages)} item(s) for processing", messages)
 
 
 def embedding_update_on_commit(
-    *, kind: str, item_ids: Sequence[int], expires_s: float, queue_name: str | None = None
+    *, items: Sequence[tuple[int, str]], expires_s: float, queue_name: str | None = None
 ) -> None:
-    """Recompute these items' embeddings once committed: on the interactive worker (the
+    """Recompute these (id, kind) items' embeddings once committed: on the interactive worker (the
     task's route) unless `queue_name` says otherwise.
 
     `expires_s`: a message no worker took by then is dropped; the sweep, which
@@ -117,8 +114,8 @@ def embedding_update_on_commit(
     options: dict[str, Any] = {"expires": expires_s}
     if queue_name:
         options["queue"] = queue_name
-    messages = [(EMBEDDING_UPDATE_TASK, [kind, item_id], options) for item_id in item_ids]
-    sends_on_commit(f"{len(messages)} {kind} embedding refresh(es)", messages)
+    messages = [(EMBEDDING_UPDATE_TASK, [kind, item_id], options) for item_id, kind in items]
+    sends_on_commit(f"{len(messages)} embedding refresh(es)", messages)
 
 
 def embed_query_send(text: str, *, expires_s: float) -> AsyncResult:

@@ -7,6 +7,7 @@ twice, or racing a worker, changes the row once.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 from django.conf import settings
@@ -14,10 +15,11 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from photos.kinds import KINDS
 from photos.models import MediaItem, ProcessingStatus, check_transition
 from photos.services import processing
 from photos.services.ai_settings import ai_settings_get
-from photos.services.processing import ITEM_MODELS, pending_mark_and_enqueue
+from photos.services.processing import pending_mark_and_enqueue
 
 RETRYABLE = (ProcessingStatus.FAILED, ProcessingStatus.COMPLETED)
 
@@ -31,7 +33,7 @@ def item_retry(*, item: MediaItem) -> bool:
     check_transition(item.processing_status, ProcessingStatus.PENDING)
     with transaction.atomic():
         moved = _back_to_pending(
-            type(item).objects.filter(pk=item.pk, processing_status=item.processing_status)
+            MediaItem.objects.filter(pk=item.pk, processing_status=item.processing_status)
         )
         if moved:
             # On commit; a broker that is down leaves it pending for the nightly batch.
@@ -43,29 +45,29 @@ def item_retry(*, item: MediaItem) -> bool:
 
 def failed_retry_all() -> dict[str, int]:
     """Every failed photo and video back to pending and queued; counts per kind."""
-    queued = {}
-    for kind, model in ITEM_MODELS.items():
-        with transaction.atomic():
-            failed = model.objects.filter(processing_status=ProcessingStatus.FAILED)
-            ids = list(failed.select_for_update(skip_locked=True).values_list("pk", flat=True))
-            _back_to_pending(failed.filter(pk__in=ids))
-        queued[kind] = len(pending_enqueue(kind=kind, ids=ids))
-    return queued
+    with transaction.atomic():
+        failed = MediaItem.objects.filter(processing_status=ProcessingStatus.FAILED)
+        ids = list(failed.select_for_update(skip_locked=True).values_list("pk", flat=True))
+        _back_to_pending(failed.filter(pk__in=ids))
+    return counts_per_kind(pending_enqueue(ids=ids))
 
 
 def pending_process_all() -> dict[str, int]:
     """Queue every pending item now, rather than wait for the nightly batch."""
-    return {kind: len(pending_enqueue(kind=kind)) for kind in ITEM_MODELS}
+    return counts_per_kind(pending_enqueue())
 
 
-def pending_enqueue(*, kind: str, ids: list[int] | None = None) -> list[int]:
-    pending = ITEM_MODELS[kind].objects.filter(processing_status=ProcessingStatus.PENDING)
+def pending_enqueue(*, ids: list[int] | None = None) -> list[tuple[int, str]]:
+    pending = MediaItem.objects.filter(processing_status=ProcessingStatus.PENDING)
     if ids is not None:
         pending = pending.filter(pk__in=ids)
     # A duplicate of a message already queued is harmless: the claim does the work once.
-    return pending_mark_and_enqueue(
-        kind=kind, queryset=pending.order_by("uploaded_at", "pk"), limit=None
-    )
+    return pending_mark_and_enqueue(queryset=pending.order_by("uploaded_at", "pk"), limit=None)
+
+
+def counts_per_kind(items: list[tuple[int, str]]) -> dict[str, int]:
+    kinds = Counter(kind for _pk, kind in items)
+    return {name: kinds[name] for name in KINDS}
 
 
 def _back_to_pending(queryset: QuerySet) -> int:

@@ -8,15 +8,13 @@ from django.conf import settings
 from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
+from photos.kinds import KINDS
 from photos.models import AISettings
 
 logger = logging.getLogger(__name__)
 
 # Beat entry name -> task; the same names as CELERY_BEAT_SCHEDULE (the checklist prints them).
-BATCH_ENTRIES = {
-    "process_pending_photos": "photos.tasks.process_pending_photos_task",
-    "process_pending_videos": "photos.tasks.process_pending_videos_task",
-}
+BATCH_ENTRIES = {kind.beat_entry: kind.batch_task for kind in KINDS.values()}
 
 
 def schedule_sync(ai_settings: AISettings) -> bool:

@@ -13,9 +13,10 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from photos.models import Album, MediaItem, Photo, ProcessingStatus, Video
+from photos.kinds import kind_of
+from photos.models import Album, MediaItem, MediaKind, Photo, ProcessingStatus, Video
+from photos.selectors.duplicates import image_hash
 from photos.services.ai_settings import ai_settings_get
-from photos.services.duplicates import image_hash
 from photos.services.media_probe import (
     PhotoProbe,
     UploadRejected,
@@ -27,7 +28,7 @@ from photos.services.media_probe import (
     probe_video,
 )
 from photos.services.processing import item_enqueue_on_commit
-from photos.services.search import item_search_index_update
+from photos.services.search_index import item_search_index_update
 
 ItemT = TypeVar("ItemT", bound=MediaItem)
 
@@ -116,7 +117,7 @@ def item_store(item: ItemT, *, file: IO[bytes], extension: str, thumbnail: bytes
         with transaction.atomic():
             item.save()
             item_search_index_update(item)
-            if item.album.cover_photo_id is None and isinstance(item, Photo):
+            if item.album.cover_photo_id is None and item.kind == MediaKind.PHOTO:
                 Album.objects.filter(pk=item.album_id, cover_photo=None).update(cover_photo=item)
             if item.auto_process:
                 item_enqueue_on_commit(item, ai_settings=ai_settings)
@@ -133,10 +134,7 @@ def item_files_delete(item: MediaItem) -> None:
 
 
 def item_files(item: MediaItem) -> list:
-    files = [item.original, item.thumbnail]
-    if isinstance(item, Video):
-        files.append(item.poster)
-    return files
+    return [getattr(item, variant) for variant in kind_of(item).variants]
 
 
 def storage_name(folder: str, kind: str, extension: str) -> str:
@@ -155,9 +153,7 @@ def sha256_of(file: IO[bytes]) -> str:
 
 
 def check_not_duplicate(*, album: Album, checksum: str) -> None:
-    for model in (Photo, Video):
-        existing = model.objects.filter(album=album, checksum_sha256=checksum).first()
-        if existing is not None:
-            raise UploadRejected(
-                f"This file is already in the album as “{existing.original_filename}”."
-            )
+    existing = album.items.filter(checksum_sha256=checksum).first()
+    if existing is not None:
+        name = existing.original_filename
+        raise UploadRejected(f"This file is already in the album as “{name}”.")

@@ -17,7 +17,7 @@ import numpy as np
 from django.conf import settings
 from django.db.models import Count, Max
 
-from photos.models import MediaItem, ProcessingStatus
+from photos.models import ItemTag, MediaItem, ProcessingStatus
 from photos.services import queue
 
 logger = logging.getLogger(__name__)
@@ -48,20 +48,19 @@ def embedding_text(description: str, tags: str, place: dict[str, str] | None) ->
     return ". ".join(part for part in (description.strip(), tags, where) if part)
 
 
-def item_embedding_text(*, model: type[MediaItem], item_id: int) -> str | None:
+def item_embedding_text(*, item_id: int) -> str | None:
     """The item's current embedding text (None: no such item); only the columns it needs,
     not the whole row, which holds the old embedding and the search vector."""
-    row = model.objects.filter(pk=item_id).values_list("ai_description", "ai_analysis").first()
+    row = MediaItem.objects.filter(pk=item_id).values_list("ai_description", "ai_analysis").first()
     if row is None:
         return None
     description, analysis = row
-    through = model.tags.through
-    tags = through.objects.filter(**{f"{model._meta.model_name}_id": item_id})
-    names = tags.order_by("tag__name").values_list("tag__name", flat=True)
+    tags = ItemTag.objects.filter(item_id=item_id).order_by("tag__name")
+    names = tags.values_list("tag__name", flat=True)
     return embedding_text(description, ", ".join(names), analysis.get("place"))
 
 
-def item_embedding_update(*, model: type[MediaItem], item_id: int) -> bool:
+def item_embedding_update(*, item_id: int) -> bool:
     """Recompute the item's embedding from its current text (loads the model: workers only).
 
     An item with no text gets an empty value: "nothing to embed", which the
@@ -69,56 +68,53 @@ def item_embedding_update(*, model: type[MediaItem], item_id: int) -> bool:
     """
     from photos.services.ai import texts_embed
 
-    text = item_embedding_text(model=model, item_id=item_id)
+    text = item_embedding_text(item_id=item_id)
     if text is None:
         return False
     embedding = texts_embed([text])[0].tobytes() if text else b""
-    model.objects.filter(pk=item_id).update(embedding=embedding)
+    MediaItem.objects.filter(pk=item_id).update(embedding=embedding)
     return True
 
 
-def item_embedding_refresh(*, model: type[MediaItem], item_id: int) -> None:
+def item_embedding_refresh(*, item_id: int) -> None:
     """After processing, and for the refresh tasks: an item whose analysis succeeded stays
     completed even when the embedding model is missing or fails; it is then found by words
     only, and marked so (empty) rather than sent again by every sweep."""
     try:
-        item_embedding_update(model=model, item_id=item_id)
+        item_embedding_update(item_id=item_id)
     except (ImportError, OSError, RuntimeError, ValueError):
-        logger.exception("Embedding of %s %s failed; it is found by words only", model, item_id)
-        model.objects.filter(pk=item_id).update(embedding=b"")
+        logger.exception("Embedding of item %s failed; it is found by words only", item_id)
+        MediaItem.objects.filter(pk=item_id).update(embedding=b"")
 
 
 def item_embedding_stale(item: MediaItem) -> None:
     """After a person's edit, inside its transaction: the embedding no longer says what the
     item does. NULL means "to be computed": the interactive worker refreshes it right after
     the commit, and if that message is lost (a broker outage), the sweep finds the NULL."""
-    type(item).objects.filter(pk=item.pk).update(embedding=None)
+    MediaItem.objects.filter(pk=item.pk).update(embedding=None)
     queue.embedding_update_on_commit(
-        kind=item.kind, item_ids=[item.pk], expires_s=settings.AI_SWEEP_INTERVAL
+        items=[(item.pk, item.kind)], expires_s=settings.AI_SWEEP_INTERVAL
     )
 
 
-def stale_embeddings_enqueue(*, model: type[MediaItem]) -> int:
+def stale_embeddings_enqueue() -> int:
     """The sweep: completed items without an embedding (an edit's refresh was lost, a worker
     died between saving a result and embedding it, or the item predates meaning search).
 
     They go to the batch queue, not the interactive one, so a backlog never stands
     between a search and its query's embedding.
     """
-    ids = list(
-        model.objects.filter(processing_status=ProcessingStatus.COMPLETED, embedding=None)
+    items = list(
+        MediaItem.objects.filter(processing_status=ProcessingStatus.COMPLETED, embedding=None)
         .order_by("pk")
-        .values_list("pk", flat=True)[: settings.AI_BATCH_SIZE]
+        .values_list("pk", "kind")[: settings.AI_BATCH_SIZE]
     )
-    if ids:
+    if items:
         queue.embedding_update_on_commit(
-            kind=str(model._meta.model_name),
-            item_ids=ids,
-            expires_s=settings.AI_SWEEP_INTERVAL,
-            queue_name=queue.BATCH_QUEUE,
+            items=items, expires_s=settings.AI_SWEEP_INTERVAL, queue_name=queue.BATCH_QUEUE
         )
-        logger.info("Sweep: queued %d %s embeddings", len(ids), model._meta.model_name)
-    return len(ids)
+        logger.info("Sweep: queued %d embeddings", len(items))
+    return len(items)
 
 
 # --- the query -------------------------------------------------------------------
@@ -149,10 +145,13 @@ class VectorIndex:
     The interface an approximate index (usearch, hnswlib) would keep.
     """
 
-    def __init__(self, ids: np.ndarray, matrix: np.ndarray, album_ids: np.ndarray) -> None:
+    def __init__(
+        self, ids: np.ndarray, matrix: np.ndarray, album_ids: np.ndarray, kinds: np.ndarray
+    ) -> None:
         self.ids = ids
         self.matrix = matrix
         self.album_ids = album_ids
+        self.kinds = kinds  # each row's kind name
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -170,10 +169,13 @@ class VectorIndex:
         top = top[np.argsort(-scores[top])]
         return [(int(self.ids[rows[i]]), float(scores[i])) for i in top]
 
-    def ids_in_albums(self, album_ids: list[int]) -> np.ndarray:
-        """The owner filter on the id array: ~0.5 ms at 100k, where asking PostgreSQL
-        for the visible ids took ~110 ms (wide rows, 90k ids over the wire)."""
-        return self.ids[np.isin(self.album_ids, album_ids)]
+    def ids_in_albums(self, album_ids: list[int], kind: str | None = None) -> np.ndarray:
+        """The owner (and kind) filter on the id array: ~0.5 ms at 100k, where asking
+        PostgreSQL for the visible ids took ~110 ms (wide rows, 90k ids over the wire)."""
+        inside = np.isin(self.album_ids, album_ids)
+        if kind is not None:
+            inside &= self.kinds == kind
+        return self.ids[inside]
 
     def rows_of(self, allowed_ids: np.ndarray) -> np.ndarray:
         # self.ids is sorted (built ordered by pk), so membership is a binary search.
@@ -192,6 +194,7 @@ class _Cached:
 
 
 _cache: dict[str, _Cached] = {}
+_CACHE_KEY = "items"
 _cache_lock = threading.Lock()
 
 
@@ -200,57 +203,64 @@ def index_cache_clear() -> None:
         _cache.clear()
 
 
-def index_key(model: type[MediaItem]) -> tuple:
+def index_key() -> tuple:
     """Cheap to read: changes when an item is (re)processed, added with a vector, or deleted."""
-    stats = model.objects.exclude(embedding=None).aggregate(
+    stats = MediaItem.objects.exclude(embedding=None).aggregate(
         count=Count("pk"), latest=Max("processed_at"), top=Max("pk")
     )
     return (EMBEDDING_MODEL, stats["count"], stats["latest"], stats["top"])
 
 
-def index_for(model: type[MediaItem]) -> VectorIndex:
-    """The kind's index, cached per process; rebuilt only when its key changes (or ages)."""
-    name = str(model._meta.model_name)
+def index_for() -> VectorIndex:
+    """The index of every item, cached per process; rebuilt only when its key changes (or ages)."""
     with _cache_lock:
-        cached = _cache.get(name)
+        cached = _cache.get(_CACHE_KEY)
         now = time.monotonic()
         if cached and now - cached.checked_at < KEY_CHECK_INTERVAL_S:
             return cached.index
-        key = index_key(model)
+        key = index_key()
         if cached and cached.key == key and now - cached.built_at < INDEX_MAX_AGE_S:
             cached.checked_at = now
             return cached.index
-        index = index_build(model)
-        _cache[name] = _Cached(key=key, index=index)
+        index = index_build()
+        _cache[_CACHE_KEY] = _Cached(key=key, index=index)
         return index
 
 
-def index_build(model: type[MediaItem]) -> VectorIndex:
-    rows = model.objects.exclude(embedding=None).order_by("pk")
+def index_build() -> VectorIndex:
+    rows = MediaItem.objects.exclude(embedding=None).order_by("pk")
     ids: list[int] = []
     albums: list[int] = []
+    kinds: list[str] = []
     chunks: list[bytes] = []
-    for pk, album_id, blob in rows.values_list("pk", "album_id", "embedding").iterator(5000):
+    fields = ("pk", "album_id", "kind", "embedding")
+    for pk, album_id, kind, blob in rows.values_list(*fields).iterator(5000):
         if len(blob) == DIMENSIONS * 4:  # another model's vectors would not compare
             ids.append(pk)
             albums.append(album_id)
+            kinds.append(kind)
             chunks.append(bytes(blob))
     matrix = np.frombuffer(b"".join(chunks), dtype=np.float32).reshape(len(ids), DIMENSIONS)
-    return VectorIndex(np.asarray(ids, dtype=np.int64), matrix, np.asarray(albums, dtype=np.int64))
+    return VectorIndex(
+        np.asarray(ids, dtype=np.int64),
+        matrix,
+        np.asarray(albums, dtype=np.int64),
+        np.asarray(kinds, dtype=str),
+    )
 
 
 def meaning_search(
     *,
-    model: type[MediaItem],
     query_vec: np.ndarray,
     album_ids: list[int],
+    kind: str | None = None,
     allowed_ids: list[int] | None = None,
     k: int = MEANING_LIMIT,
 ) -> list[tuple[int, float]]:
-    """(id, cosine) of the nearest items in these albums (and among allowed_ids, when
-    given), at least MIN_COSINE."""
-    index = index_for(model)
-    allowed = index.ids_in_albums(album_ids)
+    """(id, cosine) of the nearest items of this kind (None: any) in these albums (and
+    among allowed_ids, when given), at least MIN_COSINE."""
+    index = index_for()
+    allowed = index.ids_in_albums(album_ids, kind)
     if allowed_ids is not None:
         allowed = allowed[np.isin(allowed, allowed_ids)]
     if len(allowed) == 0:

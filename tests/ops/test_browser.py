@@ -13,8 +13,8 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from photos.models import Photo, ProcessingStatus, Video
+from photos.selectors.ops import status_counts
 from photos.services.ai_settings import ai_settings_get
-from photos.services.ops import status_counts
 from photos.services.processing import item_enqueue
 from photos.services.schedule import schedule_sync
 from photos.services.uploads import photo_create

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from photos.models import ProcessingStatus, Video
-from photos.services import ops
+from photos.selectors import ops
 
 
 @pytest.fixture(autouse=True)
@@ -72,7 +72,7 @@ def test_its_counts_match_the_database(staff_client, make_item):
     assert "celery" in data["queues"]
     [failure] = data["recent_failures"]
     assert failure["error"] == "The original file is missing."
-    assert failure["url"] == reverse("photo-detail", args=[failure["id"]])
+    assert failure["url"] == reverse("item-detail", args=["photo", failure["id"]])
 
 
 def test_it_renders_the_no_worker_state_with_the_hint(staff_client, monkeypatch):
@@ -142,7 +142,7 @@ def test_process_all_pending_queues_them(
 def test_item_status_json_has_status_error_description_and_tags(make_item, owner, client_for):
     item = make_item(ProcessingStatus.FAILED, processing_error="Timed out after 10 s")
 
-    data = client_for(owner).get(reverse("photo-status", args=[item.pk])).json()
+    data = client_for(owner).get(reverse("item-status", args=["photo", item.pk])).json()
 
     assert data["status"] == "failed"
     assert data["error"] == "Timed out after 10 s"
@@ -158,7 +158,7 @@ def test_retry_and_reprocess_queue_the_item(
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(owner).post(
-            reverse("photo-retry", args=[item.pk]), headers={"Accept": "application/json"}
+            reverse("item-retry", args=["photo", item.pk]), headers={"Accept": "application/json"}
         )
 
     assert response.status_code == 202
@@ -171,7 +171,7 @@ def test_it_refuses_to_retry_an_item_on_its_way(status, make_item, owner, client
     item = make_item(status)
 
     response = client_for(owner).post(
-        reverse("photo-retry", args=[item.pk]), headers={"Accept": "application/json"}
+        reverse("item-retry", args=["photo", item.pk]), headers={"Accept": "application/json"}
     )
 
     assert response.status_code == 409

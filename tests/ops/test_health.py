@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from photos.models import ProcessingStatus, Video
-from photos.services import ops
+from photos.selectors import ops
 
 # A worker started without -Q consumes both queues.
 ONE_WORKER = ops.WorkersReport(

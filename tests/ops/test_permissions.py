@@ -24,7 +24,7 @@ STAFF_PAGES = [
 @pytest.fixture(autouse=True)
 def no_broker_calls(monkeypatch):
     """Permission checks come before any work; nothing here may reach a worker."""
-    from photos.services import ops
+    from photos.selectors import ops
 
     monkeypatch.setattr(ops, "workers_inspect", lambda **kwargs: ops.WorkersReport())
 
@@ -56,7 +56,7 @@ def test_it_lets_staff_in(name, staff, client_for):
 def test_it_hides_another_users_item(model, action, make_item, stranger, client_for):
     item = make_item(ProcessingStatus.FAILED, model=model)
     client = client_for(stranger)
-    url = reverse(f"{item.kind}-{action}", args=[item.pk])
+    url = reverse(f"item-{action}", args=[item.kind, item.pk])
 
     response = client.post(url) if action == "retry" else client.get(url)
 
@@ -68,7 +68,7 @@ def test_it_hides_another_users_item(model, action, make_item, stranger, client_
 @pytest.mark.parametrize("action", ["retry", "status"])
 def test_it_sends_anonymous_item_requests_to_login(action, make_item):
     item = make_item(ProcessingStatus.FAILED)
-    url = reverse(f"photo-{action}", args=[item.pk])
+    url = reverse(f"item-{action}", args=["photo", item.pk])
 
     response = Client().post(url) if action == "retry" else Client().get(url)
 
@@ -81,7 +81,7 @@ def test_it_lets_owner_and_staff_retry(who, make_item, client_for, request):
     item = make_item(ProcessingStatus.FAILED, processing_error="boom")
     client = client_for(request.getfixturevalue(who))
 
-    response = client.post(reverse("photo-retry", args=[item.pk]))
+    response = client.post(reverse("item-retry", args=["photo", item.pk]))
 
     assert response.status_code == 302
     item.refresh_from_db()

@@ -80,7 +80,7 @@ def test_retry_completes_a_failed_item_once_its_file_is_restored(
     assert "missing" in failed.processing_error
     assert default_storage.save(name, ContentFile(original)) == name
 
-    response = client_for(owner).post(reverse("photo-retry", args=[photo.pk]))
+    response = client_for(owner).post(reverse("item-retry", args=["photo", photo.pk]))
 
     assert response.status_code == 302
     done = wait_done(photo)

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template import engines
 from django.urls import include, path
 
-from photos.models import Photo
+from photos.kinds import KINDS
 from photos.selectors import item_get_for_user
 
 PAGE = engines["django"].from_string(
@@ -26,7 +26,7 @@ PAGE = engines["django"].from_string(
 
 
 def live_status_page(request: HttpRequest, item_id: int) -> HttpResponse:
-    item = item_get_for_user(user=request.user, model=Photo, item_id=item_id)
+    item = item_get_for_user(user=request.user, item_id=item_id, kind=KINDS["photo"])
     return HttpResponse(PAGE.render({"item": item}, request))
 
 

@@ -83,8 +83,8 @@ def test_it_reaps_expired_leases_and_queues_them(photo, django_capture_on_commit
     claim(photo)
     Photo.objects.filter(pk=photo.pk).update(lease_expires_at=timezone.now() - timedelta(1))
     with django_capture_on_commit_callbacks() as callbacks:
-        assert processing.expired_leases_reap(kind="photo") == 1
-        assert processing.expired_leases_reap(kind="photo") == 0  # idempotent
+        assert processing.expired_leases_reap() == 1
+        assert processing.expired_leases_reap() == 0  # idempotent
     photo.refresh_from_db()
     assert photo.processing_status == ProcessingStatus.PENDING
     assert photo.attempts == 1  # the death stays counted
@@ -96,8 +96,8 @@ def test_it_sweeps_only_old_auto_process_items_once_per_period(
 ):
     settings.AI_SWEEP_AFTER = 60
     Photo.objects.filter(pk=photo.pk).update(auto_process=True)
-    assert processing.stale_pending_enqueue(kind="photo") == 0  # too recent
+    assert processing.stale_pending_enqueue() == 0  # too recent
     Photo.objects.filter(pk=photo.pk).update(uploaded_at=timezone.now() - timedelta(hours=1))
     with django_capture_on_commit_callbacks():
-        assert processing.stale_pending_enqueue(kind="photo") == 1
-        assert processing.stale_pending_enqueue(kind="photo") == 0  # marked for 60 s
+        assert processing.stale_pending_enqueue() == 1
+        assert processing.stale_pending_enqueue() == 0  # marked for 60 s

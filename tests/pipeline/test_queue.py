@@ -16,9 +16,10 @@ import pytest
 import redis
 from django.urls import reverse
 
-from photos.models import Album, Photo, PhotoTag, ProcessingStatus
-from photos.services import processing, queue, vectors
-from photos.services.search import search_run
+from photos.kinds import KINDS
+from photos.models import Album, ItemTag, Photo, ProcessingStatus
+from photos.selectors.search import search_run
+from photos.services import queue, vectors
 from tests.pipeline.conftest import (
     ROOT,
     Process,
@@ -31,7 +32,9 @@ from tests.pipeline.conftest import (
     worker_start,
 )
 
-SERVICE_SIDE = [*sorted((ROOT / "photos/services").glob("*.py")), ROOT / "photos/selectors.py"]
+SERVICE_SIDE = sorted(
+    [*(ROOT / "photos/services").glob("*.py"), *(ROOT / "photos/selectors").glob("*.py")]
+)
 INTERACTIVE_TASKS = [queue.EMBED_QUERY_TASK, queue.SAMPLE_TEST_TASK, queue.EMBEDDING_UPDATE_TASK]
 
 
@@ -62,7 +65,7 @@ def test_every_name_the_queue_sends_is_a_task_routed_to_its_queue():
     from photo_album.celery import app
 
     app.loader.import_default_modules()  # what a worker does at start: autodiscovery
-    kinds = [queue.process_task_name(kind) for kind in processing.ITEM_MODELS]
+    kinds = [kind.process_task for kind in KINDS.values()]
     names = [queue.ROUND_TRIP_TASK, *INTERACTIVE_TASKS, *kinds]
     assert set(names) <= set(app.tasks)
 
@@ -139,8 +142,8 @@ def test_a_committed_tag_edit_survives_a_broker_outage(album, media_root):
 
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip() == "302"  # the edit is saved and the page answers
-    assert "Broker unreachable, 1 of 1 photo embedding refresh(es) not sent" in done.stderr
-    assert PhotoTag.objects.filter(photo=photo, tag__name="chelsea").exists()
+    assert "Broker unreachable, 1 of 1 embedding refresh(es) not sent" in done.stderr
+    assert ItemTag.objects.filter(item=photo, tag__name="chelsea").exists()
     photo.refresh_from_db()
     assert photo.embedding is None  # the row says the refresh is still owed
 

@@ -8,7 +8,7 @@ from ai_engine import Analysis
 from ai_engine.types import Place, ScoredTag
 from photos.models import Album, MediaItem, Photo
 from photos.services import processing
-from photos.services.search import item_search_index_update
+from photos.services.search_index import item_search_index_update
 
 
 def analysis(description: str = "", tags: dict[str, float] | None = None, **facts) -> Analysis:

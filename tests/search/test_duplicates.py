@@ -9,7 +9,7 @@ from django.urls import reverse
 from PIL import Image
 
 from photos.models import Album
-from photos.services.duplicates import hash_distance, image_hash, item_near_duplicates
+from photos.selectors.duplicates import hash_distance, image_hash, item_near_duplicates
 from tests.samples import jpeg_bytes, photo_image
 from tests.web.conftest import store_item
 

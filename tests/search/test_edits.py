@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from photos.models import Album, PhotoTag, TagSource
-from photos.services.search import items_search
+from photos.models import Album, ItemTag, TagSource
+from photos.selectors.search import items_search
 from tests.search.conftest import CAT, analysis, process_with
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +68,7 @@ def test_a_removed_ai_tag_stays_removed_and_person_tags_stay(monkeypatch, client
     assert tags["chelsea"] == (TagSource.PERSON, None)
     assert tags["rug"] == (TagSource.AI, 0.4)  # the AI's new tags still arrive
     assert "orange" not in tags  # and its old ones go
-    assert items_search(user=owner, query="pet") == []
+    assert list(items_search(user=owner, query="pet")) == []
 
 
 def test_adding_a_removed_tag_back_lets_it_stay(monkeypatch, client_for, owner, cat):
@@ -95,7 +95,7 @@ def test_editing_another_users_item_is_404(client_for, stranger, cat, name):
     assert response.status_code == 404
     cat.refresh_from_db()
     assert cat.ai_description == CAT.description
-    assert PhotoTag.objects.filter(photo=cat, tag__name="cat").exists()
+    assert ItemTag.objects.filter(item=cat, tag__name="cat").exists()
 
 
 def test_staff_may_edit_any_item(client_for, staff, cat):

@@ -13,8 +13,8 @@ import pytest
 from django.urls import reverse
 
 from photos.models import Album, Photo, ProcessingStatus
+from photos.selectors.search import SearchFilters, search_run
 from photos.services import vectors
-from photos.services.search import SearchFilters, search_run
 from photos.services.uploads import photo_create
 from photos.services.vectors import VectorIndex
 from tests.samples import jpeg_bytes
@@ -42,12 +42,18 @@ def upload(album: Album, sample: str, filename: str) -> Photo:
     )
 
 
-def test_it_searches_only_the_allowed_rows_of_the_index():
+def test_it_searches_only_the_allowed_rows_and_kinds_of_the_index():
     ids = np.array([3, 5, 9], dtype=np.int64)
     matrix = np.eye(3, 384, dtype=np.float32)
-    index = VectorIndex(ids, matrix, album_ids=np.array([1, 2, 1], dtype=np.int64))
+    index = VectorIndex(
+        ids,
+        matrix,
+        album_ids=np.array([1, 2, 1], dtype=np.int64),
+        kinds=np.array(["photo", "video", "photo"]),
+    )
     query = matrix[2]
     assert list(index.ids_in_albums([1])) == [3, 9]
+    assert list(index.ids_in_albums([1, 2], "video")) == [5]
     assert index.search(query, None, 2)[0] == (9, pytest.approx(1.0))
     assert [pk for pk, _ in index.search(query, np.array([3, 5, 7]), 5)] in ([3, 5], [5, 3])
     assert index.search(query, np.array([4]), 5) == []

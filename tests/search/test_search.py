@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import numpy as np
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from photos.models import Album, Photo, ProcessingStatus, Video
-from photos.services.search import SearchFilters, items_search
+from photos.selectors.search import SearchFilters, items_search
+from photos.services import vectors
 from tests.search.conftest import CAT, COFFEE, SIGN, TOWN
 
 pytestmark = pytest.mark.django_db
@@ -58,15 +60,6 @@ def test_it_ranks_a_tag_above_a_mention(owner, album, items, processed):
     mention = processed(album, analysis_mentioning_cat())
     ranked = items_search(user=owner, query="cat")
     assert [item.pk for item in ranked] == [items["cat"].pk, mention.pk]
-
-
-def test_it_keeps_only_the_best_word_matches(owner, album, items, processed, monkeypatch):
-    from photos.services import search
-
-    mention = processed(album, analysis_mentioning_cat())
-    monkeypatch.setattr(search, "MAX_WORD_RESULTS", 1)
-    assert [item.pk for item in items_search(user=owner, query="cat")] == [items["cat"].pk]
-    assert mention.pk not in found(owner, "cat")
 
 
 def analysis_mentioning_cat():
@@ -123,7 +116,7 @@ def test_the_search_page_filters_by_query_parameters(client_for, owner, items):
 
 
 def test_the_search_page_paginates(client_for, owner, album, make_item, monkeypatch):
-    monkeypatch.setattr("photos.views_search.PAGE_SIZE", 2)
+    monkeypatch.setattr("photos.selectors.PAGE_SIZE", 2)
     for _ in range(5):
         make_item(album)
     client = client_for(owner)
@@ -150,3 +143,29 @@ def test_a_renamed_albums_items_are_found_by_the_new_title(owner, album, items):
     album_update(album=album, title="Lisbon")
     assert found(owner, "lisbon") == {item.pk for item in items.values()}
     assert found(owner, "holidays") == set()
+
+
+def unit(axis: int) -> np.ndarray:
+    vector = np.zeros(vectors.DIMENSIONS, dtype=np.float32)
+    vector[axis] = 1.0
+    return vector
+
+
+def test_meaning_hits_fuse_with_word_hits_in_one_query(owner, album, make_item):
+    """Reciprocal rank fusion in SQL: word hits first, those also near in meaning rise,
+    meaning-only hits follow nearest first, and photos and videos rank together."""
+    query = unit(0)
+    near = (unit(0) * 0.8 + unit(1) * 0.6).astype(np.float32)  # cosine 0.8
+    nearer = (unit(0) * 0.9 + unit(2) * 0.436).astype(np.float32)
+    strong = make_item(album, ai_description="cat cat cat", embedding=unit(5).tobytes())
+    weak = make_item(album, ai_description="a cat", model=Video, embedding=nearer.tobytes())
+    only_meaning = make_item(album, ai_description="a kitten", embedding=near.tobytes())
+    make_item(album, ai_description="a dog", embedding=unit(7).tobytes())
+    vectors.index_cache_clear()
+
+    results = items_search(user=owner, query="cat", query_vector=query)
+
+    assert [item.pk for item in results] == [weak.pk, strong.pk, only_meaning.pk]
+    assert results.count() == 3
+    words_only = items_search(user=owner, query="cat")
+    assert [item.pk for item in words_only] == [strong.pk, weak.pk]

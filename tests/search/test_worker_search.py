@@ -9,7 +9,7 @@ from django.urls import reverse
 from PIL import Image, ImageDraw, ImageFont
 
 from photos.models import Photo, ProcessingStatus
-from photos.services.search import items_search
+from photos.selectors.search import items_search
 from photos.services.uploads import photo_create
 from tests.samples import exif_with_gps, jpeg_bytes
 

@@ -6,7 +6,7 @@ import html
 
 from django.urls import reverse
 
-from photos.models import PhotoTag, ProcessingStatus, Tag, TagSource
+from photos.models import ItemTag, ProcessingStatus, Tag, TagSource
 from tests.samples import exif_with_gps, jpeg_bytes
 from tests.web.conftest import store_item
 
@@ -50,12 +50,12 @@ def test_the_photo_page_shows_the_ai_description_and_tags_with_source_and_score(
     photo.ai_description = "A tabby cat looking at the camera."
     photo.processing_status = ProcessingStatus.COMPLETED
     photo.save()
-    PhotoTag.objects.create(photo=photo, tag=Tag.objects.create(name="cat"), score=0.93)
-    PhotoTag.objects.create(
-        photo=photo, tag=Tag.objects.create(name="tabby"), score=0.41, source=TagSource.AI
+    ItemTag.objects.create(item=photo, tag=Tag.objects.create(name="cat"), score=0.93)
+    ItemTag.objects.create(
+        item=photo, tag=Tag.objects.create(name="tabby"), score=0.41, source=TagSource.AI
     )
-    PhotoTag.objects.create(
-        photo=photo, tag=Tag.objects.create(name="Chelsea"), source=TagSource.PERSON
+    ItemTag.objects.create(
+        item=photo, tag=Tag.objects.create(name="Chelsea"), source=TagSource.PERSON
     )
 
     page = page_of(owner_client, photo)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
 import av
 import pillow_heif
@@ -12,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
+from ai_engine.media import read_exif
 from photos.models import Photo, ProcessingStatus, Video
 from tests.samples import exif_with_gps, image_bytes, jpeg_bytes, mp4_bytes, photo_image
 from tests.web.conftest import media_files, post_files
@@ -58,7 +60,7 @@ def test_it_stores_real_photos_pending_with_thumbnails(
     assert uploaded == {
         "id": photo.pk,
         "kind": "photo",
-        "url": reverse("photo-detail", args=[photo.pk]),
+        "url": reverse("item-detail", args=["photo", photo.pk]),
         "thumbnail_url": reverse("media", args=["photo", photo.pk, "thumbnail"]),
         "status": "pending",
         "status_label": "Pending",
@@ -135,7 +137,7 @@ def test_it_stores_videos_with_poster_and_thumbnail(
     assert response.status_code == 201, response.content
     uploaded = response.json()["uploaded"][0]
     assert uploaded["kind"] == "video"
-    assert uploaded["url"] == reverse("video-detail", args=[uploaded["id"]])
+    assert uploaded["url"] == reverse("item-detail", args=["video", uploaded["id"]])
     video = Video.objects.get(pk=uploaded["id"])
     assert video.processing_status == ProcessingStatus.PENDING
     assert video.content_type == content_type
@@ -232,3 +234,17 @@ def test_the_upload_endpoint_still_checks_csrf(owner, album):
     assert forged.status_code == 403
     assert genuine.status_code == 201
     assert Photo.objects.count() == 1
+
+
+def test_the_row_and_the_engine_read_the_same_time_and_place(owner_client, album, media_root):
+    """One EXIF reader: the offset the camera recorded counts, and GPS 0,0 is no position."""
+    exif = exif_with_gps(latitude=0, longitude=0, taken="2024:05:12 14:30:00")
+    exif.get_ifd(0x8769)[0x9011] = "+02:00"  # OffsetTimeOriginal
+    response = post_files(owner_client, album, [("noon.jpg", jpeg_bytes("coffee", exif=exif))])
+
+    photo = Photo.objects.get(pk=response.json()["uploaded"][0]["id"])
+    assert photo.taken_at == datetime(2024, 5, 12, 12, 30, tzinfo=UTC)
+    assert (photo.gps_latitude, photo.gps_longitude) == (None, None)
+    with Image.open(media_root / photo.original.name) as stored:
+        facts = read_exif(stored)
+    assert (facts.taken_at, facts.gps) == (photo.taken_at, None)

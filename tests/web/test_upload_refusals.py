@@ -52,7 +52,8 @@ REFUSALS = [
     pytest.param(
         "big.png",
         lambda: png_claiming(2000, 2000),
-        "The image is 2000x2000 pixels, more than the 1-megapixel limit.",
+        "The image is 2000x2000 pixels, more than the 1-megapixel limit "
+        "(too large to process safely).",
         id="over-pixel-limit",
     ),
     pytest.param(

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from photos.services.ops import NO_WORKER_HINT, HealthReport, health_report
+from photos.selectors.ops import NO_WORKER_HINT, HealthReport, health_report
 
 
 class Command(BaseCommand):
@@ -34,7 +34,8 @@ class Command(BaseCommand):
 
 def render_text(report: HealthReport) -> str:
     def pair(counts: dict[str, int]) -> str:
-        return f"{counts['photos']} photos, {counts['videos']} videos"
+        # {"photos": 1, "videos": 0} -> "1 photos, 0 videos", as the checklist prints it.
+        return ", ".join(f"{n} {plural}" for plural, n in counts.items())
 
     lines = [
         f"Failed in last 24h: {pair(report.failed_24h)}",

@@ -7,7 +7,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from photos.services.validation import TestResult, now_iso, summary, validation_run
+from photos.management.commands._deployment_checks import (
+    TestResult,
+    now_iso,
+    summary,
+    validation_run,
+)
 
 
 class Command(BaseCommand):

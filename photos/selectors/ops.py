@@ -18,14 +18,15 @@ import psutil
 import redis
 from django.conf import settings
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from photos.models import MediaItem, Photo, ProcessingStatus, Video
+from photos.kinds import KINDS
+from photos.models import MediaItem, ProcessingStatus
 from photos.services.queue import INTERACTIVE_QUEUE
 
-KINDS: dict[str, type[MediaItem]] = {"photos": Photo, "videos": Video}
-NIGHTLY_TASK_NAMES = ("process_pending_photos", "process_pending_videos")
+NIGHTLY_TASK_NAMES = tuple(kind.beat_entry for kind in KINDS.values())
 INSPECT_TIMEOUT_S = 1.0
 # The checklist's daily and weekly checks.
 FAILED_WINDOW = timedelta(days=1)
@@ -151,81 +152,89 @@ def redis_memory() -> dict[str, int] | None:
 
 
 def status_counts() -> dict[str, dict[str, int]]:
-    """{"photos": {"pending": n, ...}, "videos": {...}} with every status present."""
-    result = {}
-    for kind, model in KINDS.items():
-        counts = dict.fromkeys(ProcessingStatus.values, 0)
-        rows = model.objects.order_by().values_list("processing_status").annotate(n=Count("pk"))
-        counts.update(dict(rows))
-        result[kind] = counts
-    return result
+    """{"photos": {"pending": n, ...}, "videos": {...}} with every status present: one query."""
+    rows = (
+        MediaItem.objects.order_by()
+        .values_list("kind", "processing_status")
+        .annotate(n=Count("pk"))
+    )
+    found = {(kind, status): n for kind, status, n in rows}
+    return {
+        kind.plural: {status: found.get((name, status), 0) for status in ProcessingStatus.values}
+        for name, kind in KINDS.items()
+    }
 
 
-def failed_recently(model: type[MediaItem], *, now: datetime) -> QuerySet:
+def per_kind(items: QuerySet) -> dict[str, int]:
+    """{"photos": n, "videos": n} for a query over items: one grouped COUNT."""
+    found = dict(items.order_by().values_list("kind").annotate(n=Count("pk")))
+    return {kind.plural: found.get(name, 0) for name, kind in KINDS.items()}
+
+
+def failed_recently(*, now: datetime) -> QuerySet:
     # The checklist counts failures by upload time; an older item that failed
     # again today (a retry) counts too, through its processing times.
     since = now - FAILED_WINDOW
-    return model.objects.filter(processing_status=ProcessingStatus.FAILED).filter(
+    return MediaItem.objects.filter(processing_status=ProcessingStatus.FAILED).filter(
         Q(uploaded_at__gte=since) | Q(processed_at__gte=since) | Q(processing_started_at__gte=since)
     )
 
 
-def stuck_pending(model: type[MediaItem], *, now: datetime) -> QuerySet:
-    return model.objects.filter(
+def stuck_pending(*, now: datetime) -> QuerySet:
+    return MediaItem.objects.filter(
         processing_status=ProcessingStatus.PENDING, uploaded_at__lte=now - STUCK_PENDING_AFTER
     )
 
 
-def processing_past_lease(model: type[MediaItem], *, now: datetime) -> QuerySet:
+def processing_past_lease(*, now: datetime) -> QuerySet:
     # A processing row without a lease has no owner anyone could wait for.
-    return model.objects.filter(processing_status=ProcessingStatus.PROCESSING).filter(
+    return MediaItem.objects.filter(processing_status=ProcessingStatus.PROCESSING).filter(
         Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True)
     )
 
 
-def completed_since(model: type[MediaItem], *, since: datetime) -> int:
-    return model.objects.filter(
+def completed_since(*, since: datetime) -> int:
+    return MediaItem.objects.filter(
         processing_status=ProcessingStatus.COMPLETED, processed_at__gte=since
     ).count()
 
 
 def median_upload_to_completed_s(*, sample: int = 1000) -> float | None:
     """Median seconds from upload to completed over the most recent completions."""
-    seconds: list[float] = []
-    for model in KINDS.values():
-        pairs = (
-            model.objects.filter(
-                processing_status=ProcessingStatus.COMPLETED, processed_at__isnull=False
-            )
-            .order_by("-processed_at")
-            .values_list("uploaded_at", "processed_at")[:sample]
+    pairs = (
+        MediaItem.objects.filter(
+            processing_status=ProcessingStatus.COMPLETED, processed_at__isnull=False
         )
-        seconds += [(done - uploaded).total_seconds() for uploaded, done in pairs]
+        .order_by("-processed_at")
+        .values_list("uploaded_at", "processed_at")[:sample]
+    )
+    seconds = [(done - uploaded).total_seconds() for uploaded, done in pairs if done]
     return round(statistics.median(seconds), 1) if seconds else None
 
 
 def recent_failures(*, limit: int = 20) -> list[dict[str, Any]]:
-    rows = []
-    for kind, model in KINDS.items():
-        failed = model.objects.filter(processing_status=ProcessingStatus.FAILED).order_by(
-            F("processed_at").desc(nulls_last=True), "-uploaded_at"
+    failed = (
+        MediaItem.objects.filter(processing_status=ProcessingStatus.FAILED)
+        .defer("embedding", "search_vector", "ai_analysis")
+        .order_by(
+            Coalesce("processed_at", "processing_started_at", "uploaded_at").desc(),
+            "-uploaded_at",
         )[:limit]
-        rows += [_failure_row(kind, item) for item in failed]
-    rows.sort(key=lambda row: row["when"] or "", reverse=True)
-    return rows[:limit]
+    )
+    return [_failure_row(item) for item in failed]
 
 
-def _failure_row(kind: str, item: MediaItem) -> dict[str, Any]:
+def _failure_row(item: MediaItem) -> dict[str, Any]:
     when = item.processed_at or item.processing_started_at or item.uploaded_at
     return {
-        "kind": kind[:-1],
+        "kind": item.kind,
         "id": item.pk,
         "filename": item.original_filename,
         "error": item.processing_error,
         "attempts": item.attempts,
         "when": when.isoformat() if when else None,
         "url": item.get_absolute_url(),
-        "retry_url": reverse(f"{item.kind}-retry", args=[item.pk]),
+        "retry_url": reverse("item-retry", args=[item.kind, item.pk]),
     }
 
 
@@ -337,15 +346,11 @@ def health_report(
     now = now or timezone.now()
     return HealthReport(
         checked_at=now,
-        failed_24h=_per_kind(failed_recently, now),
-        pending_over_7d=_per_kind(stuck_pending, now),
-        processing_past_lease=_per_kind(processing_past_lease, now),
+        failed_24h=per_kind(failed_recently(now=now)),
+        pending_over_7d=per_kind(stuck_pending(now=now)),
+        processing_past_lease=per_kind(processing_past_lease(now=now)),
         workers=workers,
     )
-
-
-def _per_kind(query: Any, now: datetime) -> dict[str, int]:
-    return {kind: query(model, now=now).count() for kind, model in KINDS.items()}
 
 
 def dashboard_snapshot(*, now: datetime | None = None) -> dict[str, Any]:
@@ -359,9 +364,7 @@ def dashboard_snapshot(*, now: datetime | None = None) -> dict[str, Any]:
         "queues": queues,
         "queue_total": sum(n for n in queues.values() if n is not None),
         "status_counts": status_counts(),
-        "completed_last_hour": sum(
-            completed_since(model, since=now - timedelta(hours=1)) for model in KINDS.values()
-        ),
+        "completed_last_hour": completed_since(since=now - timedelta(hours=1)),
         "median_upload_to_completed_s": median_upload_to_completed_s(),
         "nightly": nightly_schedule(now=now),
         "recent_failures": recent_failures(),
@@ -374,12 +377,13 @@ def dashboard_snapshot(*, now: datetime | None = None) -> dict[str, Any]:
 PROCESSING_BUCKETS_S = (1, 5, 10, 30, 60, 120, 180, 300, 600, 1800, 3600)
 
 
-def processing_time_histogram(model: type[MediaItem]) -> dict[str, Any]:
-    """Cumulative bucket counts, sum and count of processed_at - processing_started_at."""
+def processing_time_histograms() -> dict[str, dict[str, Any]]:
+    """Per kind name: cumulative bucket counts, sum and count of
+    processed_at - processing_started_at; one grouped query."""
     duration = ExpressionWrapper(
         F("processed_at") - F("processing_started_at"), output_field=DurationField()
     )
-    timed = model.objects.filter(
+    timed = MediaItem.objects.filter(
         processing_status=ProcessingStatus.COMPLETED,
         processed_at__isnull=False,
         processing_started_at__isnull=False,
@@ -388,11 +392,21 @@ def processing_time_histogram(model: type[MediaItem]) -> dict[str, Any]:
         f"le_{bound}": Count("pk", filter=Q(duration__lte=timedelta(seconds=bound)))
         for bound in PROCESSING_BUCKETS_S
     }
-    counts = timed.aggregate(count=Count("pk"), total=Sum("duration"), **aggregates)
+    rows = (
+        timed.order_by()
+        .values("kind")
+        .annotate(count=Count("pk"), total=Sum("duration"), **aggregates)
+    )
+    found: dict[str, dict[str, Any]] = {row["kind"]: dict(row) for row in rows}
+    empty = {"count": 0, "total": None, **dict.fromkeys(aggregates, 0)}
     return {
-        "buckets": [(bound, counts[f"le_{bound}"]) for bound in PROCESSING_BUCKETS_S],
-        "count": counts["count"],
-        "sum": counts["total"].total_seconds() if counts["total"] else 0.0,
+        name: {
+            "buckets": [(bound, row[f"le_{bound}"]) for bound in PROCESSING_BUCKETS_S],
+            "count": row["count"],
+            "sum": row["total"].total_seconds() if row["total"] else 0.0,
+        }
+        for name in KINDS
+        for row in [found.get(name, empty)]
     }
 
 
@@ -404,38 +418,39 @@ def metrics_text(*, now: datetime | None = None) -> str:
     def family(name: str, kind: str, help_text: str) -> None:
         lines.extend([f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"])
 
-    counts = status_counts()
+    by_plural = status_counts()
+    counts = {kind.name: by_plural[kind.plural] for kind in KINDS.values()}
     family("photo_album_items", "gauge", "Photos and videos by processing status.")
     for kind, by_status in counts.items():
         for status, n in by_status.items():
-            lines.append(f'photo_album_items{{kind="{kind[:-1]}",status="{status}"}} {n}')
+            lines.append(f'photo_album_items{{kind="{kind}",status="{status}"}} {n}')
     # From the rows, so they survive restarts; a reprocessed item counts once.
     family("photo_album_items_processed_total", "counter", "Items whose processing completed.")
     for kind, by_status in counts.items():
         lines.append(
-            f'photo_album_items_processed_total{{kind="{kind[:-1]}"}} '
+            f'photo_album_items_processed_total{{kind="{kind}"}} '
             f"{by_status[ProcessingStatus.COMPLETED]}"
         )
     family("photo_album_items_failed_total", "counter", "Items whose processing failed.")
     for kind, by_status in counts.items():
         lines.append(
-            f'photo_album_items_failed_total{{kind="{kind[:-1]}"}} '
-            f"{by_status[ProcessingStatus.FAILED]}"
+            f'photo_album_items_failed_total{{kind="{kind}"}} {by_status[ProcessingStatus.FAILED]}'
         )
     family(
         "photo_album_processing_seconds",
         "histogram",
         "Seconds from claim to completion (processed_at - processing_started_at).",
     )
-    for kind, model in KINDS.items():
-        lines += _histogram_lines(kind[:-1], processing_time_histogram(model))
+    for kind_name, histogram in processing_time_histograms().items():
+        lines += _histogram_lines(kind_name, histogram)
     family("photo_album_queue_length", "gauge", "Messages waiting in the broker queue.")
     for queue, length in queue_lengths().items():
         if length is not None:
             lines.append(f'photo_album_queue_length{{queue="{queue}"}} {length}')
     family("photo_album_failed_last_24h", "gauge", "Items failed in the last 24 hours.")
-    for kind, n in _per_kind(failed_recently, now).items():
-        lines.append(f'photo_album_failed_last_24h{{kind="{kind[:-1]}"}} {n}')
+    failed = per_kind(failed_recently(now=now))
+    for each in KINDS.values():
+        lines.append(f'photo_album_failed_last_24h{{kind="{each.name}"}} {failed[each.plural]}')
     return "\n".join(lines) + "\n"
 
 

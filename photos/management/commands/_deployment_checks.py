@@ -27,7 +27,7 @@ from django.utils import timezone
 from kombu.utils.url import maybe_sanitize_url
 
 from photos.models import Album, MediaItem, Photo, ProcessingStatus
-from photos.services import ops
+from photos.selectors import ops
 from photos.services.ai_sample import SAMPLE_PHOTO
 from photos.services.ai_settings import ai_settings_get
 from photos.services.queue import INTERACTIVE_QUEUE
@@ -332,14 +332,13 @@ def test_data_delete(run: Run) -> None:
         return
     album = Album.objects.filter(pk=run.album.pk).first()
     if album is not None:
-        for items in (album.photos.all(), album.videos.all()):
-            for item in items:
-                item_files_delete(item)
+        for item in album.items.all():
+            item_files_delete(item)
     get_user_model().objects.filter(pk=run.album.owner_id).delete()  # cascades to the album
     run.album = None
 
 
-def _photo_row(run: Run, data: bytes | None) -> Photo:
+def _photo_row(run: Run, data: bytes | None) -> MediaItem:
     """A photo row that no upload queued: with the given bytes stored, or a missing file."""
     album = _album(run)
     name = f"originals/photos/validation/{uuid.uuid4().hex}.jpg"

@@ -22,9 +22,9 @@ from django.http import FileResponse, Http404, HttpResponse, StreamingHttpRespon
 from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 
-from photos.models import MediaItem, Video
+from photos.kinds import kind_of
+from photos.models import MediaItem
 
-VARIANTS = ("original", "thumbnail", "poster")
 CACHE_CONTROL = "private, max-age=3600"
 CHUNK_SIZE = 64 * 1024
 _SINGLE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -74,7 +74,7 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
 
 def media_field(item: MediaItem, variant: str) -> FieldFile:
     """The stored file behind a variant, or 404 (a photo has no poster; a file may be missing)."""
-    if variant not in VARIANTS or (variant == "poster" and not isinstance(item, Video)):
+    if variant not in kind_of(item).variants:
         raise Http404("No such media variant")
     field_file: FieldFile = getattr(item, variant)
     if not field_file.name:

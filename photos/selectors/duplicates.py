@@ -13,7 +13,6 @@ from PIL import Image
 
 from photos.models import MediaItem
 from photos.selectors import items_visible_to
-from photos.services.search import ITEM_MODELS
 
 HASH_SIDE = 8
 NEAR_BITS = 6
@@ -46,16 +45,11 @@ def item_near_duplicates(
     """
     if not item.image_hash:
         return []
-    near: list[tuple[int, MediaItem]] = []
-    for kind, model in ITEM_MODELS.items():
-        candidates = items_visible_to(user, model).exclude(image_hash="")
-        if kind == item.kind:
-            candidates = candidates.exclude(pk=item.pk)
-        close = {
-            pk: distance
-            for pk, other in candidates.values_list("pk", "image_hash")
-            if (distance := hash_distance(item.image_hash, other)) <= max_bits
-        }
-        near.extend((close[row.pk], row) for row in candidates.filter(pk__in=close))
-    near.sort(key=lambda pair: (pair[0], -pair[1].uploaded_at.timestamp()))
-    return [row for _, row in near]
+    candidates = items_visible_to(user).exclude(image_hash="").exclude(pk=item.pk)
+    close = {
+        pk: distance
+        for pk, other in candidates.values_list("pk", "image_hash")
+        if (distance := hash_distance(item.image_hash, other)) <= max_bits
+    }
+    near = candidates.filter(pk__in=close).defer("embedding", "search_vector")
+    return sorted(near, key=lambda row: (close[row.pk], -row.uploaded_at.timestamp()))

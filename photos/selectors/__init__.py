@@ -1,0 +1,98 @@
+"""Reads that respect who may see what: owners see theirs, staff see everything.
+
+Selectors return None where nothing is found; the view decides that this is a 404.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from photos.kinds import KINDS, Kind
+from photos.models import Album, MediaItem
+
+PAGE_SIZE = 48
+# What a grid card never shows: the embedding alone is 1.5 kB a row.
+GRID_DEFERRED = ("embedding", "search_vector", "ai_analysis", "removed_tags")
+
+
+def albums_visible_to(user: User) -> QuerySet[Album]:
+    albums = Album.objects.select_related("owner", "cover_photo")
+    return albums if user.is_staff else albums.filter(owner=user)
+
+
+def album_get_for_user(*, user: User, album_id: int) -> Album | None:
+    """The album, or None (the view answers 404, never 403: ids of others' albums leak nothing)."""
+    return albums_visible_to(user).filter(pk=album_id).first()
+
+
+def items_visible_to(user: User, kind: Kind | None = None) -> QuerySet[MediaItem]:
+    model = kind.model if kind is not None else MediaItem
+    items = model.objects.select_related("album")
+    return items if user.is_staff else items.filter(album__owner=user)
+
+
+def item_get_for_user(*, user: User, item_id: int, kind: Kind | None = None) -> MediaItem | None:
+    return items_visible_to(user, kind).filter(pk=item_id).first()
+
+
+def item_moved_for_user(*, user: User, item_id: int) -> MediaItem | None:
+    """Where an old link now points: a video by its id from before the one media table
+    (migration 0005), else the item with that id under whichever kind it is."""
+    visible = items_visible_to(user)
+    return visible.filter(legacy_video_id=item_id).first() or visible.filter(pk=item_id).first()
+
+
+def grid_items(items: QuerySet[MediaItem]) -> QuerySet[MediaItem]:
+    """Newest first, with only what a grid card shows."""
+    return items.defer(*GRID_DEFERRED).order_by("-uploaded_at", "-pk")
+
+
+def page_of(items: QuerySet | list, page_number: str | int | None) -> Page:
+    """One page: a COUNT and one LIMIT/OFFSET query, however large the album."""
+    return Paginator(items, PAGE_SIZE).get_page(page_number)
+
+
+def album_items_page(*, album: Album, page_number: str | int | None) -> Page:
+    """One page of an album's photos and videos, newest first, for the grid."""
+    return page_of(grid_items(album.items.all()), page_number)
+
+
+def album_item_counts(album: Album) -> dict[str, int]:
+    """{"photo_count": n, "video_count": n}: one grouped query."""
+    counts = dict(album.items.order_by().values_list("kind").annotate(n=Count("pk")))
+    return {f"{name}_count": counts.get(name, 0) for name in KINDS}
+
+
+def albums_with_counts_visible_to(user: User) -> QuerySet[Album]:
+    """Albums for the list page, each with its count per kind and a fallback cover.
+
+    Subqueries rather than Count() joins: one join per kind would multiply the
+    rows and the counts.
+    """
+    latest = MediaItem.objects.filter(album=OuterRef("pk")).order_by("-uploaded_at", "-id")
+    return albums_visible_to(user).annotate(
+        **{f"{name}_count": _count_in_album(kind) for name, kind in KINDS.items()},
+        latest_item_id=Subquery(latest.values("id")[:1]),
+        latest_item_kind=Subquery(latest.values("kind")[:1]),
+    )
+
+
+def _count_in_album(kind: Kind) -> Coalesce:
+    counts = (
+        kind.model.objects.filter(album=OuterRef("pk"))
+        .order_by()
+        .values("album")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counts), 0)
+
+
+def item_tags(item: MediaItem) -> QuerySet:
+    """An item's tags with their source and score, surest first."""
+    return item.item_tags.select_related("tag").order_by(
+        F("score").desc(nulls_last=True), "tag__name"
+    )
