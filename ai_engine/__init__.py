@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 
 from .errors import BackendUnavailable, EngineError, ModelUnavailable, UnreadableMedia
+from .language import LANGUAGES
 from .pipeline import analyze
 from .registry import Registry, get_registry
 from .settings import Context, EngineSettings
 from .types import Analysis, ModelReport, Place, ScoredTag
 from .video import analyze_video
+from .warmup import warm_up
 
 # Before anything can import onnxruntime (see registry.disable_onnx_telemetry).
 os.environ["ORT_DISABLE_TELEMETRY"] = "1"
@@ -25,6 +27,7 @@ __all__ = [
     "Context",
     "EngineError",
     "EngineSettings",
+    "LANGUAGES",
     "ModelReport",
     "ModelUnavailable",
     "Place",
@@ -34,4 +37,5 @@ __all__ = [
     "analyze",
     "analyze_video",
     "get_registry",
+    "warm_up",
 ]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from .colours import ColourFacts, analyse_colours
 from .describe import Facts
+from .language import normalise, tag_name
 from .media import Prepared, Source, prepare
 from .registry import Registry, get_registry
 from .settings import Context, EngineSettings
@@ -18,6 +19,10 @@ if TYPE_CHECKING:
 
 # Below this size (pixels, shorter side) colours say nothing worth a tag.
 MIN_COLOUR_TAG_SIDE = 32
+# "colorful": at least this many hues, each covering at least this share of the picture.
+CHROMATIC = ("red", "orange", "yellow", "green", "cyan", "blue", "purple", "pink")
+COLOURFUL_COUNT = 3
+COLOURFUL_SHARE = 0.1
 
 
 def _registry(context: Context) -> Registry:
@@ -78,6 +83,17 @@ def analyze_prepared(
     return analysis, facts
 
 
+def translated(tags: list[ScoredTag], language: str) -> list[ScoredTag]:
+    if normalise(language) == "en":
+        return tags
+    return [
+        tag
+        if tag.source == "place"
+        else ScoredTag(tag_name(tag.name, language), tag.score, tag.source)
+        for tag in tags
+    ]
+
+
 def colour_tags(colours: ColourFacts, size: tuple[int, int]) -> list[ScoredTag]:
     """Dominant colours as tags, so "orange" or "blue" finds a photo by its look.
 
@@ -89,16 +105,23 @@ def colour_tags(colours: ColourFacts, size: tuple[int, int]) -> list[ScoredTag]:
         return [ScoredTag("black and white", 0.9, "colour")]
     if min(size) < MIN_COLOUR_TAG_SIDE:
         return []
-    return [
+    tags = [
         ScoredTag(name, round(0.25 + colours.shares[name] / 2, 3), "colour")
         for name in colours.colours
     ]
+    vivid = [n for n in CHROMATIC if colours.shares.get(n, 0.0) >= COLOURFUL_SHARE]
+    if len(vivid) >= COLOURFUL_COUNT:
+        tags.append(ScoredTag("colorful", 0.4, "colour"))
+    return tags
 
 
 def finish_tags(analysis: Analysis, settings: EngineSettings) -> None:
-    """One tag per name (best score), confident ones only, best first, at most max_tags."""
+    """One tag per name (best score), confident ones only, best first, at most max_tags.
+
+    Names come out in the settings' language (place names stay as the geocoder has them).
+    """
     best: dict[str, ScoredTag] = {}
-    for tag in analysis.tags:
+    for tag in translated(analysis.tags, settings.language):
         key = tag.name.lower()
         if key not in best or tag.score > best[key].score:
             best[key] = tag

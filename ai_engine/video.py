@@ -195,20 +195,32 @@ def _merge(results: list[tuple[Analysis, Facts]], frames: Frames) -> Analysis:
 
 
 def _merge_facts(results: list[tuple[Analysis, Facts]], frames: Frames) -> Facts:
+    """What the frames show most often: subjects and scenes seen in more frames come first."""
     from .describe import Facts
 
     all_facts = [f for _, f in results]
     order = Counter(s for f in all_facts for s in f.subjects)
     first_seen = list(dict.fromkeys(s for f in all_facts for s in f.subjects))
     subjects = sorted(first_seen, key=lambda s: -order[s])[:MAX_SUBJECTS]
+    thing_order = Counter(t.key for f in all_facts for t in f.things)
+    things = list({t.key: t for f in all_facts for t in f.things}.values())
+    things.sort(key=lambda t: -thing_order[t.key])
+    scene_order = Counter(s for f in all_facts for s in f.scenes)
+    # A scene seen in one frame only is not what the video shows.
+    scenes = [s for s in dict.fromkeys(s for f in all_facts for s in f.scenes)]
+    scenes = [s for s in scenes if scene_order[s] * 2 > len(all_facts) or len(all_facts) == 1]
     analyses = [a for a, _ in results]
     return Facts(
         subjects=subjects,
+        things=things[:MAX_SUBJECTS],
+        scenes=scenes,
         faces=max(f.faces for f in all_facts),
+        close_up=sum(f.close_up for f in all_facts) * 2 > len(all_facts),
         text="\n".join(dict.fromkeys(line for a in analyses for line in a.text.splitlines())),
         colours=analyses[len(analyses) // 2].colours,
         black_and_white=all(f.black_and_white for f in all_facts),
         place=analyses[len(analyses) // 2].place,
         taken_at=frames.exif.taken_at,
         duration_s=frames.duration_s,
+        language=all_facts[0].language if all_facts else "en",
     )

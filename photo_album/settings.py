@@ -170,6 +170,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEO
 # KiB of resident memory after which a pool process is replaced once its task
 # is done, so a leak in a model runtime cannot grow for ever (models: ~1 GB).
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", 3 * 1024 * 1024)
+# Each pool process loads the AI models as it starts (photos.worker_init), which
+# takes seconds to a minute on a slow disk; Celery's default 4 s would kill it.
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = env_int("CELERY_WORKER_PROC_ALIVE_TIMEOUT", 300)
 # Redis may start after the worker (boot order); keep trying rather than exit.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Queues by latency: `celery` carries the AI work (minutes per batch);

@@ -12,5 +12,7 @@ class PhotosConfig(AppConfig):
 
         from photos.kinds import KindConverter
 
+        from . import worker_init  # noqa: F401 - connects the worker-start warm-up
+
         # Here, once, before any URLconf that uses <kind:...> is imported.
         register_converter(KindConverter, "kind")

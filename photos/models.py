@@ -155,6 +155,9 @@ class MediaItem(models.Model):
     # float32 bytes of the sentence embedding of description, tags and place, for
     # meaning search; written by photos.services.vectors.item_embedding_update.
     embedding = models.BinaryField(null=True, blank=True, editable=False)
+    # When `embedding` last changed (indexed): the meaning index's staleness check reads
+    # its maximum, one index probe, instead of aggregating the whole table.
+    embedding_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
     uploaded_at = models.DateTimeField(default=timezone.now, db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     # A video's id from before photos and videos shared one table (migration
@@ -172,6 +175,7 @@ class MediaItem(models.Model):
             models.Index(fields=["processing_status", "uploaded_at"]),
             # The album grid's page: one album, newest first (keyset-friendly).
             models.Index(fields=["album", "-uploaded_at", "-id"], name="item_album_newest"),
+            models.Index(fields=["embedding_updated_at"], name="item_embedding_updated"),
             GinIndex(fields=["search_vector"], name="item_search_vector_gin"),
         ]
         constraints = [

@@ -198,7 +198,7 @@ def item_detail(request: AuthenticatedHttpRequest, kind: Kind, item_id: int) -> 
     item = item_get_for_user(user=request.user, item_id=item_id, kind=kind)
     if item is None:
         # An old link: a video's id from before the one media table, or the wrong kind.
-        moved = item_moved_for_user(user=request.user, item_id=item_id)
+        moved = item_moved_for_user(user=request.user, kind=kind, item_id=item_id)
         if moved is None:
             raise Http404(f"No such {kind.name}")
         return redirect(moved, permanent=True)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import TYPE_CHECKING
 
-from ..describe import Facts, compose
+from ..describe import Facts, Thing, compose
+from ..language import catalogue, normalise
+from ..scenes import analyse_scene
 from ..types import ScoredTag
 from .classifier import Classifier
+from .face_check import confirm
 from .faces import Face, FaceDetector
 from .nsfw import NsfwDetector
 from .ocr import TextReader
@@ -21,11 +23,18 @@ if TYPE_CHECKING:
     from ..types import Analysis
     from .rules import ClassifierTag
 
-logger = logging.getLogger("ai_engine")
-
 MIN_MODEL_SIDE = 32  # below this no model sees anything; colours are all we can say
 PORTRAIT_FACE_HEIGHT = 0.15  # a face this tall (share of the image height) makes a portrait
 MAX_SUBJECTS = 2
+PEOPLE_ANIMAL_SCORE = 0.6  # an animal tag in a photo of people needs this much
+# Classifier tags that say where rather than what: the sentence's scene words.
+SCENE_SUBJECTS = {"landscape": "", "mountain": "mountain", "beach": "beach", "lake": "water"}
+# Group tags that read badly as a subject ("a photo of music").
+SUBJECT_NOUNS = {"music": "instrument"}
+# Tags that describe rather than name a thing: never the sentence's subject.
+NOT_SUBJECTS = frozenset(
+    {"architecture", "historic", "landmark", "city", "mammal", "wildlife", "farm animal", "sport"}
+)
 
 
 class OfflineBackend:
@@ -52,18 +61,21 @@ class OfflineBackend:
         facts: Facts,
         timings: dict[str, float],
     ) -> None:
-        _warn_language_once(settings.language)
+        facts.language = normalise(settings.language)
         if min(image.size) < MIN_MODEL_SIDE:
             facts.tiny = True
             analysis.description = compose(facts)
             return
 
         started = time.perf_counter()
-        classified = self.classifier.tags(image)
+        probs = self.classifier.probabilities(image)
+        rules = self.classifier.rules
+        assert rules is not None
+        classified = rules.apply(probs)
         timings["classifier"] = _since(started)
 
         started = time.perf_counter()
-        faces = self.faces.detect(image)
+        detected = self.faces.detect(image)
         timings["faces"] = _since(started)
 
         started = time.perf_counter()
@@ -71,23 +83,56 @@ class OfflineBackend:
         timings["nsfw"] = _since(started)
 
         started = time.perf_counter()
-        text = self.ocr.read(image)
-        timings["ocr"] = _since(started)
+        faces = confirm(detected, image, nudity.face_boxes, facts.black_and_white)
+        if faces:
+            classified = _without_people_bias(classified)
+        scene = analyse_scene(
+            image,
+            probs,
+            rules.index,
+            facts.taken_at,
+            subjects=frozenset(t.name for t in classified),
+            portrait=_is_portrait(faces),
+            people=len(faces),
+        )
+        timings["scene"] = _since(started)
 
+        found_text = self.ocr.find(image)
+        # "ocr": the cheap detection pass every photo gets; "ocr_read": recognition, only
+        # on photos where the detection pass found confident text boxes.
+        timings["ocr"] = found_text.detect_s
+        if found_text.recognised:
+            timings["ocr_read"] = found_text.read_s
+        text = found_text.text
+        analysis.flags["text_read"] = found_text.recognised
+
+        words = catalogue(facts.language)
+        if facts.language != "en":
+            # ImageNet's own class names ("German Shepherd Dog") exist in English only.
+            classified = [t for t in classified if t.name in words.tags or t.name in words.nouns]
         analysis.tags.extend(ScoredTag(t.name, round(t.score, 4), "classifier") for t in classified)
-        face_count = len(faces) or nudity.faces
-        analysis.faces = face_count
+        analysis.tags.extend(ScoredTag(k, v, "scene") for k, v in scene.tags.items())
+        people = len(faces)
+        analysis.faces = people
         analysis.face_boxes = [f.box for f in faces]
-        analysis.tags.extend(_face_tags(faces, face_count))
+        analysis.tags.extend(_face_tags(faces, people))
         analysis.text = text
         if text:
             analysis.tags.append(ScoredTag("text", 0.9, "ocr"))
+            if not scene.document and not faces:
+                # Words read in a photo (not a scan of a page, not a T-shirt's print)
+                # are nearly always a sign.
+                analysis.tags.append(ScoredTag("sign", 0.5, "scene"))
         analysis.flags["nsfw"] = nudity.nsfw
 
-        facts.faces = face_count
+        facts.faces = people
         facts.portrait = _is_portrait(faces)
         facts.text = text
-        facts.subjects = [] if nudity.nsfw else _subjects(classified, self._threshold())
+        facts.close_up = scene.close_up
+        sayable = [t for t in classified if SUBJECT_NOUNS.get(t.name, t.name) in words.nouns]
+        things, scene_words = ([], []) if nudity.nsfw else _subjects(sayable, self._threshold())
+        facts.things = things
+        facts.scenes = list(dict.fromkeys(scene_words + scene.phrases))
         analysis.description = compose(facts)
 
     def _threshold(self) -> float:
@@ -97,22 +142,21 @@ class OfflineBackend:
     def describe_video(self, facts: Facts, frame_descriptions: list[str]) -> str:
         return compose(facts)
 
-    def subjects(self, image_tags: list[ClassifierTag]) -> list[str]:
-        return _subjects(image_tags, self._threshold())
-
-
-_warned_languages: set[str] = set()
-
-
-def _warn_language_once(language: str) -> None:
-    # The offline backend composes English from its own words; say so once, not per photo.
-    if not language.lower().startswith("en") and language not in _warned_languages:
-        _warned_languages.add(language)
-        logger.warning("The offline backend writes English only (language %r ignored)", language)
-
 
 def _since(started: float) -> float:
     return time.perf_counter() - started
+
+
+def _without_people_bias(tags: list[ClassifierTag]) -> list[ClassifierTag]:
+    """ImageNet learnt fish ("tench") and other animals from photos of people holding them:
+    with a person in the picture, animals are named only when one specific animal is sure."""
+    sure = [t for t in tags if "animal" in t.ancestors and t.score >= PEOPLE_ANIMAL_SCORE]
+    keep = {t.name for t in sure} | {a for t in sure for a in t.ancestors}
+    return [t for t in tags if not _is_animal(t) or t.name in keep]
+
+
+def _is_animal(tag: ClassifierTag) -> bool:
+    return tag.name == "animal" or "animal" in tag.ancestors
 
 
 def _is_portrait(faces: list[Face]) -> bool:
@@ -123,20 +167,39 @@ def _face_tags(faces: list[Face], count: int) -> list[ScoredTag]:
     if not count:
         return []
     score = round(max((f.score for f in faces), default=0.6), 4)
-    tags = [ScoredTag("person", score, "faces")]
+    # "people" is how albums file a photo of anyone; it is the word searched for.
+    tags = [
+        ScoredTag("person", score, "faces"),
+        ScoredTag("people", round(score * 0.97, 4), "faces"),
+    ]
     if _is_portrait(faces):
         tags.append(ScoredTag("portrait", score, "faces"))
-    if count >= 2:
-        tags.append(ScoredTag("people", score, "faces"))
+        tags.append(ScoredTag("face", round(score * 0.9, 4), "faces"))
     if count >= 3:
         tags.append(ScoredTag("group", score, "faces"))
+        tags.append(ScoredTag("group of people", round(score * 0.95, 4), "faces"))
+        tags.append(ScoredTag("group photo", round(score * 0.9, 4), "faces"))
     return tags
 
 
-def _subjects(tags: list[ClassifierTag], threshold: float) -> list[str]:
-    """The most specific confident tags, without naming one thing twice (cat + animal)."""
+def _subjects(tags: list[ClassifierTag], threshold: float) -> tuple[list[Thing], list[str]]:
+    """The most specific confident tags, without naming one thing twice (cat + animal).
+
+    Tags that name a place rather than a thing ("mountain", "beach") become scene words.
+    """
     # "person" is left to the face detector, which counts people.
-    confident = [t for t in tags if t.score >= threshold and t.name != "person"]
+    confident = [
+        t
+        for t in tags
+        if t.score >= threshold and t.name != "person" and t.name not in NOT_SUBJECTS
+    ]
     specific = [t for t in confident if not any(t.name in o.ancestors for o in confident)]
     specific.sort(key=lambda t: -t.score)
-    return [t.phrase for t in specific[:MAX_SUBJECTS]]
+    things: list[Thing] = []
+    scenes: list[str] = []
+    for tag in specific:
+        if tag.name in SCENE_SUBJECTS:
+            scenes.append(SCENE_SUBJECTS[tag.name])
+        elif len(things) < MAX_SUBJECTS:
+            things.append(Thing(SUBJECT_NOUNS.get(tag.name, tag.name)))
+    return things, [s for s in scenes if s]

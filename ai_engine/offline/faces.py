@@ -21,6 +21,8 @@ MIN_CONFIDENCE = 0.5
 class Face:
     box: tuple[float, float, float, float]  # x, y, width, height as fractions of the image
     score: float
+    # right eye, left eye, nose tip, mouth, right ear, left ear (fractions of the image)
+    keypoints: tuple[tuple[float, float], ...] = ()
 
 
 class FaceDetector(Component):
@@ -65,7 +67,14 @@ class FaceDetector(Component):
             rel = det.location_data.relative_bounding_box
             x, y = max(0.0, rel.xmin), max(0.0, rel.ymin)
             box = (x, y, min(rel.width, 1.0 - x), min(rel.height, 1.0 - y))
-            faces.append(Face(box=tuple(round(v, 4) for v in box), score=float(det.score[0])))
+            points = tuple((float(k.x), float(k.y)) for k in det.location_data.relative_keypoints)
+            faces.append(
+                Face(
+                    box=tuple(round(v, 4) for v in box),
+                    score=float(det.score[0]),
+                    keypoints=points,
+                )
+            )
         return faces
 
     def sample(self, image: Image.Image) -> None:

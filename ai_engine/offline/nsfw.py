@@ -28,6 +28,8 @@ class NudityFindings:
     nsfw: bool = False
     labels: dict[str, float] = field(default_factory=dict)
     faces: int = 0  # NudeNet also finds faces: a fallback when the face detector finds none
+    # (x, y, width, height) as fractions of the image, with the score, of each FACE_* box
+    face_boxes: list[tuple[tuple[float, float, float, float], float]] = field(default_factory=list)
 
 
 class NsfwDetector(Component):
@@ -73,8 +75,12 @@ class NsfwDetector(Component):
             findings.labels[label] = max(score, findings.labels.get(label, 0.0))
             if label in EXPOSED and score >= NSFW_SCORE:
                 findings.nsfw = True
-            if label.startswith("FACE_") and score >= FACE_SCORE:
-                findings.faces += 1
+            if label.startswith("FACE_"):
+                x, y, w, h = (float(v) for v in det["box"])
+                box = (x / image.width, y / image.height, w / image.width, h / image.height)
+                findings.face_boxes.append((box, score))
+                if score >= FACE_SCORE:
+                    findings.faces += 1
         return findings
 
     def sample(self, image: Image.Image) -> None:

@@ -19,6 +19,7 @@ class TagRule:
     threshold: float
     min_top: float
     hidden: bool
+    name_classes: bool  # whether a sure class of this tag is also tagged by its own name
     phrase: str
     depth: int  # 0 for a root tag; used to prefer the most specific subject
 
@@ -50,6 +51,7 @@ class Rules:
         self.unlisted_threshold = float(data.get("unlisted_threshold", 0.6))
         self.subject_threshold = float(data.get("subject_threshold", 0.4))
         index = _name_index(class_names)
+        self.index = index
         raw_tags: dict[str, dict[str, Any]] = {
             str(k): (v or {}) for k, v in (data.get("tags") or {}).items()
         }
@@ -96,6 +98,7 @@ class Rules:
                 threshold=float(spec.get("threshold", self.default_threshold)),
                 min_top=float(spec.get("min_top", self.default_min_top)),
                 hidden=bool(spec.get("hidden", False)),
+                name_classes=bool(spec.get("name_classes", True)),
                 phrase=str(spec.get("phrase") or _article(name)),
                 depth=depth(name),
             )
@@ -114,6 +117,8 @@ class Rules:
 
     def apply(self, probs: np.ndarray) -> list[ClassifierTag]:
         """Visible tags for one softmax vector, best first."""
+        import numpy as np
+
         scores = self.membership @ probs
         strongest = (self.membership * probs).max(axis=1)
         found: list[ClassifierTag] = []
@@ -122,14 +127,41 @@ class Rules:
             if rule.hidden or score < rule.threshold or strongest[i] < rule.min_top:
                 continue
             found.append(ClassifierTag(name, score, rule.depth, rule.phrase, self.ancestors[name]))
+        # A sure child makes its parents true too ("cat" -> "mammal", "animal"), even when
+        # no single class is convincing for the broad parent on its own.
+        seen = {t.name for t in found}
+        for tag in list(found):
+            for parent in sorted(tag.ancestors - seen):
+                rule = self.tags[parent]
+                if not rule.hidden:
+                    seen.add(parent)
+                    found.append(
+                        ClassifierTag(
+                            parent, tag.score, rule.depth, rule.phrase, self.ancestors[parent]
+                        )
+                    )
+        # A sure class is also tagged by its own name ("German Shepherd Dog", "lemon"),
+        # except where its group says the name misleads ("palace" on any grand building).
         for cls in probs.argsort()[::-1][:5]:
             p = float(probs[cls])
             if p < self.unlisted_threshold:
                 break
-            if not self.claimed[cls] and not self.dropped[cls]:
-                label = self.class_names[cls]
-                found.append(ClassifierTag(label, p, 0, _article(label), frozenset()))
+            label = _clean_label(self.class_names[cls])
+            if self.dropped[cls] or not label or label.lower() in seen:
+                continue
+            claimers = [self.order[r] for r in np.nonzero(self.membership[:, cls])[0]]
+            if any(not self.tags[c].name_classes for c in claimers):
+                continue
+            seen.add(label.lower())
+            ancestors = frozenset(claimers) - {label}
+            found.append(ClassifierTag(label, p, len(ancestors), _article(label), ancestors))
         return sorted(found, key=lambda t: -t.score)
+
+
+def _clean_label(label: str) -> str:
+    """ "ram (adult male sheep)" -> "ram"; names that list alternatives say too little."""
+    name = label.split(" (")[0].strip()
+    return "" if " or " in name or "/" in name or "," in name else name
 
 
 def _name_index(names: list[str]) -> dict[str, list[int]]:

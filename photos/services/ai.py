@@ -52,9 +52,13 @@ def item_analyze(item: MediaItem, ai_settings: AISettings) -> Analysis:
     from ai_engine import Context, get_registry
 
     settings = engine_settings(ai_settings)
-    # Load first (the engine logs "Loading AI models..." once per process), so
-    # the log reads in the checklist's order: loading, then generating.
-    get_registry().backend(settings)
+    # The log reads in the checklist's order: loading, then generating. Workers load
+    # at process start (photos.worker_init); the engine logs "Loading AI models..."
+    # itself when it really loads here (e.g. after a backend change).
+    registry = get_registry()
+    if registry.is_loaded(settings):
+        logger.info("Loading AI models... (loaded when this worker process started)")
+    registry.backend(settings)
     embedding_model_load()
     context = Context(settings=settings, filename=item.original_filename)
     logger.info("Generating description...")

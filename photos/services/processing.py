@@ -175,6 +175,7 @@ def item_complete(claim: Claim, analysis: Analysis) -> bool:
             processing_error="",
             # Stale until recomputed below; should this worker die first, the sweep finds it.
             embedding=None,
+            embedding_updated_at=timezone.now(),
         )
         if saved:
             # One read for what the rest needs: every round trip here is paid per item.

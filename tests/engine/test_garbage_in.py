@@ -63,7 +63,7 @@ def test_it_refuses_an_image_over_its_own_pixel_limit(registry):
 def test_it_describes_a_grey_image_modestly(ctx):
     result = analyze(Image.new("RGB", (640, 480), (128, 128, 128)), context=ctx)
     assert result.description == "A black-and-white photo."
-    assert result.flags == {"black_and_white": True, "nsfw": False}
+    assert result.flags == {"black_and_white": True, "nsfw": False, "text_read": False}
     assert result.faces == 0 and result.text == ""
     assert [t.name for t in result.tags] == ["black and white"]
 

@@ -39,7 +39,7 @@ def test_it_loads_clip_and_blip_from_the_model_dir(model_dir, photo, caplog, no_
     # Random weights: the words are noise, but they come from the vocabulary, via CLIP.
     assert [t for t in result.tags if t.source == "clip"]
     assert {"Paris", "FR"} <= set(result.tag_names)
-    assert result.description.endswith("taken 12 May 2024 near Paris, FR.")
+    assert result.description.endswith(", in Paris, France, May 2024.")
     assert {"clip", "blip"} <= set(result.timings)
     messages = [r.getMessage() for r in caplog.records]
     assert messages.count("Loading AI models...") == 1

@@ -113,6 +113,9 @@ class Process:
         self.log_file.close()
 
 
+WARMED_UP = r"(?:AI models loaded and warmed up|AI warm-up failed)"
+
+
 def worker_start(
     media_root: Path,
     log_dir: Path,
@@ -150,6 +153,9 @@ def worker_start(
     )
     worker.hostname = name  # type: ignore[attr-defined]
     worker.wait_for_log(r"ready\.")
+    # Each pool process loads the models as it starts (photos.worker_init) and takes no
+    # task before it is done: wait for all of them, so a test's timeouts measure the item.
+    worker.wait_for_log(rf"(?s)(?:{WARMED_UP}.*?){{{concurrency}}}", timeout=300)
     return worker
 
 

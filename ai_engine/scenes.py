@@ -1,0 +1,326 @@
+"""Scene cues the ImageNet classifier can't name: sky, grass, sea, snow, night...
+
+Cheap and explainable: colour, brightness and texture statistics of the image's top,
+middle and bottom bands on a 96-pixel thumbnail (a few milliseconds), plus the
+classifier's own landscape and indoor classes, plus EXIF's hour. Each cue asks for
+enough of the picture that a patch of blue wall is not "sky" (precision over recall:
+an unsaid "sky" costs less than a wrong one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+    from PIL import Image
+
+THUMB_SIDE = 96
+
+# ImageNet classes that are themselves landscapes (summed probability).
+LANDSCAPE_CLASSES = (
+    "mountain", "valley", "cliff", "volcano", "promontory", "sandbar", "beach", "lakeshore",
+    "geyser", "coral reef",
+)  # fmt: skip
+SEA_CLASSES = ("beach", "sandbar", "promontory", "breakwater", "coral reef")
+WATER_CLASSES = (
+    "lakeshore", "boathouse", "dock", "pier", "dam", "canoe", "paddle", "speedboat",
+    "gondola", "catamaran", "trimaran", "yawl (boat)", "schooner", "fireboat", "lifeboat",
+    "breakwater", "beach", "sandbar", "promontory",
+)  # fmt: skip
+MOUNTAIN_CLASSES = ("mountain", "valley", "volcano", "cliff")
+SNOW_CLASSES = ("ski", "snowmobile", "dog sled", "bobsleigh", "snowplow", "igloo")
+# Rooms and things that live indoors: a sure sign of an inside view.
+INDOOR_CLASSES = (
+    "dining table", "desk", "couch", "four-poster bed", "bookcase", "china cabinet",
+    "wardrobe", "entertainment center (furniture)", "home theater", "library", "restaurant",
+    "bakery", "barbershop", "bookstore", "grocery store", "shoe store", "toy store",
+    "tobacco shop", "butcher shop", "candy store", "movie theater", "desktop computer",
+    "monitor", "computer keyboard", "laptop computer", "television", "microwave oven",
+    "refrigerator", "dishwasher", "stove", "toaster", "washing machine", "window shade",
+    "lampshade", "table lamp", "quilt", "pillow", "studio couch", "rocking chair",
+    "folding chair", "barber chair", "medicine cabinet", "shower curtain", "bathtub",
+    "toilet seat", "washbasin", "vaulted or arched ceiling", "altar", "pipe organ",
+    "prison", "chiffonier", "filing cabinet", "printer", "photocopier", "sliding door",
+    "wall clock", "grand piano", "upright piano", "plate", "wine bottle", "soup bowl",
+)  # fmt: skip
+
+
+@dataclass
+class Scene:
+    """What the pixels say about where the photo was taken, as tag keys."""
+
+    tags: dict[str, float] = field(default_factory=dict)  # tag key -> confidence
+    phrases: list[str] = field(default_factory=list)  # scene keys for the sentence, in order
+    outdoors: bool = False
+    indoors: bool = False
+    close_up: bool = False
+    document: bool = False  # mostly plain white: a page or a screenshot, not a scene
+    features: dict[str, float] = field(default_factory=dict)  # for tuning and explanation
+
+
+def _hsv(image: Image.Image) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    import numpy as np
+
+    small = image.convert("RGB")
+    small.thumbnail((THUMB_SIDE, THUMB_SIDE))
+    hsv = np.asarray(small.convert("HSV"), dtype=np.float32) / 255.0
+    grey = np.asarray(small.convert("L"), dtype=np.float32) / 255.0
+    return hsv[..., 0] * 360.0, hsv[..., 1], hsv[..., 2], grey
+
+
+def _texture(grey: np.ndarray) -> np.ndarray:
+    """Mean absolute difference to the four neighbours: 0 on a clear sky, ~0.1+ on grass."""
+    import numpy as np
+
+    padded = np.pad(grey, 1, mode="edge")
+    centre = padded[1:-1, 1:-1]
+    diffs = (
+        np.abs(centre - padded[:-2, 1:-1])
+        + np.abs(centre - padded[2:, 1:-1])
+        + np.abs(centre - padded[1:-1, :-2])
+        + np.abs(centre - padded[1:-1, 2:])
+    )
+    result: np.ndarray = diffs / 4.0
+    return result
+
+
+def _share(mask: np.ndarray) -> float:
+    return float(mask.mean()) if mask.size else 0.0
+
+
+def class_mass(probs: np.ndarray, index: dict[str, list[int]], names: tuple[str, ...]) -> float:
+    return float(sum(probs[i] for name in names for i in index.get(name, ())))
+
+
+def analyse_scene(
+    image: Image.Image,
+    probs: np.ndarray | None = None,
+    index: dict[str, list[int]] | None = None,
+    taken_at: datetime | None = None,
+    subjects: frozenset[str] = frozenset(),
+    portrait: bool = False,
+    people: int = 0,
+) -> Scene:
+    """Scene tags from the pixels, ImageNet probabilities, the classifier's confident tags
+    (`subjects`: "building", "wildlife"...) and the hour; `portrait`: a face fills the frame,
+    so the background is too little to judge (a blue studio backdrop is not a sky).
+    """
+
+    hue, sat, val, grey = _hsv(image)
+    tex = _texture(grey)
+    h = hue.shape[0]
+    top, bottom = slice(0, h // 3), slice(2 * h // 3, h)
+    upper, lower = slice(0, h // 2), slice(h // 2, h)
+
+    smooth = tex < 0.025
+    blue_sky = (hue >= 185) & (hue <= 250) & (sat >= 0.12) & (sat <= 0.9) & (val >= 0.4) & smooth
+    pale = (sat < 0.16) & (val >= 0.62)
+    white = (sat < 0.14) & (val >= 0.72)
+    green = (hue >= 55) & (hue <= 170) & (sat >= 0.18) & (val >= 0.12)
+    sandy = (hue >= 20) & (hue <= 55) & (sat >= 0.1) & (sat <= 0.6) & (val >= 0.5)
+    warm = ((hue <= 50) | (hue >= 330)) & (sat >= 0.35) & (val >= 0.3)
+    lights = (val > 0.8) & (sat > 0.3) & ((hue <= 60) | (hue >= 330))  # lamps, not swans
+
+    f = {
+        "sky_top": _share(blue_sky[top]),
+        "pale_top": _share((pale & smooth)[top]),
+        "green_bottom": _share(green[bottom]),
+        "green_upper": _share(green[upper]),
+        "sand_bottom": _share(sandy[bottom]),
+        "white_lower": _share(white[lower]),
+        "warm_smooth_upper": _share((warm & smooth)[upper]),
+        "dark": _share(val < 0.2),
+        "lights": _share(lights),
+        "mean_val": float(val.mean()),
+        "val_top": float(val[top].mean()),
+        "val_bottom": float(val[bottom].mean()),
+        "tex_green": float(tex[green].mean()) if green.any() else 0.0,
+        "tex_top": float(tex[top].mean()),
+    }
+    f.update(_sharpness(grey))
+    if probs is not None and index is not None:
+        f["landscape_p"] = class_mass(probs, index, LANDSCAPE_CLASSES)
+        f["sea_p"] = class_mass(probs, index, SEA_CLASSES)
+        f["water_p"] = class_mass(probs, index, WATER_CLASSES)
+        f["mountain_p"] = class_mass(probs, index, MOUNTAIN_CLASSES)
+        f["snow_p"] = class_mass(probs, index, SNOW_CLASSES)
+        f["indoor_p"] = class_mass(probs, index, INDOOR_CLASSES)
+    hour = taken_at.hour if taken_at else None
+    f["green_all"] = _share(green)
+    f["white_all"] = _share(white)
+    f["people"] = float(people)
+    return _decide(f, hour, subjects, portrait)
+
+
+def _sharpness(grey: np.ndarray) -> dict[str, float]:
+    """Detail in the centre against the border: a close-up has a sharp subject, soft edges."""
+    import numpy as np
+
+    lap = np.abs(
+        4 * grey[1:-1, 1:-1] - grey[:-2, 1:-1] - grey[2:, 1:-1] - grey[1:-1, :-2] - grey[1:-1, 2:]
+    )
+    h, w = lap.shape
+    centre = lap[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4]
+    border = np.concatenate([lap[: h // 6].ravel(), lap[-h // 6 :].ravel()])
+    c, b = float(centre.mean()), float(border.mean()) if border.size else 0.0
+    return {"sharp_centre": c, "sharp_border": b, "sharp_ratio": c / max(b, 1e-3)}
+
+
+# Confident classifier tags that put a photo outdoors, or make it a close-up.
+OUTDOOR_SUBJECTS = frozenset(
+    {"building", "street", "bridge", "monument", "fountain", "car", "bus", "truck", "train",
+     "boat", "aircraft", "tractor", "bicycle", "motorcycle", "wildlife", "farm animal", "bird",
+     "landscape", "mountain", "beach", "lake", "garden", "camping", "sport"}
+)  # fmt: skip
+SMALL_SUBJECTS = frozenset(
+    {"insect", "spider", "snail", "flower", "mushroom", "fruit", "vegetable", "food", "drink",
+     "cup", "coffee", "tea", "dessert"}
+)  # fmt: skip
+NATURE_SUBJECTS = frozenset({"wildlife", "bird", "insect", "flower", "plant", "mushroom"})
+MAN_MADE_SUBJECTS = frozenset(
+    {"building", "street", "bridge", "monument", "fountain", "vehicle", "sport", "shop"}
+)
+# A car, a bus or a truck outdoors is nearly always on a road or a street.
+ROAD_SUBJECTS = frozenset({"car", "bus", "truck"})
+
+
+def _decide(
+    f: dict[str, float], hour: int | None, subjects: frozenset[str], portrait: bool
+) -> Scene:
+    """Each cue with the thresholds measured on the tuning set (precision first)."""
+    scene = Scene(features=f)
+    tags = scene.tags
+    indoor_p = f.get("indoor_p", 0.0)
+    landscape_p = f.get("landscape_p", 0.0)
+    water_p, sea_p = f.get("water_p", 0.0), f.get("sea_p", 0.0)
+
+    # A face filling the frame leaves too little background to judge colours by.
+    pixels_say = not portrait
+    sky = pixels_say and f["sky_top"] >= 0.3 and indoor_p < 0.3
+    if sky:
+        tags["sky"] = round(min(0.8, 0.4 + f["sky_top"] / 2), 3)
+        tags["blue sky"] = round(min(0.75, 0.35 + f["sky_top"] / 2), 3)
+    scenery = landscape_p >= 0.2 or water_p >= 0.3 or bool(subjects & OUTDOOR_SUBJECTS)
+    overcast = pixels_say and f["pale_top"] >= 0.45 and f["tex_top"] < 0.04 and scenery
+    if (sky and f["pale_top"] >= 0.12) or overcast:
+        tags["clouds"] = round(min(0.7, 0.35 + f["pale_top"] / 2), 3)
+        tags.setdefault("sky", 0.45)
+
+    blurred_around = f["sharp_ratio"] >= 2.0 and f["sharp_border"] <= 0.035
+    # Warm, smooth light in the upper half over a darker ground: an evening sky (not the
+    # soft warm blur behind a close-up).
+    sunset = (
+        pixels_say
+        and not blurred_around
+        and f["warm_smooth_upper"] >= 0.25
+        and f["val_bottom"] < f["val_top"] - 0.05
+        and indoor_p < 0.2
+        and not (subjects & SMALL_SUBJECTS)
+    )
+    if sunset:
+        tags["sunset"] = round(min(0.7, 0.35 + f["warm_smooth_upper"] / 2), 3)
+        tags["evening"] = 0.4
+    late = hour is not None and (hour >= 20 or hour <= 5)
+    # Dark all over, the top too (a night sky), with lamps or a late EXIF hour.
+    night = (
+        f["mean_val"] < 0.3
+        and f["val_top"] < 0.25
+        and f["dark"] >= 0.4
+        and (f["lights"] >= 0.003 or late)
+    )
+    if night:
+        tags["night"] = 0.55
+
+    grass = pixels_say and f["green_bottom"] >= 0.45 and f["tex_green"] >= 0.02 and indoor_p < 0.2
+    if grass:
+        tags["grass"] = round(min(0.75, 0.3 + f["green_bottom"] / 2), 3)
+    foliage = pixels_say and f["green_upper"] >= 0.4 and f["tex_green"] >= 0.03 and indoor_p < 0.2
+    if foliage:
+        tags["foliage"] = round(min(0.7, 0.3 + f["green_upper"] / 3), 3)
+    if grass and sky:
+        tags["meadow"] = 0.45
+        tags["field"] = 0.42
+
+    # Blue below a sky is as often more sky, a road or a wall: the classifier must agree.
+    water = water_p >= 0.3 or (water_p >= 0.15 and sky)
+    if water:
+        tags["water"] = round(min(0.75, 0.35 + water_p / 2), 3)
+    if water and sea_p >= 0.25:
+        tags["sea"] = round(min(0.7, 0.35 + sea_p / 2), 3)
+        if f["sand_bottom"] >= 0.2:
+            tags["sand"] = 0.45
+    snow = f["white_lower"] >= 0.3 and f.get("snow_p", 0.0) >= 0.1
+    if snow:
+        tags["snow"] = round(min(0.7, 0.3 + f["white_lower"] / 2), 3)
+    mountain = f.get("mountain_p", 0.0) >= 0.35
+    if mountain:
+        tags["mountain"] = round(min(0.75, 0.3 + f["mountain_p"] / 2), 3)
+
+    natural = grass or foliage or water or snow or mountain or landscape_p >= 0.3
+    scene.outdoors = sky or sunset or natural or night or bool(subjects & OUTDOOR_SUBJECTS)
+    # People in a room say less about it than furniture does: a lower bar with people.
+    scene.indoors = not scene.outdoors and indoor_p >= (0.2 if f.get("people") else 0.35)
+    if scene.outdoors and indoor_p < 0.3:
+        tags["outdoor"] = 0.55
+        bright = f["mean_val"] >= 0.45 and f["dark"] < 0.1
+        # A deep blue dusk sky is not daytime: the picture must be bright as well.
+        if not (sunset or night) and f["mean_val"] >= 0.45 and (sky or bright):
+            tags["daytime"] = 0.45
+    if scene.indoors:
+        tags["indoor"] = round(min(0.7, 0.35 + indoor_p / 2), 3)
+    # An open sky over nothing man-made (the classifier names no building, road or
+    # vehicle, and there is nobody) is a view of nature.
+    open_country = sky and not (subjects & MAN_MADE_SUBJECTS) and not f.get("people")
+    man_made = bool(subjects & MAN_MADE_SUBJECTS)
+    if (natural and not man_made) or subjects & NATURE_SUBJECTS or open_country:
+        tags["nature"] = 0.45
+    if scene.outdoors and subjects & ROAD_SUBJECTS:
+        tags["street"] = 0.42
+    wide = sky and (grass or water or snow or mountain)
+    if landscape_p >= 0.3 or (wide and not portrait) or (open_country and f["sky_top"] >= 0.5):
+        tags["landscape"] = round(min(0.7, 0.4 + landscape_p / 2), 3)
+    scene.document = f["white_all"] >= 0.6 and not scene.outdoors
+
+    # Leaves or grass filling the whole frame, with no sky: a close view of a plant.
+    green_frame = pixels_say and f["green_all"] >= 0.8 and not sky and f["tex_green"] >= 0.02
+    if green_frame:
+        tags["plant"] = 0.45
+        tags["leaves"] = 0.42
+    elif foliage and f["tex_green"] >= 0.035 and not blurred_around:
+        tags["tree"] = 0.4
+    scene.close_up = (
+        not sky
+        and not scene.indoors
+        and not portrait
+        and (blurred_around or green_frame or bool(subjects & SMALL_SUBJECTS))
+    )
+    if scene.close_up:
+        tags["close-up"] = 0.5
+        if subjects & NATURE_SUBJECTS or foliage or green_frame:
+            tags["macro"] = 0.4
+        if blurred_around:
+            tags["bokeh"] = 0.38
+            # Soft green behind a sharp subject: a plant or insect shot outdoors.
+            if f["green_all"] >= 0.15 and indoor_p < 0.2:
+                tags["nature"] = 0.45
+                tags["macro"] = 0.4
+                tags.setdefault("outdoor", 0.5)
+
+    # The sentence: the ground first ("grass"), then where ("by the sea"), sky, time, room.
+    order = ("snow", "sand", "grass", "meadow", "foliage", "sea", "water", "mountain")
+    ground = [k for k in order if k in tags]
+    if "sea" in ground and "water" in ground:
+        ground.remove("water")
+    if "meadow" in ground and "grass" in ground:
+        ground.remove("grass")
+    sky_word = "clouds" if "clouds" in tags else "sky" if "sky" in tags else None
+    time_word = "sunset" if "sunset" in tags else "night" if "night" in tags else None
+    scene.phrases = ground[:2] + [w for w in (sky_word, time_word) if w]
+    if green_frame:  # grass or leaves filling the frame: which, the pixels can't tell
+        scene.phrases = ["plants"]
+    if scene.indoors:
+        scene.phrases.append("indoors")
+    return scene
