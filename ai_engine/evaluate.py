@@ -68,14 +68,20 @@ _QUOTED = re.compile(r"(?<![\w])['\"‘“«](.+?)['\"’”»](?![\w])")
 
 
 class TagLike(Protocol):
-    name: str
-    score: float
-    source: str
+    @property
+    def name(self) -> str: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def source(self) -> str: ...
 
 
 class AnalysisLike(Protocol):
-    description: str
-    tags: Sequence[TagLike]
+    # Read-only members: a list[ScoredTag] is then a Sequence[TagLike].
+    @property
+    def description(self) -> str: ...
+    @property
+    def tags(self) -> Sequence[TagLike]: ...
 
 
 @dataclass(frozen=True)

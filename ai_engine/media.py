@@ -102,7 +102,7 @@ def is_empty(source: Any) -> bool:
     try:
         pos = source.tell()
         source.seek(0, io.SEEK_END)
-        empty = source.tell() == 0
+        empty: bool = source.tell() == 0
         source.seek(pos)
         return empty
     except (AttributeError, OSError):

@@ -184,7 +184,7 @@ def _retry_after(exc: urllib.error.HTTPError) -> float | None:
 def _delay(attempt: int, retry_after: float | None) -> float:
     if retry_after is not None:
         return min(retry_after, MAX_BACKOFF_S)
-    return min(BACKOFF_S * 2 ** (attempt - 1), MAX_BACKOFF_S)
+    return min(BACKOFF_S * 2.0 ** (attempt - 1), MAX_BACKOFF_S)
 
 
 def _short(raw: bytes) -> str:

@@ -83,7 +83,8 @@ def _texture(grey: np.ndarray) -> np.ndarray:
         + np.abs(centre - padded[1:-1, :-2])
         + np.abs(centre - padded[1:-1, 2:])
     )
-    return diffs / 4.0
+    result: np.ndarray = diffs / 4.0
+    return result
 
 
 def _share(mask: np.ndarray) -> float:

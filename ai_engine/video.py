@@ -108,7 +108,7 @@ def _duration(container: Any, stream: Any) -> float:
     if container.duration:
         import av
 
-        return container.duration / av.time_base
+        return float(container.duration / av.time_base)
     return 0.0
 
 
@@ -135,7 +135,7 @@ def _to_image(frame: Any) -> Image.Image:
     # Scale in swscale while converting: much cheaper than a full-size RGB 4K frame.
     scale = min(1.0, MAX_WORK_SIDE / max(frame.width, frame.height))
     width, height = max(2, int(frame.width * scale)), max(2, int(frame.height * scale))
-    image = frame.to_image(width=width, height=height)
+    image: Image.Image = frame.to_image(width=width, height=height)
     # Phones store portrait video sideways plus a display matrix; PyAV reports its
     # angle counter-clockwise, the direction PIL's rotate() turns.
     rotation = round(getattr(frame, "rotation", 0) or 0) % 360

@@ -37,7 +37,7 @@ LOGS=/var/log/celery
 ETC=/etc/photo-album
 ENV_FILE=$ETC/photo-album.env
 SERVICE_USER=photo-album
-UNITS=(photo-album-web photo-album-celery-worker photo-album-celery-beat)
+UNITS=(photo-album-web photo-album-celery-worker photo-album-celery-interactive photo-album-celery-beat)
 
 ROOT=""
 SYSTEM=1

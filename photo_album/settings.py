@@ -270,6 +270,21 @@ CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD
 CELERY_WORKER_PROC_ALIVE_TIMEOUT = env_int("CELERY_WORKER_PROC_ALIVE_TIMEOUT", 300)
 # Redis may start after the worker (boot order); keep trying rather than exit.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Queues by latency: `celery` carries the AI work (minutes per batch);
+# `interactive` carries what a page waits for (a search query's embedding, the
+# AI settings' sample test, embedding refreshes after an edit), served by its
+# own small worker so it never waits behind the batch. A worker started without
+# -Q consumes both; the deployment's units split them (-Q celery, -Q interactive).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES: dict[str, dict[str, str]] = {"celery": {}, "interactive": {}}
+CELERY_TASK_ROUTES = {
+    "photos.tasks.embed_query_task": {"queue": "interactive"},
+    "photos.tasks.ai_sample_test_task": {"queue": "interactive"},
+    "photos.tasks.item_embedding_update_task": {"queue": "interactive"},
+}
+# Nothing reads most tasks' return values (the rows are the truth); the few
+# whose caller waits for an answer say ignore_result=False (photos/tasks.py).
+CELERY_TASK_IGNORE_RESULT = True
 # With acks_late, a task still running when the broker connection drops will
 # be redelivered anyway; cancelling it avoids two copies running at once.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True

@@ -106,7 +106,7 @@ class AISettingsForm(forms.ModelForm):
         self.stored_key_endpoint = self.instance.api_key_endpoint if self.instance.pk else ""
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         backend = data.get("backend")
         if backend == AIBackend.OPENAI:
             if not data.get("endpoint_url"):

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.files.storage import Storage
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 
 from photos.kinds import kind_of
@@ -108,26 +109,28 @@ def media_etag(item: MediaItem, variant: str, name: str) -> str:
 
 def media_response(
     *, item: MediaItem, variant: str, range_header: str | None, if_none_match: str | None = None
-) -> HttpResponse:
+) -> HttpResponseBase:
     field_file = media_field(item, variant)
-    etag = media_etag(item, variant, field_file.name)
+    etag = media_etag(item, variant, field_file.name or "")
     if variant != "original" and if_none_match and etag in if_none_match:
         response = HttpResponse(status=304)
         response["ETag"] = etag
         response["Cache-Control"] = CACHE_CONTROL[variant]
         return response
-    content_type = media_content_type(item, variant, field_file.name)
+    name = field_file.name or ""  # media_field() only returns files that have a name
+    content_type = media_content_type(item, variant, name)
     mode = settings.MEDIA_SERVE_MODE
+    response: HttpResponseBase
     if mode == "x-accel-redirect":
         response = HttpResponse(content_type=content_type)
-        response["X-Accel-Redirect"] = settings.MEDIA_ACCEL_PREFIX + quote(field_file.name)
+        response["X-Accel-Redirect"] = settings.MEDIA_ACCEL_PREFIX + quote(name)
     elif mode == "x-sendfile":
         response = HttpResponse(content_type=content_type)
-        response["X-Sendfile"] = field_file.storage.path(field_file.name)
+        response["X-Sendfile"] = field_file.storage.path(name)
     else:
         try:
             response = storage_response(
-                field_file.storage, field_file.name, content_type, range_header=range_header
+                field_file.storage, name, content_type, range_header=range_header
             )
         except FileNotFoundError:
             # The row outlived its file (restored backup, manual deletion): the page
@@ -139,16 +142,20 @@ def media_response(
     response["X-Content-Type-Options"] = "nosniff"
     if variant == "original":
         # The client's name, quoted or RFC 5987-encoded by Django, never raw.
-        response["Content-Disposition"] = content_disposition_header(
-            as_attachment=False, filename=item.original_filename or "original"
+        response["Content-Disposition"] = (
+            content_disposition_header(
+                as_attachment=False, filename=item.original_filename or "original"
+            )
+            or ""
         )
     return response
 
 
 def storage_response(
     storage: Storage, name: str, content_type: str, *, range_header: str | None
-) -> HttpResponse:
+) -> HttpResponseBase:
     size = storage.size(name)
+    response: HttpResponseBase
     try:
         byte_range = parse_range(range_header, size)
     except RangeNotSatisfiable:

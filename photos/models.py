@@ -6,7 +6,7 @@ and `processing_status` plus `lease_expires_at` say who owns an item's work.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, Self, TypeVar
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
@@ -212,16 +212,19 @@ class MediaItem(models.Model):
         return reverse("item-detail", args=[self.kind, self.pk])
 
 
-class KindManager(models.Manager):
+_Item = TypeVar("_Item", bound="MediaItem")
+
+
+class KindManager(models.Manager[_Item]):
     """The items of one kind: what `Photo.objects` and `Video.objects` read."""
 
-    def get_queryset(self) -> models.QuerySet:
+    def get_queryset(self) -> models.QuerySet[_Item]:
         return super().get_queryset().filter(kind=self.model.KIND)
 
 
 class Photo(MediaItem):
     KIND = MediaKind.PHOTO
-    objects = KindManager()
+    objects: ClassVar[KindManager[Self]] = KindManager()
 
     class Meta:
         proxy = True
@@ -229,7 +232,7 @@ class Photo(MediaItem):
 
 class Video(MediaItem):
     KIND = MediaKind.VIDEO
-    objects = KindManager()
+    objects: ClassVar[KindManager[Self]] = KindManager()
 
     class Meta:
         proxy = True

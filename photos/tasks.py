@@ -1,6 +1,9 @@
 """Celery tasks: thin entry points that take ids and call one service each.
 
 Tasks own the retry policy; photos.services.processing owns everything else.
+Tasks import services and never the reverse: services send by task name
+through photos.services.queue. Results are ignored (CELERY_TASK_IGNORE_RESULT)
+except for the tasks whose caller reads one: ignore_result=False below.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from photos.services import ai, processing, vectors
 from photos.services.ai_sample import sample_analyze
 
 
-@shared_task
+@shared_task(ignore_result=False)  # the checklist's result.get()
 def test_celery_task() -> str:
     return "Celery is working!"
 
@@ -36,7 +39,7 @@ def item_task_run(task: Task, *, kind: str, item_id: int) -> str:
     retries = task.request.retries
     try:
         outcome = processing.item_process(
-            kind=kind, item_id=item_id, final_try=retries >= task.max_retries
+            kind=kind, item_id=item_id, final_try=retries >= (task.max_retries or 0)
         )
     except processing.RetryLater as exc:
         # Exponential backoff with jitter, so items that failed together spread out.
@@ -57,7 +60,8 @@ def process_pending_videos_task() -> int:
 
 @shared_task
 def sweep_pending_items_task() -> int:
-    return processing.stale_pending_enqueue()
+    """Items (and embeddings) whose message was lost are queued again."""
+    return processing.stale_pending_enqueue() + vectors.stale_embeddings_enqueue()
 
 
 @shared_task
@@ -65,23 +69,23 @@ def reap_expired_leases_task() -> int:
     return processing.expired_leases_reap()
 
 
-@shared_task
+@shared_task(ignore_result=False)  # the AI settings page polls for it
 def ai_sample_test_task(overrides: dict[str, Any]) -> dict[str, Any]:
     """/ai-settings/'s "Test on a sample photo", run where the models really run."""
     return sample_analyze(overrides)
 
 
 @shared_task
-def item_embedding_update_task(kind: str, item_id: int) -> bool:
-    """After a person's edit: the web process enqueues this rather than load the model.
+def item_embedding_update_task(kind: str, item_id: int) -> None:
+    """After a person's edit, or from the sweep: the web process never loads the model.
 
     `kind` is unused since photos and videos share one table; kept so that messages
     queued before that change still run.
     """
-    return vectors.item_embedding_update(item_id=item_id)
+    vectors.item_embedding_refresh(item_id=item_id)
 
 
-@shared_task
+@shared_task(ignore_result=False)  # the search waits for it
 def embed_query_task(text: str) -> list[float]:
     """A search query's embedding, for the web process that never loads models.
 

@@ -12,6 +12,7 @@ from django.core.exceptions import (
 )
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -22,6 +23,7 @@ from photos.forms_share import ShareLinkForm
 from photos.kinds import Kind, kind_of
 from photos.media_serving import media_response
 from photos.models import AISettings, Album, MediaItem
+from photos.request_types import AuthenticatedHttpRequest
 from photos.selectors import (
     album_get_for_user,
     album_item_counts,
@@ -44,7 +46,7 @@ UPLOAD_REQUEST_OVERHEAD = 64 * 1024
 # --- Albums -----------------------------------------------------------------
 
 
-def album_or_404(request: HttpRequest, album_id: int) -> Album:
+def album_or_404(request: AuthenticatedHttpRequest, album_id: int) -> Album:
     # 404, never 403, for someone else's album: ids leak nothing.
     album = album_get_for_user(user=request.user, album_id=album_id)
     if album is None:
@@ -52,7 +54,7 @@ def album_or_404(request: HttpRequest, album_id: int) -> Album:
     return album
 
 
-def item_or_404(request: HttpRequest, kind: Kind, item_id: int) -> MediaItem:
+def item_or_404(request: AuthenticatedHttpRequest, kind: Kind, item_id: int) -> MediaItem:
     """The item of that kind, for its owner or staff; 404 for anyone else."""
     item = item_get_for_user(user=request.user, item_id=item_id, kind=kind)
     if item is None:
@@ -60,13 +62,13 @@ def item_or_404(request: HttpRequest, kind: Kind, item_id: int) -> MediaItem:
     return item
 
 
-def album_list(request: HttpRequest) -> HttpResponse:
+def album_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     albums = albums_with_counts_visible_to(request.user)
     return render(request, "photos/album_list.html", {"albums": albums})
 
 
 @require_http_methods(["GET", "POST"])
-def album_create_view(request: HttpRequest) -> HttpResponse:
+def album_create_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = AlbumForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         album = album_create(owner=request.user, **form.cleaned_data)
@@ -76,7 +78,7 @@ def album_create_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def album_update_view(request: HttpRequest, album_id: int) -> HttpResponse:
+def album_update_view(request: AuthenticatedHttpRequest, album_id: int) -> HttpResponse:
     album = album_or_404(request, album_id)
     form = AlbumForm(request.POST or None, instance=album)
     if request.method == "POST" and form.is_valid():
@@ -87,7 +89,7 @@ def album_update_view(request: HttpRequest, album_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def album_delete_view(request: HttpRequest, album_id: int) -> HttpResponse:
+def album_delete_view(request: AuthenticatedHttpRequest, album_id: int) -> HttpResponse:
     album = album_or_404(request, album_id)
     if request.method == "POST":
         album_delete(album=album)
@@ -97,7 +99,7 @@ def album_delete_view(request: HttpRequest, album_id: int) -> HttpResponse:
     return render(request, "photos/album_confirm_delete.html", {"album": album, **counts})
 
 
-def album_detail(request: HttpRequest, album_id: int) -> HttpResponse:
+def album_detail(request: AuthenticatedHttpRequest, album_id: int) -> HttpResponse:
     album = album_or_404(request, album_id)
     context = {
         "album": album,
@@ -116,7 +118,7 @@ def album_detail(request: HttpRequest, album_id: int) -> HttpResponse:
 
 @csrf_exempt  # CSRF is checked by csrf_protect below, after the size check: it reads the body
 @require_POST
-def album_upload(request: HttpRequest, album_id: int) -> HttpResponse:
+def album_upload(request: AuthenticatedHttpRequest, album_id: int) -> HttpResponse:
     """Store one or more files from field `files`.
 
     Answers JSON to a client that prefers it (the page's script sends one file
@@ -139,7 +141,7 @@ album_upload.reads_body_itself = True  # type: ignore[attr-defined]
 
 
 @csrf_protect
-def _album_upload_files(request: HttpRequest, album: Album) -> HttpResponse:
+def _album_upload_files(request: AuthenticatedHttpRequest, album: Album) -> HttpResponse:
     uploads = request.FILES.getlist("files")
     uploaded: list[MediaItem] = []
     errors: list[dict[str, str]] = []
@@ -151,11 +153,11 @@ def _album_upload_files(request: HttpRequest, album: Album) -> HttpResponse:
                 album=album,
                 uploader=request.user,
                 file=upload,
-                filename=upload.name,
-                size=upload.size,
+                filename=upload.name or "",
+                size=upload.size or 0,
             )
         except UploadRejected as exc:
-            errors.append({"filename": upload.name, "error": str(exc)})
+            errors.append({"filename": upload.name or "", "error": str(exc)})
         else:
             uploaded.append(item)
     status = 201 if not errors else 400 if not uploaded else 207
@@ -178,7 +180,7 @@ def upload_body_error(request: HttpRequest) -> str:
     return ""
 
 
-def upload_request_size_error(request: HttpRequest) -> str:
+def upload_request_size_error(request: AuthenticatedHttpRequest) -> str:
     """Refuse from Content-Length alone, before a byte of the body is read."""
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -195,7 +197,7 @@ def upload_request_size_error(request: HttpRequest) -> str:
 
 
 def upload_respond(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     album: Album,
     uploaded: list[MediaItem],
     errors: list[dict[str, str]],
@@ -234,7 +236,7 @@ def item_json(item: MediaItem, ai_settings: AISettings) -> dict:
 # --- Items and their files ----------------------------------------------------
 
 
-def item_detail(request: HttpRequest, kind: Kind, item_id: int) -> HttpResponse:
+def item_detail(request: AuthenticatedHttpRequest, kind: Kind, item_id: int) -> HttpResponse:
     item = item_get_for_user(user=request.user, item_id=item_id, kind=kind)
     if item is None:
         # An old link: a video's id from before the one media table, or the wrong kind.
@@ -250,7 +252,9 @@ def item_context(item: MediaItem) -> dict:
     return {"item": item, "album": item.album, "tags": item_tags(item), "pending_note": note}
 
 
-def media(request: HttpRequest, kind: Kind, item_id: int, variant: str) -> HttpResponse:
+def media(
+    request: AuthenticatedHttpRequest, kind: Kind, item_id: int, variant: str
+) -> HttpResponseBase:
     """A private file (original, thumbnail or poster), only for whoever may see its item."""
     item = item_or_404(request, kind, item_id)
     return media_response(

@@ -24,6 +24,7 @@ from django.http import (
     HttpResponseRedirect,
     JsonResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -33,15 +34,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from photos.forms_ops import AISettingsForm, api_key_hint
 from photos.kinds import KINDS, Kind
 from photos.models import IllegalTransition
+from photos.request_types import AuthenticatedHttpRequest
 from photos.selectors import ops
-from photos.services import ai_sample, retry
+from photos.services import ai_sample, queue, retry
 from photos.services.ai_settings import ai_settings_get, ai_settings_update
 from photos.views import item_or_404
 
 
-def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def staff_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_staff:
             raise PermissionDenied("Staff only")
         return view(request, *args, **kwargs)
@@ -54,7 +56,7 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
 
 @require_http_methods(["GET", "POST"])
 @staff_required
-def ai_settings_view(request: HttpRequest) -> HttpResponse:
+def ai_settings_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     row = ai_settings_get()
     form = AISettingsForm(request.POST or None, instance=row)
     if request.method == "POST" and form.is_valid():
@@ -73,18 +75,21 @@ def ai_settings_view(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @staff_required
-def ai_settings_sample_view(request: HttpRequest) -> FileResponse:
+def ai_settings_sample_view(request: AuthenticatedHttpRequest) -> FileResponse:
     return FileResponse(ai_sample.SAMPLE_PHOTO.open("rb"), content_type="image/jpeg")
 
 
 @require_POST
 @staff_required
-def ai_settings_test_view(request: HttpRequest) -> JsonResponse:
+def ai_settings_test_view(request: AuthenticatedHttpRequest) -> JsonResponse:
     """Queue an analysis of the bundled photo with the form's (unsaved) values."""
     form = AISettingsForm(request.POST, instance=ai_settings_get())
     if not form.is_valid():
         return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
-    task_id = ai_sample.sample_test_enqueue(form.engine_overrides())
+    try:
+        task_id = ai_sample.sample_test_enqueue(form.engine_overrides())
+    except queue.BROKER_ERRORS as error:
+        return JsonResponse({"error": f"The queue (Redis) is unreachable: {error}"}, status=503)
     return JsonResponse(
         {"task_id": task_id, "result_url": reverse("ai-settings-test-result", args=[task_id])},
         status=202,
@@ -94,7 +99,7 @@ def ai_settings_test_view(request: HttpRequest) -> JsonResponse:
 @require_GET
 @never_cache
 @staff_required
-def ai_settings_test_result_view(request: HttpRequest, task_id: str) -> JsonResponse:
+def ai_settings_test_result_view(request: AuthenticatedHttpRequest, task_id: str) -> JsonResponse:
     return JsonResponse(ai_sample.sample_test_result(task_id))
 
 
@@ -103,7 +108,7 @@ def ai_settings_test_result_view(request: HttpRequest, task_id: str) -> JsonResp
 
 @require_GET
 @staff_required
-def dashboard_view(request: HttpRequest) -> HttpResponse:
+def dashboard_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     snapshot = ops.dashboard_snapshot()
     return render(request, "photos/ops/dashboard.html", {"snapshot": snapshot})
 
@@ -111,13 +116,13 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 @never_cache
 @staff_required
-def dashboard_status_view(request: HttpRequest) -> JsonResponse:
+def dashboard_status_view(request: AuthenticatedHttpRequest) -> JsonResponse:
     return JsonResponse(ops.dashboard_snapshot())
 
 
 @require_POST
 @staff_required
-def retry_failed_view(request: HttpRequest) -> HttpResponse:
+def retry_failed_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     queued = retry.failed_retry_all()
     messages.success(request, f"Queued failed items again: {per_kind_text(queued)}.")
     return redirect("ops-dashboard")
@@ -125,7 +130,7 @@ def retry_failed_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_required
-def process_pending_view(request: HttpRequest) -> HttpResponse:
+def process_pending_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     queued = retry.pending_process_all()
     messages.success(request, f"Queued pending items now: {per_kind_text(queued)}.")
     return redirect("ops-dashboard")
@@ -143,7 +148,7 @@ def per_kind_text(counts: dict[str, int]) -> str:
 
 
 @require_POST
-def item_retry_view(request: HttpRequest, kind: Kind, item_id: int) -> HttpResponse:
+def item_retry_view(request: AuthenticatedHttpRequest, kind: Kind, item_id: int) -> HttpResponse:
     item = item_or_404(request, kind, item_id)
     try:
         moved = retry.item_retry(item=item)
@@ -173,15 +178,15 @@ def item_process_now_view(request: HttpRequest, kind: Kind, item_id: int) -> Htt
 
 @require_GET
 @never_cache
-def item_status_view(request: HttpRequest, kind: Kind, item_id: int) -> JsonResponse:
+def item_status_view(request: AuthenticatedHttpRequest, kind: Kind, item_id: int) -> JsonResponse:
     return JsonResponse(ops.item_live_status(item_or_404(request, kind, item_id)))
 
 
-def _wants_json(request: HttpRequest) -> bool:
+def _wants_json(request: AuthenticatedHttpRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
-def _redirect_back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
+def _redirect_back(request: AuthenticatedHttpRequest, fallback: str) -> HttpResponseRedirect:
     target = request.POST.get("next", "")
     safe = url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()

@@ -6,12 +6,13 @@ from datetime import date
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from photos.kinds import KINDS, Kind
 from photos.models import ProcessingStatus
+from photos.request_types import AuthenticatedHttpRequest
 from photos.selectors import albums_visible_to, page_of
 from photos.selectors.duplicates import item_near_duplicates
 from photos.selectors.search import SearchFilters, items_with_tag, search_run, tags_with_counts_for
@@ -45,7 +46,9 @@ class SearchForm(forms.Form):
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         albums = albums_visible_to(user).values_list("pk", "title")
-        self.fields["album"].choices = [("", "All albums"), *albums]
+        album_field = self.fields["album"]
+        assert isinstance(album_field, forms.ChoiceField)
+        album_field.choices = [("", "All albums"), *albums]
 
     def clean_taken_from(self) -> date | None:
         return date_in_range(self.cleaned_data["taken_from"])
@@ -77,7 +80,7 @@ def yes_no(value: str) -> bool | None:
     return {"yes": True, "no": False}.get(value)
 
 
-def search_view(request: HttpRequest) -> HttpResponse:
+def search_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = SearchForm(request.GET, user=request.user)
     page = None
     meaning_skipped = False
@@ -89,18 +92,18 @@ def search_view(request: HttpRequest) -> HttpResponse:
     return render(request, "photos/search.html", context, status=400 if page is None else 200)
 
 
-def tag_list_view(request: HttpRequest) -> HttpResponse:
+def tag_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "photos/tag_list.html", {"tags": tags_with_counts_for(request.user)})
 
 
-def tag_detail_view(request: HttpRequest, name: str) -> HttpResponse:
+def tag_detail_view(request: AuthenticatedHttpRequest, name: str) -> HttpResponse:
     page = page_of(items_with_tag(user=request.user, name=name), request.GET.get("page"))
     if not page.object_list:
         raise Http404("No such tag on your photos and videos")
     return render(request, "photos/tag_detail.html", {"name": name, "page": page})
 
 
-def item_similar_view(request: HttpRequest, kind: Kind, item_id: int) -> HttpResponse:
+def item_similar_view(request: AuthenticatedHttpRequest, kind: Kind, item_id: int) -> HttpResponse:
     item = item_or_404(request, kind, item_id)
     similar = item_near_duplicates(user=request.user, item=item)
     page = page_of(similar, request.GET.get("page"))
@@ -111,7 +114,7 @@ def item_similar_view(request: HttpRequest, kind: Kind, item_id: int) -> HttpRes
 
 
 @require_POST
-def item_tag_add_view(request: HttpRequest, kind: Kind, item_id: int) -> HttpResponse:
+def item_tag_add_view(request: AuthenticatedHttpRequest, kind: Kind, item_id: int) -> HttpResponse:
     item = item_or_404(request, kind, item_id)
     try:
         tag = item_tag_add(item=item, name=request.POST.get("name", ""))
@@ -123,7 +126,9 @@ def item_tag_add_view(request: HttpRequest, kind: Kind, item_id: int) -> HttpRes
 
 
 @require_POST
-def item_tag_remove_view(request: HttpRequest, kind: Kind, item_id: int) -> HttpResponse:
+def item_tag_remove_view(
+    request: AuthenticatedHttpRequest, kind: Kind, item_id: int
+) -> HttpResponse:
     item = item_or_404(request, kind, item_id)
     name = request.POST.get("name", "")
     try:
@@ -136,7 +141,9 @@ def item_tag_remove_view(request: HttpRequest, kind: Kind, item_id: int) -> Http
 
 
 @require_POST
-def item_description_view(request: HttpRequest, kind: Kind, item_id: int) -> HttpResponse:
+def item_description_view(
+    request: AuthenticatedHttpRequest, kind: Kind, item_id: int
+) -> HttpResponse:
     item = item_or_404(request, kind, item_id)
     item_description_set(item=item, text=request.POST.get("description", ""))
     messages.success(request, "Description saved.")

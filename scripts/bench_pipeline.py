@@ -1,10 +1,16 @@
 """Benchmark the AI pipeline (not a test): latency, batch throughput, memory, engine-only ratio.
 
     .venv/bin/python scripts/bench_pipeline.py [--photos 500] [--latency 20] [--concurrency 2]
+    .venv/bin/python scripts/bench_pipeline.py --profile 60
 
-Uses its own PostgreSQL database (created and dropped: bench_photo_album) and
-Redis database 14, a real `celery worker` subprocess, and scikit-image's
-photographs (small: 300-640 px), so it finishes in a few minutes on 2 cores.
+--profile N runs the batch path for N photos in this process (no Celery) under
+cProfile and prints where a photo's time goes: claim, engine, save (tags,
+search index), embedding, and the top functions outside the engine.
+
+Uses its own PostgreSQL database (created and dropped: bench_photo_album, or
+BENCH_DB_NAME) and Redis database 14 (BENCH_BROKER_URL), a real `celery worker`
+subprocess, and scikit-image's photographs (small: 300-640 px), so it finishes
+in a few minutes on 2 cores.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SERVER_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
-DB_NAME = "bench_photo_album"
+DB_NAME = os.environ.get("BENCH_DB_NAME", "bench_photo_album")
 BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
 NAMES = ("chelsea", "coffee", "astronaut", "rocket", "camera")
 
@@ -96,6 +102,21 @@ class TreeMemory(threading.Thread):
 
     def reset(self) -> None:
         self.peak = 0
+
+
+def tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process and its live children (the pool)."""
+    import psutil
+
+    root = psutil.Process(pid)
+    total = 0.0
+    for process in [root, *root.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
 
 
 def worker_start(env: dict[str, str], concurrency: int, log_path: Path) -> subprocess.Popen:
@@ -172,7 +193,8 @@ def bench_latency(album, photos: list[bytes], count: int) -> tuple[float, list[f
     return cold, timings
 
 
-def bench_batch(owner, photos: list[bytes], memory: TreeMemory) -> tuple[float, int]:
+def bench_batch(owner, photos: list[bytes], memory: TreeMemory) -> tuple[float, int, float]:
+    """(seconds, photos completed, the worker tree's CPU seconds) for the nightly batch."""
     from photos.models import Album, Photo, ProcessingStatus
     from photos.services.ai_settings import ai_settings_get
     from photos.tasks import process_pending_photos_task
@@ -189,13 +211,16 @@ def bench_batch(owner, photos: list[bytes], memory: TreeMemory) -> tuple[float, 
             for i, data in enumerate(photos[start : start + 250])
         ]
     memory.reset()
+    cpu_before = tree_cpu_s(memory.pid)
     started = time.perf_counter()
-    queued = process_pending_photos_task.delay().get(timeout=120)
+    # ignore_result=False: results are ignored unless the caller asks (CELERY_TASK_IGNORE_RESULT).
+    queued = process_pending_photos_task.apply_async(ignore_result=False).get(timeout=120)
     wait_completed(ids, poll_s=0.25)
     elapsed = time.perf_counter() - started
+    cpu = tree_cpu_s(memory.pid) - cpu_before
     done = Photo.objects.filter(pk__in=ids, processing_status=ProcessingStatus.COMPLETED).count()
     assert queued == len(photos), queued
-    return elapsed, done
+    return elapsed, done, cpu
 
 
 def engine_warm() -> None:
@@ -205,19 +230,76 @@ def engine_warm() -> None:
     get_registry().backend(EngineSettings())
 
 
-def engine_one(data: bytes) -> int:
+def engine_one(data: bytes) -> float:
+    """CPU seconds of one analysis in this process."""
     from ai_engine import Context, EngineSettings, analyze
 
-    return len(analyze(io.BytesIO(data), context=Context(settings=EngineSettings())).tags)
+    started = time.process_time()
+    analyze(io.BytesIO(data), context=Context(settings=EngineSettings()))
+    return time.process_time() - started
 
 
-def bench_engine(photos: list[bytes], processes: int) -> float:
-    """The same photos through the engine alone: same number of processes, models loaded."""
+def bench_engine(photos: list[bytes], processes: int) -> tuple[float, float]:
+    """The same photos through the engine alone: same number of processes, models loaded.
+    (seconds, CPU seconds of the analyses)."""
     with get_context("spawn").Pool(processes, initializer=engine_warm) as pool:
         pool.map(engine_one, photos[:processes])  # make sure every process is warm
         started = time.perf_counter()
-        pool.map(engine_one, photos, chunksize=1)
-        return time.perf_counter() - started
+        cpu = sum(pool.map(engine_one, photos, chunksize=1))
+        return time.perf_counter() - started, cpu
+
+
+# The batch path's steps, by the function that does each (photos.services.*).
+PHASES = {
+    "claim": "item_claim",
+    "settings": "ai_settings_get",
+    "engine (analyze)": "item_analyze",
+    "save: status, tags, search index": "item_complete",
+    "  of which tags": "ai_tags_replace",
+    "  of which search index": "item_search_index_update",
+    "embedding": "item_embedding_refresh",
+}
+
+
+def bench_profile(owner, photos: list[bytes]) -> None:
+    """The batch path in this process under cProfile, after two warm-up photos."""
+    import cProfile
+    import pstats
+
+    from photos.models import Album
+    from photos.services import processing
+    from photos.services.ai_settings import ai_settings_get
+
+    row = ai_settings_get()
+    row.auto_process_on_upload = False
+    row.save()
+    album = Album.objects.create(owner=owner, title="profile")
+    ids = [upload(album, data, f"p{i}.jpg").pk for i, data in enumerate(photos)]
+    for item_id in ids[:2]:
+        processing.item_process(kind="photo", item_id=item_id)
+    profiled = ids[2:]
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    for item_id in profiled:
+        processing.item_process(kind="photo", item_id=item_id)
+    profiler.disable()
+    total = time.perf_counter() - started
+    stats = pstats.Stats(profiler)
+    by_name: dict[str, float] = {}
+    for (filename, _line, name), (_cc, _nc, _tt, cumulative, _callers) in stats.stats.items():
+        if "photos/services" in filename:
+            by_name[name] = by_name.get(name, 0.0) + cumulative
+    count = len(profiled)
+    print(f"profile: {count} photos through processing.item_process in this process")
+    print(f"  whole path: {total / count * 1000:.1f} ms a photo")
+    for label, name in PHASES.items():
+        spent = by_name.get(name, 0.0)
+        print(f"  {label:<34} {spent / count * 1000:7.1f} ms a photo ({spent / total:5.1%})")
+    outside = total - by_name.get("item_analyze", 0.0)
+    print(f"  everything but the engine          {outside / count * 1000:7.1f} ms a photo")
+    print("top functions by own time (the engine's included):")
+    stats.sort_stats("tottime").print_stats(25)
 
 
 def main() -> None:
@@ -225,6 +307,7 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=500)
     parser.add_argument("--latency", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--profile", type=int, default=0, metavar="N")
     args = parser.parse_args()
 
     load_before = os.getloadavg()[0]
@@ -242,6 +325,14 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     redis.Redis.from_url(BROKER_URL).flushdb()
+    if args.profile:
+        try:
+            owner = get_user_model().objects.create_user(username="bench")
+            bench_profile(owner, photo_bytes(args.profile + 2))
+        finally:
+            connections.close_all()
+            database_recreate(drop_only=True)
+        return
     photos = photo_bytes(max(args.photos, args.latency + 2))
     worker = worker_start(env, args.concurrency, Path(media) / "worker.log")
     memory = TreeMemory(worker.pid)
@@ -253,7 +344,7 @@ def main() -> None:
         album = Album.objects.create(owner=owner, title="latency")
         cold, latencies = bench_latency(album, photos, args.latency)
         latency_peak = memory.peak
-        batch_s, done = bench_batch(owner, photos[: args.photos], memory)
+        batch_s, done, batch_cpu = bench_batch(owner, photos[: args.photos], memory)
         batch_peak = memory.peak
     finally:
         memory.stopped.set()
@@ -262,7 +353,7 @@ def main() -> None:
         connections.close_all()
         database_recreate(drop_only=True)
         redis.Redis.from_url(BROKER_URL).flushdb()
-    engine_s = bench_engine(photos[: args.photos], args.concurrency)
+    engine_s, engine_cpu = bench_engine(photos[: args.photos], args.concurrency)
 
     sizes = sorted({len(p) for p in photos})
     print(
@@ -287,6 +378,13 @@ def main() -> None:
         f"{args.photos / engine_s:.2f} photos/s"
     )
     print(f"pipeline / engine time ratio: {batch_s / engine_s:.2f}")
+    # CPU seconds hold up better than wall time on a machine others use too. The
+    # worker tree's count leaves out PostgreSQL's and Redis's share.
+    print(
+        f"CPU per photo: worker tree {batch_cpu / args.photos * 1000:.0f} ms, engine alone "
+        f"{engine_cpu / args.photos * 1000:.0f} ms; pipeline / engine CPU ratio: "
+        f"{batch_cpu / engine_cpu:.2f}"
+    )
 
 
 if __name__ == "__main__":

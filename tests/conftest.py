@@ -21,10 +21,32 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 PASSWORD = "correct horse battery staple"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # The suite proves behaviour on the real PostgreSQL, never on SQLite.
-    if django_settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+# Tiers that `-m` selects, marked from the fixtures a test uses (directly or through
+# other fixtures), so that `-m "not worker"` starts no worker and `-m "not browser"`
+# no Chromium, whether or not a module remembered its marks.
+FIXTURE_MARKS = {"real_worker": "worker", "page": "browser"}
+DB_FIXTURES = {"db", "transactional_db", "django_db_setup", "live_server"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, mark in FIXTURE_MARKS.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(mark)
+    # The suite proves behaviour on the real PostgreSQL, never on SQLite; tests that
+    # touch no database (tests/engine, tests/deploy's file checks) run anywhere.
+    uses_db = any(
+        item.get_closest_marker("django_db") or DB_FIXTURES & set(getattr(item, "fixturenames", ()))
+        for item in items
+    )
+    postgres = django_settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    if uses_db and not postgres:
         pytest.exit("Run the suite with scripts/test (it points DATABASE_URL at PostgreSQL).", 2)
+
+
+@pytest.fixture(scope="session")
+def real_worker() -> None:
+    """Requested by every fixture that starts a `celery worker`: marks its tests `worker`."""
 
 
 @pytest.fixture(autouse=True)
@@ -100,6 +122,26 @@ def client_for() -> Callable[..., Client]:
     return login
 
 
+@pytest.fixture
+def queue_sends(monkeypatch) -> list[tuple[str, list, dict]]:
+    """What photos.services.queue sends, as (task name, args, options), sent nowhere.
+
+    For tests about *what* is queued; tests/pipeline proves the sends with a real broker.
+    """
+    from celery.result import AsyncResult
+
+    from photos.services import queue
+
+    sent: list[tuple[str, list, dict]] = []
+
+    def record(name: str, *, args=(), wait: bool = False, **options) -> AsyncResult:
+        sent.append((name, list(args), options))
+        return AsyncResult(f"test-{len(sent)}")
+
+    monkeypatch.setattr(queue, "send", record)
+    return sent
+
+
 # --- a real worker for a test module (tests/pipeline has the helpers that start one) ------
 
 
@@ -116,7 +158,7 @@ def worker_media(worker_dir) -> Path:
 
 
 @pytest.fixture(scope="module")
-def module_worker(django_db_setup, worker_dir, worker_media):
+def module_worker(real_worker, django_db_setup, worker_dir, worker_media):
     """A `celery worker` subprocess on the test database and the module's worker_media."""
     from tests.pipeline.conftest import redis_flush, worker_start
 

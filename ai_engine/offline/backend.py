@@ -195,7 +195,8 @@ def _subjects(tags: list[ClassifierTag], threshold: float) -> tuple[list[Thing],
     ]
     specific = [t for t in confident if not any(t.name in o.ancestors for o in confident)]
     specific.sort(key=lambda t: -t.score)
-    things, scenes = [], []
+    things: list[Thing] = []
+    scenes: list[str] = []
     for tag in specific:
         if tag.name in SCENE_SUBJECTS:
             scenes.append(SCENE_SUBJECTS[tag.name])

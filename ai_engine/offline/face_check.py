@@ -69,7 +69,9 @@ def face_shaped(face: Face, size: tuple[int, int]) -> bool:
         return False
     eyes_y = (ry + ly) / 2
     # Nose and mouth below the eyes, the mouth below the nose (allowing a tilt).
-    return ny > eyes_y - 0.1 * eye_gap and my > ny - 0.1 * eye_gap and my - eyes_y > 0.3 * eye_gap
+    return bool(
+        ny > eyes_y - 0.1 * eye_gap and my > ny - 0.1 * eye_gap and my - eyes_y > 0.3 * eye_gap
+    )
 
 
 def nudenet_only(

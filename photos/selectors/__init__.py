@@ -5,7 +5,7 @@ Selectors return None where nothing is found; the view decides that this is a 40
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -18,29 +18,27 @@ PAGE_SIZE = 48
 GRID_DEFERRED = ("embedding", "search_vector", "ai_analysis", "removed_tags")
 
 
-def albums_visible_to(user: AbstractBaseUser) -> QuerySet[Album]:
+def albums_visible_to(user: User) -> QuerySet[Album]:
     albums = Album.objects.select_related("owner", "cover_photo")
     return albums if user.is_staff else albums.filter(owner=user)
 
 
-def album_get_for_user(*, user: AbstractBaseUser, album_id: int) -> Album | None:
+def album_get_for_user(*, user: User, album_id: int) -> Album | None:
     """The album, or None (the view answers 404, never 403: ids of others' albums leak nothing)."""
     return albums_visible_to(user).filter(pk=album_id).first()
 
 
-def items_visible_to(user: AbstractBaseUser, kind: Kind | None = None) -> QuerySet[MediaItem]:
+def items_visible_to(user: User, kind: Kind | None = None) -> QuerySet[MediaItem]:
     model = kind.model if kind is not None else MediaItem
     items = model.objects.select_related("album")
     return items if user.is_staff else items.filter(album__owner=user)
 
 
-def item_get_for_user(
-    *, user: AbstractBaseUser, item_id: int, kind: Kind | None = None
-) -> MediaItem | None:
+def item_get_for_user(*, user: User, item_id: int, kind: Kind | None = None) -> MediaItem | None:
     return items_visible_to(user, kind).filter(pk=item_id).first()
 
 
-def item_moved_for_user(*, user: AbstractBaseUser, kind: Kind, item_id: int) -> MediaItem | None:
+def item_moved_for_user(*, user: User, kind: Kind, item_id: int) -> MediaItem | None:
     """Where an old link to this kind now points: the item that had this id before the
     one media table (migration 0005; only videos changed ids), else the item with this
     id under whichever kind it is."""
@@ -70,7 +68,7 @@ def album_item_counts(album: Album) -> dict[str, int]:
     return {f"{name}_count": counts.get(name, 0) for name in KINDS}
 
 
-def albums_with_counts_visible_to(user: AbstractBaseUser) -> QuerySet[Album]:
+def albums_with_counts_visible_to(user: User) -> QuerySet[Album]:
     """Albums for the list page, each with its count per kind and a fallback cover.
 
     Subqueries rather than Count() joins: one join per kind would multiply the

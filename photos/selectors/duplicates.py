@@ -8,7 +8,7 @@ Near means at most NEAR_BITS of the 64 bits differ.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from PIL import Image
 
 from photos.models import MediaItem
@@ -36,7 +36,7 @@ def hash_distance(a: str, b: str) -> int:
 
 
 def item_near_duplicates(
-    *, user: AbstractBaseUser, item: MediaItem, max_bits: int = NEAR_BITS
+    *, user: User, item: MediaItem, max_bits: int = NEAR_BITS
 ) -> list[MediaItem]:
     """Other items the user may see whose picture is near this one's, nearest first.
 

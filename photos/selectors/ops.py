@@ -25,6 +25,7 @@ from django.utils import timezone
 from photos.kinds import KINDS
 from photos.models import MediaItem, ProcessingStatus
 from photos.services.beat import BEAT_STOPPED_HINT, beat_alive, beat_heartbeat_age
+from photos.services.queue import INTERACTIVE_QUEUE
 
 NIGHTLY_TASK_NAMES = tuple(kind.beat_entry for kind in KINDS.values())
 INSPECT_TIMEOUT_S = 1.0
@@ -52,6 +53,7 @@ class WorkerInfo:
     tasks_done: int = 0
     # Each pool process (where the models live): pid, rss_bytes, peak_rss_bytes.
     pool_processes: list[dict[str, Any]] = field(default_factory=list)
+    queues: tuple[str, ...] = ()  # what it consumes: `celery`, `interactive` or both
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,9 @@ class WorkersReport:
     @property
     def online(self) -> int:
         return len(self.workers)
+
+    def consuming(self, queue_name: str) -> bool:
+        return any(queue_name in worker.queues for worker in self.workers)
 
 
 def workers_inspect(*, timeout: float = INSPECT_TIMEOUT_S) -> WorkersReport:
@@ -83,15 +88,23 @@ def workers_inspect(*, timeout: float = INSPECT_TIMEOUT_S) -> WorkersReport:
         active = detail.active() or {}
         # photos.worker_control's command; an older worker without it answers an error.
         memory = detail._request("pool_memory") or {}
+        queues = detail.active_queues() or {}
     except Exception as error:  # kombu raises several types for an unreachable broker
         return WorkersReport(error=f"{type(error).__name__}: {error}")
     return WorkersReport(
-        workers=[_worker_info(n, stats.get(n, {}), active.get(n), memory.get(n)) for n in names]
+        workers=[
+            _worker_info(n, dict(stats.get(n) or {}), active.get(n), queues.get(n), memory.get(n))
+            for n in names
+        ]
     )
 
 
 def _worker_info(
-    name: str, stats: dict[str, Any], active: list | None, memory: Any = None
+    name: str,
+    stats: dict[str, Any],
+    active: list | None,
+    queues: list | None,
+    memory: Any = None,
 ) -> WorkerInfo:
     pool = stats.get("pool") or {}
     implementation = str(pool.get("implementation", ""))
@@ -105,6 +118,7 @@ def _worker_info(
         max_rss_kb=(stats.get("rusage") or {}).get("maxrss"),
         tasks_done=sum((stats.get("total") or {}).values()),
         pool_processes=memory if isinstance(memory, list) else [],
+        queues=tuple(sorted(str(queue.get("name")) for queue in queues or ())),
     )
 
 
@@ -205,7 +219,7 @@ def median_upload_to_completed_s(*, sample: int = 1000) -> float | None:
         .order_by("-processed_at")
         .values_list("uploaded_at", "processed_at")[:sample]
     )
-    seconds = [(done - uploaded).total_seconds() for uploaded, done in pairs]
+    seconds = [(done - uploaded).total_seconds() for uploaded, done in pairs if done]
     return round(statistics.median(seconds), 1) if seconds else None
 
 
@@ -311,6 +325,11 @@ class HealthReport:
             found.append("items processing past their lease")
         if not self.workers.online:
             found.append("no worker is running")
+        elif not self.workers.consuming(INTERACTIVE_QUEUE):
+            found.append(
+                "no worker consumes the interactive queue (searches answer by words only; "
+                "start photo-album-celery-interactive)"
+            )
         if not self.beat_alive:
             found.append("beat is not running")
         return found
@@ -403,7 +422,7 @@ def processing_time_histograms() -> dict[str, dict[str, Any]]:
         .values("kind")
         .annotate(count=Count("pk"), total=Sum("duration"), **aggregates)
     )
-    found = {row["kind"]: row for row in rows}
+    found: dict[str, dict[str, Any]] = {row["kind"]: dict(row) for row in rows}
     empty = {"count": 0, "total": None, **dict.fromkeys(aggregates, 0)}
     return {
         name: {
@@ -447,8 +466,8 @@ def metrics_text(*, now: datetime | None = None) -> str:
         "histogram",
         "Seconds from claim to completion (processed_at - processing_started_at).",
     )
-    for kind, histogram in processing_time_histograms().items():
-        lines += _histogram_lines(kind, histogram)
+    for kind_name, histogram in processing_time_histograms().items():
+        lines += _histogram_lines(kind_name, histogram)
     family("photo_album_queue_length", "gauge", "Messages waiting in the broker queue.")
     for queue, length in queue_lengths().items():
         if length is not None:
@@ -456,8 +475,8 @@ def metrics_text(*, now: datetime | None = None) -> str:
     lines += pool_memory_lines(workers_inspect().workers)
     family("photo_album_failed_last_24h", "gauge", "Items failed in the last 24 hours.")
     failed = per_kind(failed_recently(now=now))
-    for kind in KINDS.values():
-        lines.append(f'photo_album_failed_last_24h{{kind="{kind.name}"}} {failed[kind.plural]}')
+    for each in KINDS.values():
+        lines.append(f'photo_album_failed_last_24h{{kind="{each.name}"}} {failed[each.plural]}')
     return "\n".join(lines) + "\n"
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import numpy as np
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
@@ -71,9 +71,7 @@ class SearchResult:
     meaning_skipped: bool = False
 
 
-def search_run(
-    *, user: AbstractBaseUser, query: str, filters: SearchFilters | None = None
-) -> SearchResult:
+def search_run(*, user: User, query: str, filters: SearchFilters | None = None) -> SearchResult:
     """Word search, joined by meaning search when a worker embeds the query in time."""
     query = query.strip()
     vector = vectors.query_embed(query) if query else None
@@ -83,7 +81,7 @@ def search_run(
 
 def items_search(
     *,
-    user: AbstractBaseUser,
+    user: User,
     query: str,
     filters: SearchFilters | None = None,
     query_vector: np.ndarray | None = None,
@@ -109,7 +107,7 @@ def items_search(
 
 
 def meaning_matching(
-    user: AbstractBaseUser,
+    user: User,
     visible: QuerySet,
     filters: SearchFilters,
     kind: Kind | None,
@@ -233,7 +231,7 @@ def day_start(day: date, *, days: int = 0) -> datetime:
 # --- tags -----------------------------------------------------------------------
 
 
-def tags_with_counts_for(user: AbstractBaseUser) -> QuerySet[Tag]:
+def tags_with_counts_for(user: User) -> QuerySet[Tag]:
     """Tags on the items the user may see, each with `total`, by name."""
     visible = None if user.is_staff else Q(items__album__owner=user)
     return (
@@ -243,5 +241,5 @@ def tags_with_counts_for(user: AbstractBaseUser) -> QuerySet[Tag]:
     )
 
 
-def items_with_tag(*, user: AbstractBaseUser, name: str) -> QuerySet[MediaItem]:
+def items_with_tag(*, user: User, name: str) -> QuerySet[MediaItem]:
     return grid_items(items_visible_to(user).filter(tags__name=name))

@@ -84,7 +84,7 @@ def item_analyze(item: MediaItem, ai_settings: AISettings) -> Analysis:
     logger.info("Generating description...")
     # Through the storage API, never a path: media may live on S3-compatible storage.
     analyze = getattr(ai_engine, kind_of(item).analyze)  # analyze or analyze_video
-    with item.original.storage.open(item.original.name, "rb") as fileobj:
+    with item.original.storage.open(item.original.name or "", "rb") as fileobj:
         return analyze(fileobj, context=context)
 
 

@@ -16,6 +16,7 @@ from celery.result import AsyncResult
 from django.conf import settings
 
 from photos.models import AISettings
+from photos.services import queue
 from photos.services.ai_settings import ai_settings_get
 
 SAMPLE_PHOTO = Path(__file__).resolve().parent.parent / "samples" / "sample.jpg"
@@ -69,25 +70,22 @@ def sample_analyze(overrides: dict[str, Any]) -> dict[str, Any]:
 
 
 def sample_test_enqueue(overrides: dict[str, Any]) -> str:
-    from photos.tasks import ai_sample_test_task  # here: photos.tasks imports this module
-
+    """Send the test to the interactive worker; raises queue.BROKER_ERRORS (the page says so)."""
     timeout = int(overrides.get("processing_timeout") or ai_settings_get().processing_timeout)
-    result = ai_sample_test_task.apply_async(
-        args=[overrides],
-        soft_time_limit=timeout,
-        time_limit=timeout + settings.AI_TIME_LIMIT_GRACE,
-        # Nobody waits for a test that no worker picked up within a few minutes.
-        expires=max(timeout, 120),
+    result = queue.sample_test_send(
+        overrides, limits=(timeout, timeout + settings.AI_TIME_LIMIT_GRACE)
     )
     return result.id
 
 
 def sample_test_result(task_id: str) -> dict[str, Any]:
     """What the page polls: the task's state and, once done, what it found."""
-    result = AsyncResult(task_id)
+    result: AsyncResult[dict[str, Any]] = AsyncResult(task_id)
     state = result.state
     if state == "SUCCESS":
-        return {"state": state, "done": True, **result.result}
+        found = result.result
+        assert isinstance(found, dict)  # SUCCESS: the task's return value
+        return {"state": state, "done": True, **found}
     if state in {"FAILURE", "REVOKED"}:
         # A time limit or a crash: the exception's text is the error to show.
         return {"state": state, "done": True, "ok": False, "error": _error_text(result.result)}

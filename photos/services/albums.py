@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
+from django.core.files.storage import Storage
 from django.db import transaction
 
 from photos.models import Album, MediaItem
@@ -10,7 +11,7 @@ from photos.services.search_index import album_search_index_update
 from photos.services.uploads import item_files
 
 
-def album_create(*, owner: AbstractBaseUser, title: str, description: str = "") -> Album:
+def album_create(*, owner: User, title: str, description: str = "") -> Album:
     return Album.objects.create(owner=owner, title=title.strip(), description=description.strip())
 
 
@@ -37,4 +38,9 @@ def album_delete(*, album: Album) -> None:
     with transaction.atomic():
         album.delete()
         # Only after commit: a rolled-back delete must not lose the files.
-        transaction.on_commit(lambda: [storage.delete(name) for name in names])
+        transaction.on_commit(lambda: files_delete(storage, names))
+
+
+def files_delete(storage: Storage, names: list[str]) -> None:
+    for name in names:
+        storage.delete(name)

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from photos.models import MediaItem, Tag, TagSource
 from photos.services.search_index import item_search_index_update
+from photos.services.vectors import item_embedding_stale
 
 TAG_MAX_LENGTH = 100
 
@@ -39,7 +40,7 @@ def item_tag_add(*, item: MediaItem, name: str) -> Tag:
             item.removed_tags = [n for n in item.removed_tags if n != name]
             item.save(update_fields=["removed_tags"])
         item_search_index_update(item)
-        embedding_update_on_commit(item)
+        item_embedding_stale(item)
     return tag
 
 
@@ -56,7 +57,7 @@ def item_tag_remove(*, item: MediaItem, name: str) -> bool:
             item.removed_tags = [*item.removed_tags, name]
             item.save(update_fields=["removed_tags"])
         item_search_index_update(item)
-        embedding_update_on_commit(item)
+        item_embedding_stale(item)
     return bool(deleted)
 
 
@@ -68,12 +69,4 @@ def item_description_set(*, item: MediaItem, text: str) -> None:
     with transaction.atomic():
         item.save(update_fields=["ai_description", "description_source"])
         item_search_index_update(item)
-        embedding_update_on_commit(item)
-
-
-def embedding_update_on_commit(item: MediaItem) -> None:
-    """A worker recomputes the embedding: the web process never loads the model."""
-    from photos.tasks import item_embedding_update_task
-
-    kind, item_id = item.kind, item.pk
-    transaction.on_commit(lambda: item_embedding_update_task.delay(kind, item_id))
+        item_embedding_stale(item)

@@ -21,12 +21,10 @@ before": the sweep skips such rows until then, which keeps its re-sends few.
 from __future__ import annotations
 
 import logging
-import os
-import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from functools import partial
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -36,6 +34,7 @@ from django.utils import timezone
 
 from photos.kinds import KINDS
 from photos.models import AISettings, ItemTag, MediaItem, ProcessingStatus, Tag, TagSource
+from photos.services import queue
 from photos.services.ai import item_analyze
 from photos.services.ai_settings import ai_settings_get
 from photos.services.leases import LeaseHeartbeat, holder_gone, holder_here, lease_expiry
@@ -47,9 +46,6 @@ if TYPE_CHECKING:
     from ai_engine.types import ScoredTag
 
 logger = logging.getLogger(__name__)
-
-# Test-only hook, see wait_while_held().
-TEST_HOLD_ENV = "AI_TEST_HOLD_FILE"
 
 
 class Outcome(StrEnum):
@@ -114,8 +110,9 @@ def item_process_once(
     logger.info("Processing %s ID: %s", kind, item_id)
     with LeaseHeartbeat(claim.held()):
         try:
-            wait_while_held()
-            analysis = item_analyze(model.objects.get(pk=item_id), ai_settings)
+            # The engine needs the file and its name, not the old embedding or search vector.
+            item = model.objects.defer("embedding", "search_vector").get(pk=item_id)
+            analysis = item_analyze(item, ai_settings)
         except (OperationalError, InterfaceError):
             raise  # not the item's fault: item_process reconnects and tries again
         except Exception as exc:  # noqa: BLE001 - every failure is recorded on the item, see below
@@ -202,25 +199,27 @@ def item_complete(claim: Claim, analysis: Analysis) -> bool:
             processed_at=timezone.now(),
             lease_expires_at=None,
             processing_error="",
+            # Stale until recomputed below; should this worker die first, the sweep finds it.
+            embedding=None,
+            embedding_updated_at=timezone.now(),
         )
         if saved:
-            ai_tags_replace(item_id=claim.item_id, tags=analysis.tags)
-            item_search_index_update(MediaItem.objects.get(pk=claim.item_id))
+            # One read for what the rest needs: every round trip here is paid per item.
+            item = MediaItem.objects.only("original_filename", "removed_tags").get(pk=claim.item_id)
+            ai_tags_replace(item_id=claim.item_id, tags=analysis.tags, removed=item.removed_tags)
+            item_search_index_update(item)
     return bool(saved)
 
 
-def ai_tags_replace(*, item_id: int, tags: list[ScoredTag]) -> None:
-    """Replace the item's AI tags; tags a person added or removed are never touched."""
+def ai_tags_replace(*, item_id: int, tags: list[ScoredTag], removed: Collection[str]) -> None:
+    """Replace the item's AI tags; tags a person added or `removed` are never touched."""
     ItemTag.objects.filter(item_id=item_id, source=TagSource.AI).delete()
-    removed = set(MediaItem.objects.filter(pk=item_id).values_list("removed_tags", flat=True).get())
     scores: dict[str, float] = {}
     for tag in tags:
         name = tag.name.strip()[:100]
         if name and name not in scores and name not in removed:
             scores[name] = tag.score
-    # Two workers may create the same new tag at once: ignore the loser's insert.
-    Tag.objects.bulk_create([Tag(name=name) for name in scores], ignore_conflicts=True)
-    ids = dict(Tag.objects.filter(name__in=scores).values_list("name", "id"))
+    ids = tag_ids_ensure(list(scores))
     ItemTag.objects.bulk_create(
         [
             ItemTag(item_id=item_id, tag_id=ids[name], source=TagSource.AI, score=score)
@@ -228,6 +227,18 @@ def ai_tags_replace(*, item_id: int, tags: list[ScoredTag]) -> None:
         ],
         ignore_conflicts=True,  # the same tag from a person already there wins
     )
+
+
+def tag_ids_ensure(names: list[str]) -> dict[str, int]:
+    """{name: id}, creating the tags that don't exist yet. The AI's vocabulary is small,
+    so after the first items every name exists: one SELECT, no INSERT."""
+    ids = dict(Tag.objects.filter(name__in=names).values_list("name", "id"))
+    missing = [name for name in names if name not in ids]
+    if missing:
+        # Two workers may create the same new tag at once: ignore the loser's insert.
+        Tag.objects.bulk_create([Tag(name=name) for name in missing], ignore_conflicts=True)
+        ids.update(Tag.objects.filter(name__in=missing).values_list("name", "id"))
+    return ids
 
 
 def item_handle_error(
@@ -317,46 +328,21 @@ def item_requeue_failed(*, item_id: int) -> bool:
     )
 
 
-def wait_while_held() -> None:
-    """Test-only hook: hold a claimed item while the file named by AI_TEST_HOLD_FILE exists.
-
-    tests/pipeline/test_recovery.py uses it to kill a worker at a known point
-    (holding a claim, before the engine). Unset in production; one dict lookup.
-    """
-    path = os.environ.get(TEST_HOLD_ENV)
-    while path and os.path.exists(path):
-        time.sleep(0.05)
-
-
 # --- queuing --------------------------------------------------------------------
 
 
 def item_enqueue(*, kind: str, item_id: int, ai_settings: AISettings) -> None:
-    from photo_album.celery import app
-
-    soft, hard = time_limits(ai_settings)
-    # By name: services never import tasks. Limits per call, because the timeout
-    # is an AISettings row value, not a start-up setting.
-    app.send_task(KINDS[kind].process_task, args=[item_id], soft_time_limit=soft, time_limit=hard)
-
-
-def items_enqueue(*, items: list[tuple[int, str]]) -> None:
-    """Queue (id, kind) pairs, each with its kind's task."""
-    ai_settings = ai_settings_get()
-    for item_id, kind in items:
-        item_enqueue(kind=kind, item_id=item_id, ai_settings=ai_settings)
+    """Queue one item once the transaction commits (at once outside one); see queue.py."""
+    queue.items_process_on_commit(items=[(item_id, kind)], limits=time_limits(ai_settings))
 
 
 def item_enqueue_on_commit(item: MediaItem, *, ai_settings: AISettings) -> None:
-    """Queue the item once its row is committed (the worker must be able to see it).
+    """Queue the upload once its row is committed (the worker must be able to see it).
 
-    robust: a broker that is down must not fail the upload; the sweep queues
-    the item later, since it was uploaded with auto-process on.
+    A broker that is down must not fail the upload; the sweep queues the item
+    later, since it was uploaded with auto-process on.
     """
-    transaction.on_commit(
-        partial(item_enqueue, kind=item.kind, item_id=item.pk, ai_settings=ai_settings),
-        robust=True,
-    )
+    item_enqueue(kind=item.kind, item_id=item.pk, ai_settings=ai_settings)
 
 
 def pending_mark_and_enqueue(*, queryset: QuerySet, limit: int | None) -> list[tuple[int, str]]:
@@ -372,7 +358,7 @@ def pending_mark_and_enqueue(*, queryset: QuerySet, limit: int | None) -> list[t
             pk__in=[pk for pk, _ in items], processing_status=ProcessingStatus.PENDING
         ).update(lease_expires_at=now + timedelta(seconds=settings.AI_SWEEP_AFTER))
         if items:
-            transaction.on_commit(partial(items_enqueue, items=items), robust=True)
+            queue.items_process_on_commit(items=items, limits=time_limits(ai_settings_get()))
     return items
 
 
@@ -432,7 +418,7 @@ def expired_leases_reap() -> int:
             processing_error="The worker processing this item was lost; queued again.",
         )
         if items:
-            transaction.on_commit(partial(items_enqueue, items=items), robust=True)
+            queue.items_process_on_commit(items=items, limits=time_limits(ai_settings_get()))
     if items or dead:
         logger.info("Reaper: %d items queued again, %d failed", len(items), dead)
     return len(items)

@@ -36,13 +36,8 @@ def item_retry(*, item: MediaItem) -> bool:
             MediaItem.objects.filter(pk=item.pk, processing_status=item.processing_status)
         )
         if moved:
-            ai_settings = ai_settings_get()
-            transaction.on_commit(
-                lambda: processing.item_enqueue(
-                    kind=item.kind, item_id=item.pk, ai_settings=ai_settings
-                ),
-                robust=True,  # a broker that is down leaves it pending for the nightly batch
-            )
+            # On commit; a broker that is down leaves it pending for the nightly batch.
+            processing.item_enqueue(kind=item.kind, item_id=item.pk, ai_settings=ai_settings_get())
     if moved:
         item.refresh_from_db()
     return bool(moved)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from typing import IO
+from typing import IO, TypeVar
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -31,9 +31,11 @@ from photos.services.processing import item_enqueue_on_commit
 from photos.services.search_index import item_search_index_update
 from photos.services.text import CONTROL
 
+ItemT = TypeVar("ItemT", bound=MediaItem)
+
 
 def item_create_from_upload(
-    *, album: Album, uploader: AbstractBaseUser, file: IO[bytes], filename: str, size: int
+    *, album: Album, uploader: User, file: IO[bytes], filename: str, size: int
 ) -> MediaItem:
     """Store an upload as a photo or a video, whichever its content says it is."""
     check_size(size)
@@ -56,7 +58,7 @@ def filename_clean(filename: str) -> str:
 
 
 def photo_create(
-    *, album: Album, uploader: AbstractBaseUser, file: IO[bytes], filename: str, size: int
+    *, album: Album, uploader: User, file: IO[bytes], filename: str, size: int
 ) -> Photo:
     check_size(size)
     probe: PhotoProbe = probe_photo(file, decode_size=settings.THUMBNAIL_SIZE * 2)
@@ -83,7 +85,7 @@ def photo_create(
 
 
 def video_create(
-    *, album: Album, uploader: AbstractBaseUser, file: IO[bytes], filename: str, size: int
+    *, album: Album, uploader: User, file: IO[bytes], filename: str, size: int
 ) -> Video:
     check_size(size)
     probe: VideoProbe = probe_video(file)
@@ -109,7 +111,7 @@ def video_create(
     return item_store(video, file=file, extension=probe.extension, thumbnail=thumbnail)
 
 
-def item_store(item: MediaItem, *, file: IO[bytes], extension: str, thumbnail: bytes) -> MediaItem:
+def item_store(item: ItemT, *, file: IO[bytes], extension: str, thumbnail: bytes) -> ItemT:
     """Write the files through the storage API, then commit the row as pending.
 
     Files go first so a committed row always has its files; if the row cannot

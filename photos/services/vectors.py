@@ -2,8 +2,8 @@
 
 Each item's embedding (description, tags, place) is computed by a worker, where
 torch is loaded anyway; the web process never loads a model, so the query text
-is embedded by a worker too (embed_query_task) and the web process only does
-the matrix product.
+is embedded by a worker too (embed_query_task, on the interactive queue) and
+the web process only does the matrix product.
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
-from photos.models import MediaItem
+from photos.models import ItemTag, MediaItem, ProcessingStatus
+from photos.services import queue
 
 logger = logging.getLogger(__name__)
 
@@ -40,22 +42,37 @@ KEY_CHECK_INTERVAL_S = 5.0
 # --- writing ---------------------------------------------------------------------
 
 
-def item_embedding_text(item: MediaItem) -> str:
-    tags = ", ".join(item.tags.order_by("name").values_list("name", flat=True))
-    place = item.ai_analysis.get("place") or {}
+def embedding_text(description: str, tags: str, place: dict[str, str] | None) -> str:
+    """What an item's embedding says: its description, its tags (", "-joined), its place."""
+    place = place or {}
     where = ", ".join(str(place[key]) for key in ("city", "admin") if place.get(key))
-    return ". ".join(part for part in (item.ai_description.strip(), tags, where) if part)
+    return ". ".join(part for part in (description.strip(), tags, where) if part)
+
+
+def item_embedding_text(*, item_id: int) -> str | None:
+    """The item's current embedding text (None: no such item); only the columns it needs,
+    not the whole row, which holds the old embedding and the search vector."""
+    row = MediaItem.objects.filter(pk=item_id).values_list("ai_description", "ai_analysis").first()
+    if row is None:
+        return None
+    description, analysis = row
+    tags = ItemTag.objects.filter(item_id=item_id).order_by("tag__name")
+    names = tags.values_list("tag__name", flat=True)
+    return embedding_text(description, ", ".join(names), analysis.get("place"))
 
 
 def item_embedding_update(*, item_id: int) -> bool:
-    """Recompute the item's embedding from its current text (loads the model: workers only)."""
+    """Recompute the item's embedding from its current text (loads the model: workers only).
+
+    An item with no text gets an empty value: "nothing to embed", which the
+    index skips and the sweep (looking for NULL) leaves alone.
+    """
     from photos.services.ai import texts_embed
 
-    item = MediaItem.objects.filter(pk=item_id).first()
-    if item is None:
+    text = item_embedding_text(item_id=item_id)
+    if text is None:
         return False
-    text = item_embedding_text(item)
-    embedding = texts_embed([text])[0].tobytes() if text else None
+    embedding = texts_embed([text])[0].tobytes() if text else b""
     MediaItem.objects.filter(pk=item_id).update(
         embedding=embedding, embedding_updated_at=timezone.now()
     )
@@ -63,32 +80,62 @@ def item_embedding_update(*, item_id: int) -> bool:
 
 
 def item_embedding_refresh(*, item_id: int) -> None:
-    """After processing: an item whose analysis succeeded stays completed even when the
-    embedding model is missing or fails; it is then found by words only."""
+    """After processing, and for the refresh tasks: an item whose analysis succeeded stays
+    completed even when the embedding model is missing or fails; it is then found by words
+    only, and marked so (empty) rather than sent again by every sweep."""
     try:
         item_embedding_update(item_id=item_id)
     except (ImportError, OSError, RuntimeError, ValueError):
         logger.exception("Embedding of item %s failed; it is found by words only", item_id)
+        MediaItem.objects.filter(pk=item_id).update(
+            embedding=b"", embedding_updated_at=timezone.now()
+        )
+
+
+def item_embedding_stale(item: MediaItem) -> None:
+    """After a person's edit, inside its transaction: the embedding no longer says what the
+    item does. NULL means "to be computed": the interactive worker refreshes it right after
+    the commit, and if that message is lost (a broker outage), the sweep finds the NULL."""
+    # The time moves too: the cached index (keyed on it) drops the stale vector.
+    MediaItem.objects.filter(pk=item.pk).update(embedding=None, embedding_updated_at=timezone.now())
+    queue.embedding_update_on_commit(
+        items=[(item.pk, item.kind)], expires_s=settings.AI_SWEEP_INTERVAL
+    )
+
+
+def stale_embeddings_enqueue() -> int:
+    """The sweep: completed items without an embedding (an edit's refresh was lost, a worker
+    died between saving a result and embedding it, or the item predates meaning search).
+
+    They go to the batch queue, not the interactive one, so a backlog never stands
+    between a search and its query's embedding.
+    """
+    items = list(
+        MediaItem.objects.filter(processing_status=ProcessingStatus.COMPLETED, embedding=None)
+        .order_by("pk")
+        .values_list("pk", "kind")[: settings.AI_BATCH_SIZE]
+    )
+    if items:
+        queue.embedding_update_on_commit(
+            items=items, expires_s=settings.AI_SWEEP_INTERVAL, queue_name=queue.BATCH_QUEUE
+        )
+        logger.info("Sweep: queued %d embeddings", len(items))
+    return len(items)
 
 
 # --- the query -------------------------------------------------------------------
 
 
 def query_embed(text: str) -> np.ndarray | None:
-    """The query's embedding, computed by a worker; None when none answers in time."""
+    """The query's embedding, computed by the interactive worker; None when none answers
+    in time."""
     from celery.exceptions import TimeoutError as ResultTimeout
-    from kombu.exceptions import OperationalError
-    from redis.exceptions import RedisError
 
-    from photos.tasks import embed_query_task
-
+    failures: tuple[type[Exception], ...] = (ResultTimeout, *queue.BROKER_ERRORS)
     try:
-        # expires: a query nobody picked up in time is dropped, not run later.
-        result = embed_query_task.apply_async(
-            args=[text], expires=QUERY_EMBED_TIMEOUT_S, retry=False
-        )
+        result = queue.embed_query_send(text, expires_s=QUERY_EMBED_TIMEOUT_S)
         vector = result.get(timeout=QUERY_EMBED_TIMEOUT_S)
-    except (ResultTimeout, OperationalError, RedisError, OSError) as exc:
+    except failures as exc:
         logger.warning("No worker embedded the search query (%s); words only", exc)
         return None
     result.forget()

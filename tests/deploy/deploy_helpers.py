@@ -102,12 +102,19 @@ def free_port() -> int:
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll until true. An exception counts as "not yet" (a server still starting refuses
+    the connection, a pid file is half written) and is shown if time runs out."""
     deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
     while time.monotonic() < deadline:
-        if predicate():
-            return
+        try:
+            if predicate():
+                return
+        except Exception as error:  # noqa: BLE001 - any error means "not ready yet"
+            last_error = error
         time.sleep(0.2)
-    pytest.fail(f"timed out after {timeout}s waiting for {what}")
+    detail = f" (last error: {type(last_error).__name__}: {last_error})" if last_error else ""
+    pytest.fail(f"timed out after {timeout}s waiting for {what}{detail}")
 
 
 def file_contains(path: Path, text: str) -> Callable[[], bool]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import grp
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -39,7 +40,19 @@ def logrotate(*args: str | Path) -> subprocess.CompletedProcess[str]:
 
 def test_it_keeps_two_weeks_compressed_with_copytruncate() -> None:
     text = (DEPLOY / "logrotate/photo-album").read_text()
-    assert "/var/log/celery/worker.log /var/log/celery/beat.log {" in text
+    rotated = text.split("{")[0].split("\n")[-1].split()
+    # Every log file a unit writes is rotated.
+    logs = {
+        match
+        for unit in (DEPLOY / "systemd").glob("*.service")
+        for match in re.findall(r"--logfile (\S+)", unit.read_text())
+    }
+    assert logs == {
+        "/var/log/celery/worker.log",
+        "/var/log/celery/interactive.log",
+        "/var/log/celery/beat.log",
+    }
+    assert set(rotated) == logs
     for directive in ("daily", "rotate 14", "compress", "copytruncate"):
         assert f"\n    {directive}\n" in text
 
@@ -68,7 +81,8 @@ def test_it_keeps_the_worker_logging_to_worker_log_after_rotation(
     assert " ready." in rotated.read_text()
     assert log.stat().st_size == 0
 
-    task = broker_client(monkeypatch).send_task("celery.accumulate", args=[7])
+    # ignore_result=False: the app ignores results unless asked (CELERY_TASK_IGNORE_RESULT).
+    task = broker_client(monkeypatch).send_task("celery.accumulate", args=[7], ignore_result=False)
     assert task.get(timeout=20) == [7]
     wait_for(file_contains(log, f"{task.id}] succeeded"), 10, "the task's line in worker.log")
     content = log.read_bytes()

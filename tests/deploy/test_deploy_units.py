@@ -31,8 +31,10 @@ from django.conf import settings
 UNITS = [
     "photo-album-web.service",
     "photo-album-celery-worker.service",
+    "photo-album-celery-interactive.service",
     "photo-album-celery-beat.service",
 ]
+WORKERS = ["photo-album-celery-worker.service", "photo-album-celery-interactive.service"]
 
 
 def test_it_passes_systemd_analyze_verify(tmp_path: Path) -> None:
@@ -63,8 +65,8 @@ def test_it_restarts_and_starts_on_boot_as_the_service_user(unit: str) -> None:
         assert {"redis-server.service", "postgresql.service"} <= set(unit_value(unit, key).split())
 
 
-def test_it_stops_the_worker_warmly_after_the_task_time_limit() -> None:
-    unit = "photo-album-celery-worker.service"
+@pytest.mark.parametrize("unit", WORKERS)
+def test_it_stops_the_worker_warmly_after_the_task_time_limit(unit: str) -> None:
     assert unit_value(unit, "KillSignal") == "SIGTERM"
     # Only the main process gets SIGTERM; pool children would die mid-task.
     assert unit_value(unit, "KillMode") == "mixed"
@@ -82,6 +84,18 @@ def test_it_takes_worker_concurrency_and_memory_ceiling_from_settings() -> None:
     assert int(defaults["CELERY_WORKER_MAX_MEMORY_PER_CHILD"]) > 0
 
 
+def test_it_splits_the_queues_between_the_batch_and_the_interactive_worker() -> None:
+    batch = unit_value("photo-album-celery-worker.service", "ExecStart")
+    interactive = unit_value("photo-album-celery-interactive.service", "ExecStart")
+    assert "--queues celery " in batch
+    assert "--queues interactive " in interactive
+    # One small process; a distinct name, so both answer the inspect on one host.
+    assert "--concurrency 1 " in interactive
+    assert "--hostname photo-album-interactive@%H" in interactive
+    assert set(settings.CELERY_TASK_QUEUES) == {"celery", "interactive"}
+    assert settings.CELERY_TASK_DEFAULT_QUEUE == "celery"
+
+
 def test_it_logs_celery_to_var_log_celery() -> None:
     assert "--logfile /var/log/celery/worker.log" in unit_value(
         "photo-album-celery-worker.service", "ExecStart"
@@ -89,24 +103,39 @@ def test_it_logs_celery_to_var_log_celery() -> None:
     assert "--logfile /var/log/celery/beat.log" in unit_value(
         "photo-album-celery-beat.service", "ExecStart"
     )
+    assert "--logfile /var/log/celery/interactive.log" in unit_value(
+        "photo-album-celery-interactive.service", "ExecStart"
+    )
     assert all(key != "ExecStartPre" for key, _ in unit_settings("photo-album-web.service"))
 
 
 @pytest.mark.worker
+@pytest.mark.parametrize(
+    ("unit", "queue", "log_name"),
+    [
+        ("photo-album-celery-worker.service", "celery", "worker.log"),
+        ("photo-album-celery-interactive.service", "interactive", "interactive.log"),
+    ],
+)
 def test_it_starts_worker_from_unit_execstart(
+    unit: str,
+    queue: str,
+    log_name: str,
     tmp_path: Path,
     start_unit: Callable[..., subprocess.Popen[bytes]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    worker = start_unit("photo-album-celery-worker.service")
-    log = tmp_path / "log" / "worker.log"
-    wait_for(file_contains(log, " ready."), 60, "the worker's 'ready' line in worker.log")
+    worker = start_unit(unit)
+    log = tmp_path / "log" / log_name
+    wait_for(file_contains(log, " ready."), 60, f"the worker's 'ready' line in {log_name}")
 
     client = broker_client(monkeypatch)
-    assert client.send_task("celery.accumulate", args=[42]).get(timeout=20) == [42]
+    # ignore_result=False: the app ignores results unless asked (CELERY_TASK_IGNORE_RESULT).
+    task = client.send_task("celery.accumulate", args=[42], queue=queue, ignore_result=False)
+    assert task.get(timeout=20) == [42]
 
     assert stop(worker, timeout=30) == 0
-    assert "Warm shutdown" in (tmp_path / "photo-album-celery-worker.service.out").read_text()
+    assert "Warm shutdown" in (tmp_path / f"{unit}.out").read_text()
 
 
 @pytest.mark.worker

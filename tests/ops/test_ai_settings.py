@@ -8,7 +8,6 @@ import pytest
 from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
-from photo_album.celery import app
 from photos import tasks
 from photos.models import Photo, ProcessingStatus
 from photos.services import processing
@@ -151,42 +150,36 @@ def test_a_new_schedule_time_reaches_the_beat_schedule(staff_client):
 
 
 def test_auto_process_off_leaves_uploads_pending(
-    staff_client, album, monkeypatch, django_capture_on_commit_callbacks
+    staff_client, album, queue_sends, django_capture_on_commit_callbacks
 ):
-    queued = []
-    monkeypatch.setattr(processing, "item_enqueue", lambda **kwargs: queued.append(kwargs))
     save(staff_client, auto_process_on_upload=None)
     data = jpeg_bytes("coffee")
 
     with django_capture_on_commit_callbacks(execute=True):
         photo = _upload(album, data)
 
-    assert queued == []
+    assert queue_sends == []
     photo.refresh_from_db()
     assert photo.processing_status == ProcessingStatus.PENDING
     assert photo.auto_process is False
 
 
 def test_auto_process_on_queues_the_upload(
-    staff_client, album, monkeypatch, django_capture_on_commit_callbacks
+    staff_client, album, queue_sends, django_capture_on_commit_callbacks
 ):
-    queued = []
-    monkeypatch.setattr(processing, "item_enqueue", lambda **kwargs: queued.append(kwargs))
     save(staff_client)
 
     with django_capture_on_commit_callbacks(execute=True):
         photo = _upload(album, jpeg_bytes("coffee"))
 
-    assert [q["item_id"] for q in queued] == [photo.pk]
+    assert [(name, args) for name, args, _ in queue_sends] == [
+        ("photos.tasks.process_photo_ai", [photo.pk])
+    ]
 
 
 def test_a_lower_batch_size_limits_the_nightly_run(
-    staff_client, make_item, monkeypatch, django_capture_on_commit_callbacks
+    staff_client, make_item, queue_sends, django_capture_on_commit_callbacks
 ):
-    queued: list[int] = []
-    monkeypatch.setattr(
-        processing, "items_enqueue", lambda *, items: queued.extend(pk for pk, _ in items)
-    )
     ids = [make_item(ProcessingStatus.PENDING).pk for _ in range(5)]
     save(staff_client, batch_size="2")
 
@@ -194,7 +187,7 @@ def test_a_lower_batch_size_limits_the_nightly_run(
         count = tasks.process_pending_photos_task()
 
     assert count == 2
-    assert queued == ids[:2]  # the oldest first
+    assert [args[0] for _name, args, _ in queue_sends] == ids[:2]  # the oldest first
 
 
 def test_scheduled_processing_off_makes_the_nightly_run_do_nothing(staff_client, make_item):
@@ -204,15 +197,17 @@ def test_scheduled_processing_off_makes_the_nightly_run_do_nothing(staff_client,
     assert tasks.process_pending_photos_task() == 0
 
 
-def test_the_processing_timeout_sets_the_task_time_limits(staff_client, monkeypatch, make_item):
-    sent = []
-    monkeypatch.setattr(app, "send_task", lambda name, **kwargs: sent.append(kwargs))
+def test_the_processing_timeout_sets_the_task_time_limits(
+    staff_client, queue_sends, django_capture_on_commit_callbacks
+):
     save(staff_client, processing_timeout="45")
 
-    processing.item_enqueue(kind="photo", item_id=1, ai_settings=ai_settings_get())
+    with django_capture_on_commit_callbacks(execute=True):
+        processing.item_enqueue(kind="photo", item_id=1, ai_settings=ai_settings_get())
 
-    assert sent[0]["soft_time_limit"] == 45
-    assert sent[0]["time_limit"] > 45
+    options = queue_sends[0][2]
+    assert options["soft_time_limit"] == 45
+    assert options["time_limit"] > 45
 
 
 def _upload(album, data: bytes) -> Photo:

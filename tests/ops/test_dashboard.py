@@ -11,24 +11,32 @@ from django.utils import timezone
 
 from photos.models import ProcessingStatus, Video
 from photos.selectors import ops
-from photos.services import processing
 
 
 @pytest.fixture(autouse=True)
 def one_worker(monkeypatch):
     report = ops.WorkersReport(
-        workers=[ops.WorkerInfo(name="w1@host", pool="prefork", concurrency=2, tasks_running=1)]
+        workers=[
+            ops.WorkerInfo(
+                name="w1@host",
+                pool="prefork",
+                concurrency=2,
+                tasks_running=1,
+                queues=("celery", "interactive"),
+            )
+        ]
     )
     monkeypatch.setattr(ops, "workers_inspect", lambda **kwargs: report)
 
 
-@pytest.fixture
-def queued(monkeypatch) -> list[tuple[str, int]]:
-    sent: list[tuple[str, int]] = []
-    monkeypatch.setattr(
-        processing, "item_enqueue", lambda *, kind, item_id, **kw: sent.append((kind, item_id))
-    )
-    return sent
+def items_sent(sends: list[tuple[str, list, dict]]) -> list[tuple[str, int]]:
+    """(kind, id) of each item sent for processing."""
+    prefix, suffix = "photos.tasks.process_", "_ai"
+    return [
+        (name.removeprefix(prefix).removesuffix(suffix), args[0])
+        for name, args, _options in sends
+        if name.startswith(prefix) and name.endswith(suffix)
+    ]
 
 
 @pytest.fixture
@@ -103,7 +111,7 @@ def test_it_shows_the_nightly_schedule(staff_client):
 
 
 def test_retry_all_failed_queues_them(
-    staff_client, make_item, queued, django_capture_on_commit_callbacks
+    staff_client, make_item, queue_sends, django_capture_on_commit_callbacks
 ):
     failed = make_item(ProcessingStatus.FAILED, processing_error="boom")
     done = make_item(ProcessingStatus.COMPLETED)
@@ -112,7 +120,7 @@ def test_retry_all_failed_queues_them(
         response = staff_client.post(reverse("ops-retry-failed"))
 
     assert response.status_code == 302
-    assert queued == [("photo", failed.pk)]
+    assert items_sent(queue_sends) == [("photo", failed.pk)]
     failed.refresh_from_db()
     done.refresh_from_db()
     assert failed.processing_status == ProcessingStatus.PENDING
@@ -120,7 +128,7 @@ def test_retry_all_failed_queues_them(
 
 
 def test_process_all_pending_queues_them(
-    staff_client, make_item, queued, django_capture_on_commit_callbacks
+    staff_client, make_item, queue_sends, django_capture_on_commit_callbacks
 ):
     photo = make_item(ProcessingStatus.PENDING)
     video = make_item(ProcessingStatus.PENDING, model=Video)
@@ -128,7 +136,7 @@ def test_process_all_pending_queues_them(
     with django_capture_on_commit_callbacks(execute=True):
         staff_client.post(reverse("ops-process-pending"))
 
-    assert sorted(queued) == [("photo", photo.pk), ("video", video.pk)]
+    assert sorted(items_sent(queue_sends)) == [("photo", photo.pk), ("video", video.pk)]
 
 
 def test_item_status_json_has_status_error_description_and_tags(make_item, owner, client_for):
@@ -144,7 +152,7 @@ def test_item_status_json_has_status_error_description_and_tags(make_item, owner
 
 @pytest.mark.parametrize("status", [ProcessingStatus.FAILED, ProcessingStatus.COMPLETED])
 def test_retry_and_reprocess_queue_the_item(
-    status, make_item, owner, client_for, queued, django_capture_on_commit_callbacks
+    status, make_item, owner, client_for, queue_sends, django_capture_on_commit_callbacks
 ):
     item = make_item(status, processing_error="boom" if status == "failed" else "")
 
@@ -155,11 +163,11 @@ def test_retry_and_reprocess_queue_the_item(
 
     assert response.status_code == 202
     assert response.json()["status"] == "pending"
-    assert queued == [("photo", item.pk)]
+    assert items_sent(queue_sends) == [("photo", item.pk)]
 
 
 @pytest.mark.parametrize("status", [ProcessingStatus.PENDING, ProcessingStatus.PROCESSING])
-def test_it_refuses_to_retry_an_item_on_its_way(status, make_item, owner, client_for, queued):
+def test_it_refuses_to_retry_an_item_on_its_way(status, make_item, owner, client_for, queue_sends):
     item = make_item(status)
 
     response = client_for(owner).post(
@@ -167,7 +175,7 @@ def test_it_refuses_to_retry_an_item_on_its_way(status, make_item, owner, client
     )
 
     assert response.status_code == 409
-    assert queued == []
+    assert items_sent(queue_sends) == []
 
 
 # --- /metrics ---

@@ -12,7 +12,10 @@ from photos.models import ProcessingStatus, Video
 from photos.selectors import ops
 from photos.services import beat
 
-ONE_WORKER = ops.WorkersReport(workers=[ops.WorkerInfo(name="w1@host", pool="prefork")])
+# A worker started without -Q consumes both queues.
+ONE_WORKER = ops.WorkersReport(
+    workers=[ops.WorkerInfo(name="w1@host", pool="prefork", queues=("celery", "interactive"))]
+)
 
 
 @pytest.fixture
@@ -101,3 +104,16 @@ def test_it_needs_attention_with_no_worker_and_gives_the_hint(db, no_worker, bea
     assert "Workers online: 0" in out
     assert "No worker is running" in out
     assert "NEEDS ATTENTION: no worker is running" in out
+
+
+def test_it_needs_attention_when_no_worker_serves_the_interactive_queue(db, monkeypatch, capsys):
+    batch_only = ops.WorkersReport(workers=[ops.WorkerInfo(name="w1@host", queues=("celery",))])
+    monkeypatch.setattr(ops, "workers_inspect", lambda **kwargs: batch_only)
+
+    code, out = run_health("--json", capsys=capsys)
+
+    assert code == 1
+    assert json.loads(out)["problems"] == [
+        "no worker consumes the interactive queue (searches answer by words only; "
+        "start photo-album-celery-interactive)"
+    ]

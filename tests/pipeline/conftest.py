@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 import redis
+from celery import Task
+from celery.result import AsyncResult
 from django.conf import settings
 
 from photos.models import AISettings, MediaItem, Photo
@@ -115,9 +117,21 @@ WARMED_UP = r"(?:AI models loaded and warmed up|AI warm-up failed)"
 
 
 def worker_start(
-    media_root: Path, log_dir: Path, *, concurrency: int = 1, loglevel: str = "INFO", **env: str
+    media_root: Path,
+    log_dir: Path,
+    *,
+    concurrency: int = 1,
+    queues: str = "celery,interactive",
+    loglevel: str = "INFO",
+    **env: str,
 ) -> Process:
+    """A worker on `queues` (by default both, as a worker started without -Q).
+
+    With AI_TEST_HOLD_FILE in `env`, it loads tests.pipeline.worker_hold: while
+    that file exists, a claimed item waits before the engine.
+    """
     name = f"pipeline-{uuid.uuid4().hex[:8]}"
+    hold = ["--include", "tests.pipeline.worker_hold"] if "AI_TEST_HOLD_FILE" in env else []
     worker = Process(
         [
             "worker",
@@ -127,10 +141,13 @@ def worker_start(
             "prefork",
             "--concurrency",
             str(concurrency),
+            "--queues",
+            queues,
             "--hostname",
             f"{name}@%h",
             "--without-mingle",
             "--without-gossip",
+            *hold,
         ],
         env=subprocess_env(media_root, **env),
         log_path=log_dir / f"{name}.log",
@@ -193,6 +210,12 @@ def wait_until(predicate: Callable[[], bool], *, timeout: float, what: str) -> f
     return time.monotonic() - started
 
 
+def asked(task: Task, *args: object) -> AsyncResult:
+    """Send the task asking for its result: the app ignores results unless a caller asks
+    (CELERY_TASK_IGNORE_RESULT), and these tests read them."""
+    return task.apply_async(args, ignore_result=False)
+
+
 def statuses(model: type[MediaItem], ids: list[int]) -> dict[int, str]:
     return dict(model.objects.filter(pk__in=ids).values_list("pk", "processing_status"))
 
@@ -237,7 +260,7 @@ def upload_video(album) -> Callable[..., MediaItem]:
 
 
 @pytest.fixture(scope="module")
-def worker(django_db_setup, worker_dir, worker_media) -> Iterator[Process]:
+def worker(real_worker, django_db_setup, worker_dir, worker_media) -> Iterator[Process]:
     """One worker (2 pool processes) for a whole test module: starting one costs seconds."""
     redis_flush()
     process = worker_start(worker_media, worker_dir, concurrency=2)

@@ -20,6 +20,7 @@ from photos.services.schedule import schedule_sync
 from tests.pipeline.conftest import (
     ai_settings_set,
     all_in,
+    asked,
     beat_start,
     processing_log_count,
     statuses,
@@ -101,7 +102,7 @@ def test_it_keeps_a_persons_tags_when_the_ai_retags(worker, upload_photo):
 
     from photos.tasks import process_photo_ai
 
-    assert process_photo_ai.delay(photo.pk).get(timeout=120) == "completed"
+    assert asked(process_photo_ai, photo.pk).get(timeout=120) == "completed"
     tags = dict(photo.item_tags.values_list("tag__name", "source"))
     assert tags["my favourite mug"] == TagSource.PERSON
     assert "stale ai tag" not in tags
@@ -117,12 +118,12 @@ def test_it_leaves_items_pending_when_auto_process_is_off(worker, upload_photo):
     from photos.tasks import process_pending_photos_task
 
     # The batch takes the oldest two only (batch size 2).
-    assert process_pending_photos_task.delay().get(timeout=30) == 2
+    assert asked(process_pending_photos_task).get(timeout=30) == 2
     wait_until(all_in(Photo, ids[:2], "completed"), timeout=120, what="the batch")
     assert statuses(Photo, ids[2:]) == {ids[2]: ProcessingStatus.PENDING}
     assert "Queued 2 pending photos for AI processing (batch size 2)" in worker.log()
 
-    assert process_pending_photos_task.delay().get(timeout=30) == 1
+    assert asked(process_pending_photos_task).get(timeout=30) == 1
     wait_until(all_in(Photo, ids, "completed"), timeout=120, what="the second batch")
 
 
@@ -136,9 +137,9 @@ def test_it_marks_missing_file_failed(worker, upload_photo):
 
     from photos.tasks import process_photo_ai
 
-    assert process_photo_ai.delay(missing.pk).get(timeout=120) == "failed"
-    assert process_photo_ai.delay(corrupt.pk).get(timeout=120) == "failed"
-    assert process_photo_ai.delay(good.pk).get(timeout=120) == "completed"
+    assert asked(process_photo_ai, missing.pk).get(timeout=120) == "failed"
+    assert asked(process_photo_ai, corrupt.pk).get(timeout=120) == "failed"
+    assert asked(process_photo_ai, good.pk).get(timeout=120) == "completed"
 
     missing.refresh_from_db()
     corrupt.refresh_from_db()
@@ -168,12 +169,12 @@ def test_it_does_the_work_once_when_delivered_twice(worker, upload_photo):
     from photos.tasks import process_photo_ai
 
     # Two deliveries at once, one per pool process: only one may claim the row.
-    first, second = process_photo_ai.delay(photo.pk), process_photo_ai.delay(photo.pk)
+    first, second = asked(process_photo_ai, photo.pk), asked(process_photo_ai, photo.pk)
     outcomes = sorted([first.get(timeout=120), second.get(timeout=120)])
     assert outcomes == ["completed", "skipped"]
     assert processing_log_count(worker.log(), "photo", photo.pk) == 1
     # And a third, late, delivery of a finished item changes nothing.
-    assert process_photo_ai.delay(photo.pk).get(timeout=30) == "skipped"
+    assert asked(process_photo_ai, photo.pk).get(timeout=30) == "skipped"
     photo.refresh_from_db()
     assert photo.attempts == 1
 
@@ -216,8 +217,8 @@ def test_it_skips_the_batch_when_scheduled_processing_is_off(worker, upload_phot
 
     from photos.tasks import process_pending_photos_task, process_pending_videos_task
 
-    assert process_pending_photos_task.delay().get(timeout=30) == 0
-    assert process_pending_videos_task.delay().get(timeout=30) == 0
+    assert asked(process_pending_photos_task).get(timeout=30) == 0
+    assert asked(process_pending_videos_task).get(timeout=30) == 0
     time.sleep(1)
     photo.refresh_from_db()
     assert photo.processing_status == ProcessingStatus.PENDING

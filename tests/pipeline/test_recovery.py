@@ -53,14 +53,14 @@ SHORT_LIMITS = {
 
 @pytest.fixture
 def hold_file(worker_dir) -> Iterator[Path]:
-    """While this file exists, a worker started with it holds its claimed item (see processing)."""
+    """While this file exists, a worker started with it holds its claimed item (worker_hold.py)."""
     path = worker_dir / "hold"
     yield path
     path.unlink(missing_ok=True)
 
 
 @pytest.fixture
-def start(worker_dir, worker_media, hold_file, settings) -> Iterator:
+def start(real_worker, worker_dir, worker_media, hold_file, settings) -> Iterator:
     # This process enqueues the uploads, so it computes the time limits: same values.
     settings.AI_TIME_LIMIT_GRACE = GRACE_S
     settings.AI_SWEEP_AFTER = 3

@@ -31,6 +31,7 @@ from photos.selectors import ops
 from photos.services.ai_sample import SAMPLE_PHOTO
 from photos.services.ai_settings import ai_settings_get
 from photos.services.beat import beat_alive, beat_heartbeat_age
+from photos.services.queue import INTERACTIVE_QUEUE
 
 DONE = (ProcessingStatus.COMPLETED, ProcessingStatus.FAILED)
 # The checklist's baseline and red flags (Test 8).
@@ -89,14 +90,23 @@ def check_connectivity(run: Run) -> str:
     if not active:
         raise CheckFailed(f"no worker answered on {broker}")
     run.workers = sorted(active)
-    return f"{len(active)} worker(s): {', '.join(run.workers)} on {broker}"
+    inspect = app.control.inspect(destination=run.workers, timeout=2.0, limit=len(run.workers))
+    queues = inspect.active_queues() or {}
+    interactive = [
+        name
+        for name, consumed in queues.items()
+        if any(queue.get("name") == INTERACTIVE_QUEUE for queue in consumed or ())
+    ]
+    # Not a failure (the batch works without it), but searches then answer by words only.
+    serving = ", ".join(sorted(interactive)) or "none (searches answer by words only)"
+    return f"{len(active)} worker(s): {', '.join(run.workers)} on {broker}; interactive: {serving}"
 
 
 def check_round_trip(run: Run) -> str:
-    from photos.tasks import test_celery_task
+    from photos.services import queue
 
     started = time.perf_counter()
-    result = test_celery_task.delay()
+    result = queue.round_trip_send()
     try:
         value = result.get(timeout=run.timeout)
     except Exception as error:  # TimeoutError, or the task's own exception
@@ -268,11 +278,11 @@ CHECKS = (
 
 def validation_run(
     *,
-    skip: set[int] = frozenset(),
+    skip: frozenset[int] | set[int] = frozenset(),
     timeout: float = 180.0,
     on_result: Callable[[TestResult], None] | None = None,
 ) -> list[TestResult]:
-    results = []
+    results: list[TestResult] = []
     run = Run(timeout=timeout)
     try:
         for check in CHECKS:
@@ -285,7 +295,9 @@ def validation_run(
     return results
 
 
-def _run_one(check: Check, run: Run, *, skip: set[int], results: list[TestResult]) -> TestResult:
+def _run_one(
+    check: Check, run: Run, *, skip: frozenset[int] | set[int], results: list[TestResult]
+) -> TestResult:
     result = TestResult(number=check.number, name=check.name, status="SKIP")
     if check.number in skip:
         result.figure = "left out (--skip)"
@@ -331,7 +343,7 @@ def test_data_delete(run: Run) -> None:
     run.album = None
 
 
-def _photo_row(run: Run, data: bytes | None) -> Photo:
+def _photo_row(run: Run, data: bytes | None) -> MediaItem:
     """A photo row that no upload queued: with the given bytes stored, or a missing file."""
     album = _album(run)
     name = f"originals/photos/validation/{uuid.uuid4().hex}.jpg"

@@ -147,7 +147,7 @@
     const body = table.querySelector("tbody");
     body.replaceChildren(...data.workers.map((w) => {
       const row = el("tr");
-      [w.name, w.pool, w.concurrency, w.tasks_running].forEach((v) => row.appendChild(el("td", v)));
+      [w.name, (w.queues || []).join(", "), w.pool, w.concurrency, w.tasks_running].forEach((v) => row.appendChild(el("td", v)));
       const memory = el("td", w.pool_processes.length ? null : "–", { class: "pool-memory" });
       w.pool_processes.forEach((p) => {
         const peak = p.peak_rss_bytes ? ` (${megabytes(p.peak_rss_bytes)})` : "";
@@ -289,6 +289,7 @@
           box.replaceChildren(el("p", `Fix the settings first: ${messages.join("; ")}`, { class: "form-error", id: "sample-test-error" }));
           return;
         }
+        if (!response.ok) throw new Error(body.error || `HTTP ${response.status}`);
         await pollSample(body.result_url, box, Number(form.querySelector("[name=processing_timeout]").value) || 300);
       } catch (err) {
         box.replaceChildren(el("p", `Failed: ${err.message}`, { class: "form-error", id: "sample-test-error" }));
