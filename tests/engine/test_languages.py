@@ -29,16 +29,16 @@ def test_the_supported_languages_are_exposed():
 @pytest.mark.parametrize(
     ("language", "sentence", "tags"),
     [
-        ("en", "Cattle on grass among green leaves.", {"cattle", "grass", "outdoor", "animal"}),
-        ("de", "Rinder auf Gras zwischen grünen Blättern.", {"Rinder", "Gras", "draußen", "Tier"}),
+        ("en", "Cattle on grass.", {"cattle", "grass", "outdoor", "animal"}),
+        ("de", "Rinder auf Gras.", {"Rinder", "Gras", "draußen", "Tier"}),
         (
             "fr",
-            "Du bétail sur l'herbe parmi des feuilles vertes.",
+            "Du bétail sur l'herbe.",
             {"bétail", "herbe", "extérieur", "animal"},
         ),
         (
             "es",
-            "Ganado sobre la hierba entre hojas verdes.",
+            "Ganado sobre la hierba.",
             {"ganado", "hierba", "exterior", "animal"},
         ),
     ],

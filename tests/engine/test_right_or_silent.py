@@ -92,7 +92,44 @@ def test_a_storm_over_a_road_or_a_kite_is_not_a_vehicle(photo_analysis, name):
     # "airplane wing" 0.24 on the storm; "parachute" 0.54 and "balloon" on the kite.
     result = photo_analysis(name)
     assert not said(result) & {"vehicle", "aircraft", "car", "truck", "water", "sea"}
+
+
+def test_a_storm_sky_is_a_sky_but_not_blue_nor_daytime(photo_analysis):
+    # Dark blue-grey storm clouds, exposed at EV 4.9 (EXIF): a sky, but no "blue sky"
+    # and no time of day the light contradicts.
+    result = photo_analysis("mate-storm.jpg")
     assert {"sky", "outdoor"} <= set(result.tag_names)
+    assert not {"blue sky", "daytime"} & set(result.tag_names)
+    assert "blue" not in result.description.lower()
+
+
+def test_blue_from_top_to_bottom_is_no_sky_without_a_second_cue(photo_analysis):
+    # A water drop (soft blue all around a sharp splash) and a kite against blue that
+    # fills the frame look like a studio backdrop: neither is called sky or outdoor.
+    for name in ("mate-aqua.jpg", "plasma-kite.jpg"):
+        result = photo_analysis(name)
+        assert not set(result.tag_names) & {"sky", "blue sky", "outdoor", "daytime"}, name
+
+
+def test_a_dusk_sky_is_not_daytime(photo_analysis):
+    # A lake at dusk under a purple and pink sky.
+    result = photo_analysis("plasma-summer-1am.jpg")
+    assert "sky" in result.tag_names
+    assert not {"daytime", "blue sky"} & set(result.tag_names)
+
+
+def test_a_dolphin_is_sea_life_not_a_fish(photo_analysis):
+    # ImageNet calls a dolphin a great white shark; sharks map to "sea life".
+    result = photo_analysis("gcompris-dolphin.jpg")
+    assert not said(result) & {"fish", "shark"}
+    assert {"animal", "sea life"} <= set(result.tag_names)
+
+
+def test_a_long_exposure_at_night_is_night(photo_analysis):
+    # A bridge over a river, 4 s exposure (EXIF): night from the camera, not from a patch.
+    result = photo_analysis("palapeli-cincinnati-bridge.jpg")
+    assert {"night", "water", "outdoor"} <= set(result.tag_names)
+    assert "daytime" not in result.tag_names
 
 
 def test_a_person_holding_nothing_is_not_a_fish(photo_analysis):
