@@ -192,6 +192,8 @@ NATURE_SUBJECTS = frozenset({"wildlife", "bird", "insect", "flower", "plant", "m
 MAN_MADE_SUBJECTS = frozenset(
     {"building", "street", "bridge", "monument", "fountain", "vehicle", "sport", "shop"}
 )
+# Classifier tags seen standing or played on grass.
+GRASS_SUBJECTS = frozenset({"farm animal", "sport", "dog", "horse", "sheep", "cattle"})
 # A car, a bus or a truck outdoors is nearly always on a road or a street.
 ROAD_SUBJECTS = frozenset({"car", "bus", "truck"})
 
@@ -261,7 +263,17 @@ def _decide(
     if night:
         tags["night"] = 0.55
 
-    grass = pixels_say and f["green_bottom"] >= 0.45 and f["tex_green"] >= 0.02 and indoor_p < 0.2
+    # Green texture below is as often a forest, a hedge or a leaf as grass: said only
+    # under something that stands on grass (a farm animal, a game), or where the
+    # classifier names nothing at all, and not where green fills the whole frame.
+    on_grass = bool(subjects & GRASS_SUBJECTS) or (not subjects and f["green_upper"] < 0.75)
+    grass = (
+        pixels_say
+        and f["green_bottom"] >= 0.45
+        and f["tex_green"] >= 0.02
+        and indoor_p < 0.2
+        and on_grass
+    )
     if grass:
         tags["grass"] = round(min(0.75, 0.3 + f["green_bottom"] / 2), 3)
     foliage = pixels_say and f["green_upper"] >= 0.6 and f["tex_green"] >= 0.04 and indoor_p < 0.2
@@ -297,6 +309,8 @@ def _decide(
         # that is not clear blue (dusk, storm), nor when the EXIF clock or the exposure
         # says otherwise.
         day_hour = hour is None or 7 <= hour <= 18
+        # A dark ground with deep shadows under a bright sky: dusk, or a backlit view.
+        dusk_ground = f["dark"] >= 0.15 and f["val_bottom"] < 0.3
         clear_day = blue_sky and f["mean_val"] >= 0.45
         bright_day = "sky" not in tags and f["mean_val"] >= 0.5 and f["dark"] < 0.1
         if (
@@ -305,6 +319,7 @@ def _decide(
             and day_hour
             and day_light
             and f["twilight_top"] < 0.05
+            and not dusk_ground
         ):
             tags["daytime"] = 0.45
     if scene.indoors:
@@ -342,9 +357,6 @@ def _decide(
         tags["close-up"] = 0.5
         if subjects & NATURE_SUBJECTS or foliage or green_frame:
             tags["macro"] = 0.4
-        # Bokeh only where the surround is very soft against a sharp subject.
-        if f["sharp_ratio"] >= 3.0 and f["sharp_border"] <= 0.025:
-            tags["bokeh"] = 0.38
         # Soft green behind a sharp subject: a plant or an insect (indoors or out).
         if blurred_around and f["green_all"] >= 0.15 and indoor_p < 0.2:
             tags["nature"] = 0.45

@@ -157,3 +157,13 @@ def test_when_unsure_it_says_less(photo_analysis):
     result = photo_analysis("lomiri-wine.jpg")
     assert {t.source for t in result.tags} == {"colour"}
     assert result.description.startswith("A photo in ")
+
+
+@pytest.mark.parametrize(
+    "name", ["mate-blinds.jpg", "opencv-butterfly.jpg", "gcompris-neuschwanstein.jpg"]
+)
+def test_green_below_is_not_grass_without_a_second_cue(photo_analysis, name):
+    # A leaf filling the frame, a butterfly on leaves, a forest below a castle.
+    result = photo_analysis(name)
+    assert not {"grass", "meadow", "field"} & set(result.tag_names)
+    assert "grass" not in result.description
