@@ -304,14 +304,15 @@ def _decide(
     scene.indoors = not scene.outdoors and indoor_p >= (0.2 if f.get("people") else 0.45)
     if scene.outdoors and indoor_p < 0.3:
         tags["outdoor"] = 0.55
-        # Daytime from the whole picture: a clear blue sky, or, where no sky shows, a
-        # bright picture without deep shadows; never under a sky
-        # that is not clear blue (dusk, storm), nor when the EXIF clock or the exposure
-        # says otherwise.
+        # Daytime from the whole picture: a clear blue sky over a ground that daylight
+        # lights too (a floodlit monument under a blue-hour sky stands on a dark
+        # ground), or, where no sky shows, a bright picture without deep shadows; never
+        # under a sky that is not clear blue (dusk, storm), nor when the EXIF clock or
+        # the exposure says otherwise.
         day_hour = hour is None or 7 <= hour <= 18
         # A dark ground with deep shadows under a bright sky: dusk, or a backlit view.
         dusk_ground = f["dark"] >= 0.15 and f["val_bottom"] < 0.3
-        clear_day = blue_sky and f["mean_val"] >= 0.45
+        clear_day = blue_sky and f["mean_val"] >= 0.45 and f["val_bottom"] >= 0.4
         bright_day = "sky" not in tags and f["mean_val"] >= 0.5 and f["dark"] < 0.1
         if (
             (clear_day or bright_day)

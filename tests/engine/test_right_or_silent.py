@@ -125,6 +125,12 @@ def test_a_dusk_sky_is_not_daytime(photo_analysis):
     assert not {"daytime", "blue sky"} & set(result.tag_names)
 
 
+@pytest.mark.parametrize("name", ["gcompris-brandenburg-gate.jpg", "lomiri-sunset.jpg"])
+def test_a_bright_sky_over_a_dark_ground_is_not_daytime(photo_analysis, name):
+    # A floodlit gate under a blue-hour sky; a sunset behind dark hills.
+    assert "daytime" not in photo_analysis(name).tag_names
+
+
 def test_a_dolphin_is_sea_life_not_a_fish(photo_analysis):
     # ImageNet calls a dolphin a great white shark; sharks map to "sea life".
     result = photo_analysis("gcompris-dolphin.jpg")
