@@ -40,11 +40,13 @@ def item_get_for_user(
     return items_visible_to(user, kind).filter(pk=item_id).first()
 
 
-def item_moved_for_user(*, user: AbstractBaseUser, item_id: int) -> MediaItem | None:
-    """Where an old link now points: a video by its id from before the one media table
-    (migration 0005), else the item with that id under whichever kind it is."""
+def item_moved_for_user(*, user: AbstractBaseUser, kind: Kind, item_id: int) -> MediaItem | None:
+    """Where an old link to this kind now points: the item that had this id before the
+    one media table (migration 0005; only videos changed ids), else the item with this
+    id under whichever kind it is."""
     visible = items_visible_to(user)
-    return visible.filter(legacy_video_id=item_id).first() or visible.filter(pk=item_id).first()
+    moved = visible.filter(kind=kind.name, legacy_video_id=item_id).first()
+    return moved or visible.filter(pk=item_id).first()
 
 
 def grid_items(items: QuerySet[MediaItem]) -> QuerySet[MediaItem]:

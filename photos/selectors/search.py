@@ -14,15 +14,19 @@ from datetime import date, datetime, time, timedelta
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import (
+    BigIntegerField,
     BooleanField,
     Case,
     Count,
     ExpressionWrapper,
     F,
     FloatField,
+    Func,
+    IntegerField,
     Q,
     QuerySet,
     TextField,
@@ -30,7 +34,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Cast, RowNumber
+from django.db.models.functions import Cast, Coalesce, RowNumber
 from django.utils import timezone
 
 from photos.kinds import Kind, kind_get
@@ -140,11 +144,15 @@ def ranked(visible: QuerySet, query: str, near: list[int]) -> QuerySet:
     items = visible.annotate(rank=SearchRank(F("search_vector"), search))
     if not near:
         return items.filter(words).order_by("-rank", "-uploaded_at", "-pk")
-    by_meaning = Case(
-        *[When(pk=pk, then=Value(1 / (RRF_K + i))) for i, pk in enumerate(near)],
-        default=Value(0.0),
-        output_field=FloatField(),
+    # The item's place among the meaning hits (1 = nearest), NULL if it is none of
+    # them: one array parameter, where a CASE per id made a 30 kB statement.
+    meaning_position = Func(
+        Value(near, output_field=ArrayField(BigIntegerField())),
+        F("pk"),
+        function="array_position",
+        output_field=IntegerField(),
     )
+    by_meaning = Coalesce(1.0 / (RRF_K - 1 + meaning_position), 0.0, output_field=FloatField())
     word_position = Window(
         RowNumber(),
         partition_by=[ExpressionWrapper(words, output_field=BooleanField())],

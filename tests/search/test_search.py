@@ -169,3 +169,20 @@ def test_meaning_hits_fuse_with_word_hits_in_one_query(owner, album, make_item):
     assert results.count() == 3
     words_only = items_search(user=owner, query="cat")
     assert [item.pk for item in words_only] == [strong.pk, weak.pk]
+
+
+def test_the_meaning_index_notices_a_rewritten_embedding_at_once(album, make_item, monkeypatch):
+    monkeypatch.setattr(vectors, "KEY_CHECK_INTERVAL_S", 0)
+    item = make_item(album, embedding=unit(1).tobytes(), embedding_updated_at=timezone.now())
+    vectors.index_cache_clear()
+    before = vectors.index_for()
+    assert vectors.index_for() is before  # nothing changed: the cached matrix serves
+
+    # What a person's edit does (vectors.item_embedding_update), without loading the model.
+    Photo.objects.filter(pk=item.pk).update(
+        embedding=unit(2).tobytes(), embedding_updated_at=timezone.now()
+    )
+
+    after = vectors.index_for()
+    assert after is not before
+    assert after.search(unit(2), None, 1) == [(item.pk, pytest.approx(1.0))]
