@@ -41,6 +41,8 @@ class Facts:
     black_and_white: bool = False
     place: Place | None = None
     taken_at: datetime | None = None
+    light_ev: float | None = None  # EXIF exposure as scene light (ExifFacts.light_ev)
+    flash: bool | None = None
     duration_s: float | None = None  # set for videos
     tiny: bool = False
     language: str = "en"

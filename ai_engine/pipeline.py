@@ -59,7 +59,11 @@ def analyze_prepared(
         camera=prepared.exif.camera,
         backend=backend.name,
     )
-    facts = Facts(taken_at=prepared.exif.taken_at)
+    facts = Facts(
+        taken_at=prepared.exif.taken_at,
+        light_ev=prepared.exif.light_ev,
+        flash=prepared.exif.flash,
+    )
 
     started = time.perf_counter()
     colours = analyse_colours(prepared.image)

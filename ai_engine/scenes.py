@@ -103,10 +103,13 @@ def analyse_scene(
     subjects: frozenset[str] = frozenset(),
     portrait: bool = False,
     people: int = 0,
+    light_ev: float | None = None,
+    flash: bool | None = None,
 ) -> Scene:
     """Scene tags from the pixels, ImageNet probabilities, the classifier's confident tags
     (`subjects`: "building", "wildlife"...) and the hour; `portrait`: a face fills the frame,
-    so the background is too little to judge (a blue studio backdrop is not a sky).
+    so the background is too little to judge (a blue studio backdrop is not a sky);
+    `light_ev`, `flash`: how EXIF says the camera exposed it (`ExifFacts.light_ev`).
     """
 
     hue, sat, val, grey = _hsv(image)
@@ -122,7 +125,8 @@ def analyse_scene(
     green = (hue >= 55) & (hue <= 170) & (sat >= 0.18) & (val >= 0.12)
     sandy = (hue >= 20) & (hue <= 55) & (sat >= 0.1) & (sat <= 0.6) & (val >= 0.5)
     warm = ((hue <= 50) | (hue >= 330)) & (sat >= 0.35) & (val >= 0.3)
-    lights = (val > 0.8) & (sat > 0.3) & ((hue <= 60) | (hue >= 330))  # lamps, not swans
+    # Dusk and dawn colour a sky purple or pink: no "daytime" under it.
+    twilight = (hue >= 250) & (hue <= 345) & (sat >= 0.15)
 
     f = {
         "sky_top": _share(blue_sky[top]),
@@ -133,7 +137,9 @@ def analyse_scene(
         "white_lower": _share(white[lower]),
         "warm_smooth_upper": _share((warm & smooth)[upper]),
         "dark": _share(val < 0.2),
-        "lights": _share(lights),
+        "blue_bottom": _share(blue_sky[bottom]),
+        "twilight_top": _share(twilight[top]),
+        "sky_val": float(val[top][blue_sky[top]].mean()) if blue_sky[top].any() else 0.0,
         "mean_val": float(val.mean()),
         "val_top": float(val[top].mean()),
         "val_bottom": float(val[bottom].mean()),
@@ -152,6 +158,10 @@ def analyse_scene(
     f["green_all"] = _share(green)
     f["white_all"] = _share(white)
     f["people"] = float(people)
+    if light_ev is not None:
+        f["light_ev"] = light_ev
+    if flash is not None:
+        f["flash"] = float(flash)
     return _decide(f, hour, subjects, portrait)
 
 
@@ -183,6 +193,8 @@ NATURE_SUBJECTS = frozenset({"wildlife", "bird", "insect", "flower", "plant", "m
 MAN_MADE_SUBJECTS = frozenset(
     {"building", "street", "bridge", "monument", "fountain", "vehicle", "sport", "shop"}
 )
+# Classifier tags seen standing or played on grass.
+GRASS_SUBJECTS = frozenset({"farm animal", "sport", "dog", "horse", "sheep", "cattle"})
 # A car, a bus or a truck outdoors is nearly always on a road or a street.
 ROAD_SUBJECTS = frozenset({"car", "bus", "truck"})
 
@@ -190,26 +202,44 @@ ROAD_SUBJECTS = frozenset({"car", "bus", "truck"})
 def _decide(
     f: dict[str, float], hour: int | None, subjects: frozenset[str], portrait: bool
 ) -> Scene:
-    """Each cue with the thresholds measured on the tuning set (precision first)."""
+    """Each cue with the thresholds measured on the tuning set (precision first).
+
+    Right or silent: every scene word needs two independent cues (pixels and the
+    classifier, or pixels and EXIF), and a time of day is said only when no cue
+    contradicts it.
+    """
     scene = Scene(features=f)
     tags = scene.tags
     indoor_p = f.get("indoor_p", 0.0)
     landscape_p = f.get("landscape_p", 0.0)
     water_p, sea_p = f.get("water_p", 0.0), f.get("sea_p", 0.0)
+    light_ev = f.get("light_ev")
+    flash = bool(f.get("flash"))
 
     # A face filling the frame leaves too little background to judge colours by.
     pixels_say = not portrait
-    sky = pixels_say and f["sky_top"] >= 0.3 and indoor_p < 0.3
+    # A sharp subject in front of a soft, blurred surround: a close-up or a studio shot.
+    blurred_around = f["sharp_ratio"] >= 2.0 and f["sharp_border"] <= 0.035
+    scenery = landscape_p >= 0.2 or water_p >= 0.3 or bool(subjects & OUTDOOR_SUBJECTS)
+    # Smooth blue at the top is a sky only with a second cue: the classifier sees a
+    # landscape or an outdoor subject, or the ground below is unlike it (a horizon) in a
+    # picture that is not a close-up. A studio backdrop, a blue wall or a macro's
+    # blurred water are blue from top to bottom, or soft all around a sharp subject.
+    horizon = f["blue_bottom"] < 0.5 * f["sky_top"] and not blurred_around
+    sky = pixels_say and f["sky_top"] >= 0.3 and indoor_p < 0.3 and (scenery or horizon)
     if sky:
         tags["sky"] = round(min(0.8, 0.4 + f["sky_top"] / 2), 3)
+    # "Blue sky": bright, clear blue, not a storm's dark blue-grey nor a dusk sky, and
+    # not where the exposure says the light was dim.
+    day_light = light_ev is None or light_ev >= 10
+    blue_sky = sky and f["sky_val"] >= 0.6 and f["twilight_top"] < 0.05 and day_light
+    if blue_sky:
         tags["blue sky"] = round(min(0.75, 0.35 + f["sky_top"] / 2), 3)
-    scenery = landscape_p >= 0.2 or water_p >= 0.3 or bool(subjects & OUTDOOR_SUBJECTS)
     overcast = pixels_say and f["pale_top"] >= 0.45 and f["tex_top"] < 0.04 and scenery
     if (sky and f["pale_top"] >= 0.12) or overcast:
         tags["clouds"] = round(min(0.7, 0.35 + f["pale_top"] / 2), 3)
         tags.setdefault("sky", 0.45)
 
-    blurred_around = f["sharp_ratio"] >= 2.0 and f["sharp_border"] <= 0.035
     # Warm, smooth light in the upper half over a darker ground: an evening sky (not the
     # soft warm blur behind a close-up).
     sunset = (
@@ -223,21 +253,31 @@ def _decide(
     if sunset:
         tags["sunset"] = round(min(0.7, 0.35 + f["warm_smooth_upper"] / 2), 3)
         tags["evening"] = 0.4
-    late = hour is not None and (hour >= 20 or hour <= 5)
-    # Dark all over, the top too (a night sky), with lamps or a late EXIF hour.
-    night = (
-        f["mean_val"] < 0.3
-        and f["val_top"] < 0.25
-        and f["dark"] >= 0.4
-        and (f["lights"] >= 0.003 or late)
-    )
+    # Night from the whole picture and the camera, never from a dark patch: a dark
+    # picture (its top too) taken late by the EXIF clock or in little light by its
+    # exposure, or a long exposure of an outdoor scene. Flash light says nothing.
+    late = hour is not None and (hour >= 21 or hour <= 4)
+    low_light = light_ev is not None and light_ev <= 5 and not flash
+    dark_picture = f["mean_val"] < 0.3 and f["val_top"] < 0.25 and f["dark"] >= 0.4
+    long_exposure = low_light and light_ev is not None and light_ev <= 4 and f["mean_val"] < 0.45
+    night = (dark_picture and (late or low_light)) or (long_exposure and scenery)
     if night:
         tags["night"] = 0.55
 
-    grass = pixels_say and f["green_bottom"] >= 0.45 and f["tex_green"] >= 0.02 and indoor_p < 0.2
+    # Green texture below is as often a forest, a hedge or a leaf as grass: said only
+    # under something that stands on grass (a farm animal, a game), or where the
+    # classifier names nothing at all, and not where green fills the whole frame.
+    on_grass = bool(subjects & GRASS_SUBJECTS) or (not subjects and f["green_upper"] < 0.75)
+    grass = (
+        pixels_say
+        and f["green_bottom"] >= 0.45
+        and f["tex_green"] >= 0.02
+        and indoor_p < 0.2
+        and on_grass
+    )
     if grass:
         tags["grass"] = round(min(0.75, 0.3 + f["green_bottom"] / 2), 3)
-    foliage = pixels_say and f["green_upper"] >= 0.4 and f["tex_green"] >= 0.03 and indoor_p < 0.2
+    foliage = pixels_say and f["green_upper"] >= 0.6 and f["tex_green"] >= 0.04 and indoor_p < 0.2
     if foliage:
         tags["foliage"] = round(min(0.7, 0.3 + f["green_upper"] / 3), 3)
     if grass and sky:
@@ -262,25 +302,43 @@ def _decide(
     natural = grass or foliage or water or snow or mountain or landscape_p >= 0.3
     scene.outdoors = sky or sunset or natural or night or bool(subjects & OUTDOOR_SUBJECTS)
     # People in a room say less about it than furniture does: a lower bar with people.
-    scene.indoors = not scene.outdoors and indoor_p >= (0.2 if f.get("people") else 0.35)
+    scene.indoors = not scene.outdoors and indoor_p >= (0.2 if f.get("people") else 0.45)
     if scene.outdoors and indoor_p < 0.3:
         tags["outdoor"] = 0.55
-        bright = f["mean_val"] >= 0.45 and f["dark"] < 0.1
-        # A deep blue dusk sky is not daytime: the picture must be bright as well.
-        if not (sunset or night) and f["mean_val"] >= 0.45 and (sky or bright):
+        # Daytime from the whole picture: a clear blue sky over a ground that daylight
+        # lights too (a floodlit monument under a blue-hour sky stands on a dark
+        # ground), or, where no sky shows, a bright picture without deep shadows; never
+        # under a sky that is not clear blue (dusk, storm), nor when the EXIF clock or
+        # the exposure says otherwise.
+        day_hour = hour is None or 7 <= hour <= 18
+        # A dark ground with deep shadows under a bright sky: dusk, or a backlit view.
+        dusk_ground = f["dark"] >= 0.15 and f["val_bottom"] < 0.3
+        clear_day = blue_sky and f["mean_val"] >= 0.45 and f["val_bottom"] >= 0.4
+        bright_day = "sky" not in tags and f["mean_val"] >= 0.5 and f["dark"] < 0.1
+        if (
+            (clear_day or bright_day)
+            and not (sunset or night)
+            and day_hour
+            and day_light
+            and f["twilight_top"] < 0.05
+            and not dusk_ground
+        ):
             tags["daytime"] = 0.45
     if scene.indoors:
         tags["indoor"] = round(min(0.7, 0.35 + indoor_p / 2), 3)
-    # An open sky over nothing man-made (the classifier names no building, road or
-    # vehicle, and there is nobody) is a view of nature.
-    open_country = sky and not (subjects & MAN_MADE_SUBJECTS) and not f.get("people")
     man_made = bool(subjects & MAN_MADE_SUBJECTS)
-    if (natural and not man_made) or subjects & NATURE_SUBJECTS or open_country:
+    # Nature from what the pixels and the classifier both show (grass, water, a
+    # landscape class) with nothing man-made named, or a living subject.
+    if (natural and not man_made) or subjects & NATURE_SUBJECTS:
         tags["nature"] = 0.45
     if scene.outdoors and subjects & ROAD_SUBJECTS:
         tags["street"] = 0.42
-    wide = sky and (grass or water or snow or mountain)
-    if landscape_p >= 0.3 or (wide and not portrait) or (open_country and f["sky_top"] >= 0.5):
+    # A photo of an animal, a vehicle or people is of them, not a landscape, however
+    # much sky shows: a landscape from the pixels needs nobody and nothing in front.
+    no_subject = not f.get("people") and not subjects & {"animal", "vehicle", "person"}
+    open_country = sky and not man_made and no_subject and f["sky_top"] >= 0.5
+    wide = sky and (grass or water or snow or mountain) and no_subject
+    if landscape_p >= 0.3 or (wide and not portrait) or open_country:
         tags["landscape"] = round(min(0.7, 0.4 + landscape_p / 2), 3)
     scene.document = f["white_all"] >= 0.6 and not scene.outdoors
 
@@ -301,13 +359,10 @@ def _decide(
         tags["close-up"] = 0.5
         if subjects & NATURE_SUBJECTS or foliage or green_frame:
             tags["macro"] = 0.4
-        if blurred_around:
-            tags["bokeh"] = 0.38
-            # Soft green behind a sharp subject: a plant or insect shot outdoors.
-            if f["green_all"] >= 0.15 and indoor_p < 0.2:
-                tags["nature"] = 0.45
-                tags["macro"] = 0.4
-                tags.setdefault("outdoor", 0.5)
+        # Soft green behind a sharp subject: a plant or an insect (indoors or out).
+        if blurred_around and f["green_all"] >= 0.15 and indoor_p < 0.2:
+            tags["nature"] = 0.45
+            tags["macro"] = 0.4
 
     # The sentence: the ground first ("grass"), then where ("by the sea"), sky, time, room.
     order = ("snow", "sand", "grass", "meadow", "foliage", "sea", "water", "mountain")
@@ -316,7 +371,15 @@ def _decide(
         ground.remove("water")
     if "meadow" in ground and "grass" in ground:
         ground.remove("grass")
-    sky_word = "clouds" if "clouds" in tags else "sky" if "sky" in tags else None
+    sky_word = (
+        "clouds"
+        if "clouds" in tags
+        else "blue sky"
+        if "blue sky" in tags
+        else "sky"
+        if "sky" in tags
+        else None
+    )
     time_word = "sunset" if "sunset" in tags else "night" if "night" in tags else None
     scene.phrases = ground[:2] + [w for w in (sky_word, time_word) if w]
     if green_frame:  # grass or leaves filling the frame: which, the pixels can't tell

@@ -91,6 +91,8 @@ class OfflineBackend:
             probs,
             rules.index,
             facts.taken_at,
+            light_ev=facts.light_ev,
+            flash=facts.flash,
             subjects=frozenset(t.name for t in classified),
             portrait=_is_portrait(faces),
             people=len(faces),

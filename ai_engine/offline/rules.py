@@ -50,6 +50,9 @@ class Rules:
         self.default_min_top = float(data.get("default_min_top", 0.0))
         self.unlisted_threshold = float(data.get("unlisted_threshold", 0.6))
         self.subject_threshold = float(data.get("subject_threshold", 0.4))
+        self.species_threshold = float(data.get("species_threshold", 0.0))
+        self.species_share = float(data.get("species_share", 0.0))
+        self.species_named = float(data.get("species_named", self.unlisted_threshold))
         index = _name_index(class_names)
         self.index = index
         raw_tags: dict[str, dict[str, Any]] = {
@@ -105,6 +108,19 @@ class Rules:
             for name, spec in raw.items()
         }
 
+    def _is_species(self, name: str) -> bool:
+        """An animal tag below a broad group: "goose", "cattle", not "bird" or "animal"."""
+        return "animal" in self.ancestors[name] and self.tags[name].depth >= 2
+
+    def _dominant(self, name: str, score: float, scores: np.ndarray) -> bool:
+        """Whether a species holds enough of the probability and of its group's, so that
+        a near miss between siblings (goose or duck) falls back to the group ("bird")."""
+        if score < self.species_threshold:
+            return False
+        rows = {n: i for i, n in enumerate(self.order)}
+        group = max((float(scores[rows[p]]) for p in self.tags[name].parents), default=score)
+        return score >= self.species_share * group
+
     def _ancestors(self, name: str) -> frozenset[str]:
         found: set[str] = set()
         stack = list(self.tags[name].parents)
@@ -125,6 +141,8 @@ class Rules:
         for i, name in enumerate(self.order):
             rule, score = self.tags[name], float(min(1.0, scores[i]))
             if rule.hidden or score < rule.threshold or strongest[i] < rule.min_top:
+                continue
+            if self._is_species(name) and not self._dominant(name, score, scores):
                 continue
             found.append(ClassifierTag(name, score, rule.depth, rule.phrase, self.ancestors[name]))
         # A sure child makes its parents true too ("cat" -> "mammal", "animal"), even when
@@ -152,6 +170,8 @@ class Rules:
             claimers = [self.order[r] for r in np.nonzero(self.membership[:, cls])[0]]
             if any(not self.tags[c].name_classes for c in claimers):
                 continue
+            if "animal" in claimers and p < self.species_named:
+                continue  # a near miss names a sibling species (goose for a duck)
             seen.add(label.lower())
             ancestors = frozenset(claimers) - {label}
             found.append(ClassifierTag(label, p, len(ancestors), _article(label), ancestors))

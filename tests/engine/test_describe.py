@@ -16,7 +16,7 @@ LEUVEN = Place("Leuven", "Flanders", "BE", 1.2)
     ("facts", "sentence"),
     [
         (
-            Facts(things=[Thing("dog", 2)], scenes=["grass", "sky"]),
+            Facts(things=[Thing("dog", 2)], scenes=["grass", "blue sky"]),
             "Two dogs on grass under a blue sky.",
         ),
         (
@@ -32,7 +32,7 @@ LEUVEN = Place("Leuven", "Flanders", "BE", 1.2)
             ),
             "A street sign reading 'No parking', in Leuven, Belgium, August 2007.",
         ),
-        (Facts(scenes=["grass", "sea", "sky"]), "Grass by the sea under a blue sky."),
+        (Facts(scenes=["grass", "sea", "blue sky"]), "Grass by the sea under a blue sky."),
         (Facts(scenes=["grass", "sea"], duration_s=3.2), "A 3-second video of grass by the sea."),
         (Facts(duration_s=8.0, things=[Thing("cat")]), "An 8-second video of a cat."),
         # Mass nouns take no article and no number.
@@ -52,7 +52,9 @@ LEUVEN = Place("Leuven", "Flanders", "BE", 1.2)
         (Facts(scenes=["foliage"], close_up=True), "A close-up of green leaves."),
         # Colour only when nothing else is known.
         (Facts(colours=["blue", "green"]), "A photo in blue and green tones."),
-        (Facts(colours=["blue"], scenes=["sky"]), "A blue sky."),
+        (Facts(colours=["blue"], scenes=["blue sky"]), "A blue sky."),
+        # A sky the pixels can't call clear blue (dusk, storm) is not called blue.
+        (Facts(things=[Thing("mountain")], scenes=["sky"]), "A mountain under the sky."),
         (Facts(black_and_white=True, colours=["grey"]), "A black-and-white photo."),
         (Facts(text="Happy birthday Anna"), "Text reading 'Happy birthday Anna'."),
         (

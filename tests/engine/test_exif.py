@@ -65,3 +65,28 @@ def test_one_pixel_cap_in_one_message():
     check_pixels(1000, 1000, 1_000_000)
     with pytest.raises(UnreadableMedia, match="2000x2000 pixels, more than the 1-megapixel limit"):
         check_pixels(2000, 2000, 1_000_000)
+
+
+def test_it_reads_how_the_camera_exposed_the_photo():
+    # A real photo: a bridge at night, 4 s at ISO 80, flash not fired.
+    path = "ai_engine/evalset/tune/palapeli-cincinnati-bridge.jpg"
+    with Image.open(path) as img:
+        facts = read_exif(img)
+    assert facts.exposure_s == 4.0
+    assert facts.iso == 80
+    assert facts.flash is False
+    assert facts.light_ev is not None and facts.light_ev < 4  # a night scene's light
+
+
+def test_exposure_in_sunlight_and_missing_exposure():
+    exif = Image.Exif()
+    exif[0x010F] = "Canon"  # Make
+    sub = exif.get_ifd(0x8769)
+    sub[0x829A] = 1 / 1000  # ExposureTime
+    sub[0x829D] = 8.0  # FNumber
+    sub[0x8827] = 100  # ISO
+    sub[0x9209] = 0x19  # Flash: fired (bit 0), auto mode
+    facts = read_exif(opened(exif))
+    assert facts.flash is True
+    assert facts.light_ev == pytest.approx(15.97, abs=0.01)  # "sunny 16"
+    assert read_exif(opened(Image.Exif())).light_ev is None

@@ -203,3 +203,27 @@ def test_warm_up_survives_a_backend_it_cannot_load(caplog):
     settings = EngineSettings(backend="transformers", model_dir="/nonexistent/models")
     warm_up(settings, Registry())  # no exception: the items will report the problem
     assert any("AI warm-up incomplete" in r.getMessage() for r in caplog.records)
+
+
+def test_a_species_needs_a_dominant_class_else_its_group_is_said(registry):
+    import numpy as np
+
+    rules = load_rules(class_names())
+
+    def tags(classes: dict[str, float]) -> set[str]:
+        probs = np.zeros(1000, dtype=np.float32)
+        for name, p in classes.items():
+            probs[rules.index[name][0]] = p
+        return {t.name for t in rules.apply(probs)}
+
+    # A duck half read as "goose": a bird, not a goose.
+    near_miss = tags({"goose": 0.5, "drake (male duck)": 0.3})
+    assert "bird" in near_miss
+    assert not near_miss & {"goose", "duck", "drake"}
+    assert {"goose", "bird", "animal"} <= tags({"goose": 0.9})
+    # A dolphin read as a shark is sea life, not a fish; a hedgehog read as a porcupine
+    # (ImageNet has no hedgehog) is a mammal, not a porcupine nor a rodent.
+    dolphin = tags({"great white shark": 0.8})
+    assert "sea life" in dolphin and "fish" not in dolphin
+    hedgehog = tags({"porcupine": 0.9})
+    assert "mammal" in hedgehog and not hedgehog & {"porcupine", "rodent"}
