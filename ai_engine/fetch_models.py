@@ -296,6 +296,7 @@ def fetch_manifest(
     say: Callable[[str], None] = print,
 ) -> list[ModelPin]:
     """What both entry points run: load the pins, fetch, and with record=True save them."""
+    _progress_bars_on()
     manifest = Path(manifest)
     pins = [p for p in load_manifest(manifest) if only in (None, p.key)]
     used = fetch(pins, Path(model_dir), record=record, say=say)
@@ -303,6 +304,17 @@ def fetch_manifest(
         save_manifest(used, manifest)
         say(f"Pinned {len(used)} model(s) in {manifest}.")
     return used
+
+
+def _progress_bars_on() -> None:
+    """A person runs this and watches the download: undo what keeps progress bars out of
+    the workers' logs (photo_album/settings.py sets these for every Django process).
+    Before tqdm is imported, which reads TQDM_* once, at import."""
+    os.environ.pop("TQDM_DISABLE", None)
+    os.environ.pop("HF_HUB_DISABLE_PROGRESS_BARS", None)
+    from huggingface_hub.utils import enable_progress_bars
+
+    enable_progress_bars()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
