@@ -129,9 +129,15 @@ def stale_embeddings_enqueue() -> int:
 def query_embed(text: str) -> np.ndarray | None:
     """The query's embedding, computed by the interactive worker; None when none answers
     in time."""
+    from celery.exceptions import TaskRevokedError
     from celery.exceptions import TimeoutError as ResultTimeout
 
-    failures: tuple[type[Exception], ...] = (ResultTimeout, *queue.BROKER_ERRORS)
+    # TaskRevokedError: a worker took the message only after it expired (a busy worker).
+    failures: tuple[type[Exception], ...] = (
+        ResultTimeout,
+        TaskRevokedError,
+        *queue.BROKER_ERRORS,
+    )
     try:
         result = queue.embed_query_send(text, expires_s=QUERY_EMBED_TIMEOUT_S)
         vector = result.get(timeout=QUERY_EMBED_TIMEOUT_S)
