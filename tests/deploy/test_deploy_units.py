@@ -103,7 +103,9 @@ def test_it_starts_worker_from_unit_execstart(
     wait_for(file_contains(log, " ready."), 60, "the worker's 'ready' line in worker.log")
 
     client = broker_client(monkeypatch)
-    assert client.send_task("celery.accumulate", args=[42]).get(timeout=20) == [42]
+    # Each pool process loads the AI models before its first task (photos.worker_init):
+    # ~5 s alone, several times that on a busy machine.
+    assert client.send_task("celery.accumulate", args=[42]).get(timeout=120) == [42]
 
     assert stop(worker, timeout=30) == 0
     assert "Warm shutdown" in (tmp_path / "photo-album-celery-worker.service.out").read_text()
