@@ -35,6 +35,9 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "csp",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "photos",
 ]
 
@@ -144,6 +147,50 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 120_000_000)
 THUMBNAIL_SIZE = 512
 
+# --- Map ---------------------------------------------------------------------------
+# Tiles are fetched by the visitor's browser, never by the server; the map page's
+# Content-Security-Policy allows this host for images (photos.views_browse).
+# Empty: no tile layer, the markers on a blank map (servers that block tiles).
+MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors")
+
+# --- REST API (/api/) ----------------------------------------------------------------
+# Per-user tokens made at /account/ ("Authorization: Token <key>"), or the
+# browser's session (the docs page). Same reach as the pages: others' objects 404.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "photos.api.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("API_THROTTLE_ANON", "30/minute"),
+        "user": env_str("API_THROTTLE_USER", "600/minute"),
+    },
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "photos.api.errors.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Photo Album API",
+    "DESCRIPTION": "Albums, photos and videos, their tags and descriptions, and search.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The schema, like every page, is for signed-in users (a token or the session).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Swagger UI's files from drf-spectacular-sidecar (static files), never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"TagSourceEnum": "photos.models.TagSource"},
+}
+
 # Production hardening: on unless DEBUG, so `check --deploy` passes as shipped.
 HTTPS = env_bool("HTTPS", not DEBUG)
 SECURE_SSL_REDIRECT = HTTPS
@@ -183,6 +230,9 @@ AI_AUTO_PROCESS_ON_UPLOAD = env_bool("AI_AUTO_PROCESS_ON_UPLOAD", True)
 AI_SCHEDULED_PROCESSING_ENABLED = env_bool("AI_SCHEDULED_PROCESSING_ENABLED", True)
 AI_PROCESSING_TIMEOUT = env_int("AI_PROCESSING_TIMEOUT", 300)
 AI_BATCH_SIZE = env_int("AI_BATCH_SIZE", 500)
+# Where `fetch_ai_models` puts the transformers backend's models and where that backend
+# loads them from, unless the AI settings page names another folder.
+AI_MODEL_DIR = env_str("AI_MODEL_DIR", str(VAR_DIR / "models"))
 
 # --- Celery reliability --------------------------------------------------------
 # The database row is the truth and the queue only carries ids; these settings

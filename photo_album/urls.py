@@ -19,7 +19,9 @@ urlpatterns = [
     path("favicon.ico", favicon),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/", include("photos.api.urls")),
     # Operations: /ai-settings/, the dashboard, retries, /metrics.
     path("", include("photos.urls_ops")),
+    path("", include("photos.urls_share")),
     path("", include("photos.urls")),
 ]

@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from photos.forms import AlbumForm
+from photos.forms_share import ShareLinkForm
 from photos.kinds import Kind, kind_of
 from photos.media_serving import media_response
 from photos.models import AISettings, Album, MediaItem
@@ -30,6 +31,7 @@ from photos.selectors import (
     item_moved_for_user,
     item_tags,
 )
+from photos.selectors.share_links import share_links_for_album
 from photos.services.ai_settings import ai_settings_get
 from photos.services.albums import album_create, album_delete, album_update
 from photos.services.media_probe import UploadRejected
@@ -103,6 +105,9 @@ def album_detail(request: HttpRequest, album_id: int) -> HttpResponse:
         "upload_max_bytes": settings.UPLOAD_MAX_BYTES,
         "upload_max_mb": f"{settings.UPLOAD_MAX_BYTES / 2**20:.0f} MB",
     }
+    if album.owner_id == request.user.pk:  # share links are the owner's, not staff's
+        context["share_form"] = ShareLinkForm()
+        context["share_links"] = share_links_for_album(album)
     return render(request, "photos/album_detail.html", context)
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings as django_settings
 
 from photos.kinds import kind_of
-from photos.models import AISettings, MediaItem
+from photos.models import AIBackend, AISettings, MediaItem
 from photos.services.secrets import api_key_for_endpoint
 
 if TYPE_CHECKING:
@@ -25,12 +25,25 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+def ai_model_dir(ai_settings: AISettings) -> str:
+    """The transformers models' folder: the AI settings' choice, else AI_MODEL_DIR.
+
+    The one rule for both `fetch_ai_models` (which fills it) and the engine (which loads it).
+    """
+    return ai_settings.model_dir or django_settings.AI_MODEL_DIR
+
+
 def engine_settings(ai_settings: AISettings) -> EngineSettings:
     from ai_engine import EngineSettings
 
     return EngineSettings(
         backend=ai_settings.backend,
-        model_dir=ai_settings.model_dir or None,
+        # Only the transformers backend reads it; the others keep the key they always had.
+        model_dir=(
+            ai_model_dir(ai_settings)
+            if ai_settings.backend == AIBackend.TRANSFORMERS
+            else ai_settings.model_dir or None
+        ),
         endpoint_url=ai_settings.endpoint_url or None,
         model_name=ai_settings.model_name or None,
         # Never to another endpoint than the one the key was saved with.
