@@ -145,11 +145,13 @@ def test_it_redirects_http_and_proxies_https_to_gunicorn(
     assert status == 301
     assert headers["Location"] == "https://127.0.0.1/admin/login/"
 
-    wait_for(
-        lambda: fetch(f"https://127.0.0.1:{https_port}/admin/login/")[0] == 200,
-        30,
-        "gunicorn behind nginx to answer /admin/login/ with 200",
-    )
+    def answers() -> bool:
+        try:
+            return fetch(f"https://127.0.0.1:{https_port}/admin/login/")[0] == 200
+        except TimeoutError:  # gunicorn's workers still importing the app (busy machine)
+            return False
+
+    wait_for(answers, 60, "gunicorn behind nginx to answer /admin/login/ with 200")
     status, headers, body = fetch(f"https://127.0.0.1:{https_port}/admin/login/")
     assert "Strict-Transport-Security" in headers
     css = re.search(rb'href="(/static/admin/css/base(\.[0-9a-f]{12})?\.css)"', body)

@@ -131,8 +131,10 @@ def test_it_starts_worker_from_unit_execstart(
 
     client = broker_client(monkeypatch)
     # ignore_result=False: the app ignores results unless asked (CELERY_TASK_IGNORE_RESULT).
+    # Each pool process loads the AI models before its first task (photos.worker_init):
+    # ~5 s alone, several times that on a busy machine.
     task = client.send_task("celery.accumulate", args=[42], queue=queue, ignore_result=False)
-    assert task.get(timeout=20) == [42]
+    assert task.get(timeout=120) == [42]
 
     assert stop(worker, timeout=30) == 0
     assert "Warm shutdown" in (tmp_path / f"{unit}.out").read_text()
