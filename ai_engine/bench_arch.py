@@ -18,7 +18,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 CAPTION_TOKENS = 20  # "a cat laying on a bed next to a laptop" is ~12 BPE tokens, plus margin
 
@@ -132,13 +132,19 @@ def florence2_base() -> tuple[Any, Callable[[Any], Any]]:
 def blip_base() -> tuple[Any, Callable[[Any], Any]]:
     """Salesforce/blip-image-captioning-base (the previous captioner), for comparison."""
     import torch
-    from transformers import BlipConfig, BlipForConditionalGeneration, BlipImageProcessorPil
+    from transformers import (
+        BlipConfig,
+        BlipForConditionalGeneration,
+        BlipImageProcessorPil,
+        BlipTextConfig,
+    )
 
     config = BlipConfig(vision_config=dict(image_size=384, patch_size=16))
     model = BlipForConditionalGeneration(config).eval()
     processor = BlipImageProcessorPil(size={"height": 384, "width": 384})
     # BOS and the prompt "a photography of" (3 words; only the count matters for cost).
-    input_ids = torch.tensor([[config.text_config.bos_token_id, 1037, 1038, 1039]])
+    text_config = cast(BlipTextConfig, config.text_config)  # BlipConfig builds one from None
+    input_ids = torch.tensor([[text_config.bos_token_id, 1037, 1038, 1039]])
 
     def run(image: Any) -> Any:
         inputs = processor(images=image, return_tensors="pt")

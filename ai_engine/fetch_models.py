@@ -192,6 +192,7 @@ def download_file(
             done = 0
         if done:
             say(f"  {name}: resuming at byte {done} of {meta.size}")
+        interrupted: tuple[type[BaseException], ...] = (*_hub_errors(), HfHubHTTPError)
         try:
             http_get(
                 meta.location,
@@ -201,7 +202,7 @@ def download_file(
                 expected_size=meta.size,
                 displayed_filename=name,
             )
-        except (*_hub_errors(), HfHubHTTPError) as exc:
+        except interrupted as exc:
             raise FetchError(
                 f"{pin.repo}: {name}: download interrupted ({exc}); run the command again "
                 "to resume where it stopped"

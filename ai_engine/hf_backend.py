@@ -249,7 +249,7 @@ class Captioner(_HFComponent):
         inputs = self.processor(images=image.convert("RGB"), text=prompt, return_tensors="pt")
         with self.lock, torch.inference_mode():
             output = self.model.generate(**inputs.to(self.device), max_new_tokens=40, num_beams=1)
-        text = self.processor.batch_decode(output, skip_special_tokens=True)[0].strip()
+        text: str = self.processor.batch_decode(output, skip_special_tokens=True)[0].strip()
         if text.lower().startswith(BLIP_PROMPT):
             text = text[len(BLIP_PROMPT) :].strip()
         return text

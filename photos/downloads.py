@@ -43,6 +43,9 @@ class _Sink:
     def flush(self) -> None:
         pass
 
+    def close(self) -> None:
+        pass  # ZipFile never closes a file it was handed; here for its _ZipWritable type
+
     def take(self) -> bytes:
         data = b"".join(self.parts)
         self.parts.clear()
@@ -59,7 +62,7 @@ class ZipEntry:
 def zip_stream(entries: Iterable[ZipEntry]) -> Iterator[bytes]:
     """The bytes of a zip of `entries`, produced as their chunks are read."""
     sink = _Sink()
-    with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED) as archive:  # type: ignore[arg-type]
+    with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED) as archive:
         for entry in entries:
             info = zipfile.ZipInfo(entry.name, date_time=entry.modified)
             # Sizes are unknown up front (a stripped original is shorter than the stored one).
@@ -119,7 +122,8 @@ def items_zip_stream(items: QuerySet[MediaItem], *, strip_location: bool) -> Ite
 def _entries(rows: Iterator[MediaItem], *, strip_location: bool) -> Iterator[ZipEntry]:
     names = UniqueNames()
     for item in rows:
-        file = item.original.storage.open(item.original.name, "rb")
+        # `original` is a required field: every row names its file.
+        file = item.original.storage.open(item.original.name or "", "rb")
         try:
             chunks = (
                 without_location(file, item.content_type) if strip_location else _file_chunks(file)

@@ -199,7 +199,8 @@ def _mp4_plan(file: IO[bytes]) -> list[tuple[int, int, bytes, bytes | None]]:
     by seeking over their bodies; moov is read and rewritten, top-level metadata boxes renamed."""
     file.seek(0, 2)
     end = file.tell()
-    plan, offset = [], 0
+    plan: list[tuple[int, int, bytes, bytes | None]] = []
+    offset = 0
     while offset < end:
         file.seek(offset)
         size, box_type, header_size = _mp4_box_header(file.read(16), end - offset)

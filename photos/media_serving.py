@@ -112,6 +112,7 @@ def media_response(
 ) -> HttpResponseBase:
     field_file = media_field(item, variant)
     etag = media_etag(item, variant, field_file.name or "")
+    response: HttpResponseBase
     if variant != "original" and if_none_match and etag in if_none_match:
         response = HttpResponse(status=304)
         response["ETag"] = etag
@@ -120,7 +121,6 @@ def media_response(
     name = field_file.name or ""  # media_field() only returns files that have a name
     content_type = media_content_type(item, variant, name)
     mode = settings.MEDIA_SERVE_MODE
-    response: HttpResponseBase
     if mode == "x-accel-redirect":
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = settings.MEDIA_ACCEL_PREFIX + quote(name)

@@ -6,11 +6,12 @@ from datetime import date
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 
 from photos.kinds import KINDS
+from photos.request_types import AuthenticatedHttpRequest
 from photos.selectors.browse import (
     Cursor,
     map_markers,
@@ -20,7 +21,7 @@ from photos.selectors.browse import (
 )
 
 
-def timeline(request: HttpRequest) -> HttpResponse:
+def timeline(request: AuthenticatedHttpRequest) -> HttpResponse:
     """`?after=<cursor>` continues from a page's end; `?month=YYYY-MM` jumps to a month."""
     cursor = Cursor.decode(request.GET.get("after", ""))
     month = month_param(request.GET.get("month", ""))
@@ -43,7 +44,7 @@ def month_param(text: str) -> date | None:
         return None
 
 
-def map_view(request: HttpRequest) -> HttpResponse:
+def map_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     tile_url = settings.MAP_TILE_URL
     context = {
         "tile_url": tile_url,
@@ -54,7 +55,8 @@ def map_view(request: HttpRequest) -> HttpResponse:
     origin = tile_origin(tile_url)
     if origin:
         # django-csp: this page, and only this one, may load images from the tile host.
-        response._csp_update = {"img-src": [origin]}
+        # django-csp's per-response hook (what its csp_update decorator sets).
+        response._csp_update = {"img-src": [origin]}  # type: ignore[attr-defined]
     return response
 
 
@@ -71,7 +73,7 @@ def tile_origin(tile_url: str) -> str:
 URL_ID = 918273645
 
 
-def map_markers_view(request: HttpRequest) -> JsonResponse:
+def map_markers_view(request: AuthenticatedHttpRequest) -> JsonResponse:
     """Markers as [id, lat, lon, item URL, thumbnail URL], a page at a time (`?after=<id>`)."""
     try:
         after = max(int(request.GET.get("after", "0")), 0)

@@ -166,7 +166,9 @@ def item_retry_view(request: AuthenticatedHttpRequest, kind: Kind, item_id: int)
 
 @require_POST
 @staff_required
-def item_process_now_view(request: HttpRequest, kind: Kind, item_id: int) -> HttpResponse:
+def item_process_now_view(
+    request: AuthenticatedHttpRequest, kind: Kind, item_id: int
+) -> HttpResponse:
     """A pending item queued now, rather than at the nightly run (auto-process off)."""
     item = item_or_404(request, kind, item_id)
     if retry.item_queue_now(item=item):

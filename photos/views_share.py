@@ -38,6 +38,7 @@ from photos.media_serving import (
     parse_range,
 )
 from photos.models import Album, MediaItem, ShareLink
+from photos.request_types import AuthenticatedHttpRequest
 from photos.selectors.share_links import (
     album_get_owned,
     share_display_variant,
@@ -64,7 +65,7 @@ UNLOCK_COOKIE_SALT = "photos.share.unlocked"
 # --- The owner ------------------------------------------------------------------------
 
 
-def owned_album_or_404(request: HttpRequest, album_id: int) -> Album:
+def owned_album_or_404(request: AuthenticatedHttpRequest, album_id: int) -> Album:
     album = album_get_owned(user=request.user, album_id=album_id)
     if album is None:
         raise Http404("No such album")
@@ -72,13 +73,13 @@ def owned_album_or_404(request: HttpRequest, album_id: int) -> Album:
 
 
 @require_POST
-def share_link_create_view(request: HttpRequest, album_id: int) -> HttpResponse:
+def share_link_create_view(request: AuthenticatedHttpRequest, album_id: int) -> HttpResponse:
     album = owned_album_or_404(request, album_id)
     form = ShareLinkForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))  # ErrorList yields the messages as str
         return redirect(album)
     created = share_link_create(
         album=album,
@@ -96,7 +97,9 @@ def share_link_create_view(request: HttpRequest, album_id: int) -> HttpResponse:
 
 
 @require_POST
-def share_link_revoke_view(request: HttpRequest, album_id: int, link_id: int) -> HttpResponse:
+def share_link_revoke_view(
+    request: AuthenticatedHttpRequest, album_id: int, link_id: int
+) -> HttpResponse:
     link = share_link_get_for_owner(user=request.user, album_id=album_id, link_id=link_id)
     if link is None:
         raise Http404("No such share link")
@@ -106,7 +109,7 @@ def share_link_revoke_view(request: HttpRequest, album_id: int, link_id: int) ->
 
 
 @require_safe
-def album_download_view(request: HttpRequest, album_id: int) -> HttpResponseBase:
+def album_download_view(request: AuthenticatedHttpRequest, album_id: int) -> HttpResponseBase:
     """The album as a zip of originals, or the items chosen with ?item=1&item=2."""
     album = album_or_404(request, album_id)
     chosen = request.GET.getlist("item")
@@ -152,7 +155,7 @@ def is_unlocked(request: HttpRequest, link: ShareLink) -> bool:
     value = request.get_signed_cookie(
         _unlock_cookie_name(link), default="", salt=UNLOCK_COOKIE_SALT
     )
-    return hmac.compare_digest(value, _unlock_value(link))
+    return hmac.compare_digest(value or "", _unlock_value(link))
 
 
 def unlocked_link_or_404(request: HttpRequest, token: str) -> ShareLink:
@@ -243,7 +246,7 @@ def share_slideshow_view(request: HttpRequest, token: str) -> HttpResponse:
 @require_safe
 def share_media_view(
     request: HttpRequest, token: str, kind: Kind, item_id: int, variant: str
-) -> HttpResponse:
+) -> HttpResponseBase:
     link = unlocked_link_or_404(request, token)
     item = share_item_get(link=link, kind=kind, item_id=item_id)
     if item is None:
@@ -258,12 +261,14 @@ def share_media_view(
     return stripped_original_response(item, request.headers.get("Range"))
 
 
-def stripped_original_response(item: MediaItem, range_header: str | None) -> HttpResponse:
+def stripped_original_response(item: MediaItem, range_header: str | None) -> HttpResponseBase:
     field_file = media_field(item, "original")
-    storage, name = field_file.storage, field_file.name
+    storage = field_file.storage
+    name = field_file.name or ""  # media_field() only returns files that have a name
     # A video stripped in place keeps its size: a player may ask for ranges to seek.
     in_place = strips_in_place(item.content_type)
     size = storage.size(name)
+    response: HttpResponseBase
     try:
         byte_range = parse_range(range_header, size) if in_place else None
     except RangeNotSatisfiable:
@@ -288,10 +293,13 @@ def stripped_original_response(item: MediaItem, range_header: str | None) -> Htt
         response["Content-Length"] = str(size)
     if in_place:
         response["Accept-Ranges"] = "bytes"
-    response["Cache-Control"] = CACHE_CONTROL
+    response["Cache-Control"] = CACHE_CONTROL["original"]
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=False, filename=item.original_filename or "original"
+    response["Content-Disposition"] = (
+        content_disposition_header(
+            as_attachment=False, filename=item.original_filename or "original"
+        )
+        or ""
     )
     return response
 

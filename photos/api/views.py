@@ -7,7 +7,7 @@ the pages reach.
 from __future__ import annotations
 
 from django.db.models import F, Prefetch, QuerySet
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponseBase
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -137,9 +137,10 @@ class ShareLinkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         form = ShareLinkInputSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         created = share_link_create(album=album, created_by=request.user, **form.validated_data)
-        link = created.link
-        link.url = request.build_absolute_uri(reverse("share-album", args=[created.token]))
-        return Response(ShareLinkCreatedSerializer(link).data, status=status.HTTP_201_CREATED)
+        url = request.build_absolute_uri(reverse("share-album", args=[created.token]))
+        # ShareLinkCreatedSerializer's shape: the URL is no model field, it exists only here.
+        data = {**ShareLinkSerializer(created.link).data, "url": url}
+        return Response(data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=ShareLinkSerializer)
     @action(detail=True, methods=["post"])
@@ -258,7 +259,7 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         description="The item's file: `original`, `thumbnail` or (videos) `poster`.",
     )
     @action(detail=True, methods=["get"], url_path="files/<str:variant>")
-    def file(self, request: Request, pk: str | None = None, variant: str = "") -> HttpResponse:
+    def file(self, request: Request, pk: str | None = None, variant: str = "") -> HttpResponseBase:
         # The pages' media view needs a session; this is the same file for a token.
         return media_response(
             item=self.get_object(), variant=variant, range_header=request.headers.get("Range")

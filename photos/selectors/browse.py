@@ -9,8 +9,9 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, TypeAlias, TypedDict, cast
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncMonth
@@ -29,6 +30,17 @@ JUMP_LIST_CACHE_S = 60
 # Date taken, else the upload date; the same expression as the index
 # `item_effective_date` (migration 0006), so the page is an index range scan.
 EFFECTIVE_AT = Coalesce(F("taken_at"), F("uploaded_at"))
+
+
+class EffectiveAt(TypedDict):
+    effective_at: datetime
+
+
+if TYPE_CHECKING:  # django-stubs-ext is a test requirement only
+    from django_stubs_ext import WithAnnotations
+
+    # An item of the timeline: annotated with EFFECTIVE_AT.
+    TimelineItem: TypeAlias = WithAnnotations[MediaItem, EffectiveAt]
 
 
 @dataclass(frozen=True)
@@ -104,7 +116,7 @@ class JumpYear:
     months: list[JumpMonth]
 
 
-def library_of(user: AbstractBaseUser) -> QuerySet[MediaItem]:
+def library_of(user: User) -> QuerySet[MediaItem]:
     """The items in the user's own albums: the timeline and the map show one's own
     library, staff included (staff reach others' albums through the album pages).
 
@@ -116,7 +128,7 @@ def library_of(user: AbstractBaseUser) -> QuerySet[MediaItem]:
     return MediaItem.objects.filter(album_id__in=album_ids)
 
 
-def timeline_items(user: AbstractBaseUser) -> QuerySet[MediaItem]:
+def timeline_items(user: User) -> QuerySet[TimelineItem]:
     """The user's library, newest by date taken first."""
     return (
         library_of(user)
@@ -126,7 +138,7 @@ def timeline_items(user: AbstractBaseUser) -> QuerySet[MediaItem]:
     )
 
 
-def timeline_from(*, user: AbstractBaseUser, cursor: Cursor | None) -> QuerySet[MediaItem]:
+def timeline_from(*, user: User, cursor: Cursor | None) -> QuerySet[TimelineItem]:
     """The timeline from the cursor on (from the newest without one)."""
     items = timeline_items(user)
     if cursor is None:
@@ -140,7 +152,7 @@ def timeline_from(*, user: AbstractBaseUser, cursor: Cursor | None) -> QuerySet[
 
 
 def timeline_page(
-    *, user: AbstractBaseUser, cursor: Cursor | None = None, size: int | None = None
+    *, user: User, cursor: Cursor | None = None, size: int | None = None
 ) -> TimelinePage:
     """One page of the timeline, grouped by year, month and day: one query."""
     size = size or TIMELINE_PAGE_SIZE
@@ -162,7 +174,7 @@ def month_start_cursor(month: date) -> Cursor:
     return Cursor(at=start, item_id=0)
 
 
-def grouped(items: list[MediaItem]) -> list[Year]:
+def grouped(items: list[TimelineItem]) -> list[Year]:
     """Items already in timeline order, nested by local year, month and day."""
     years: list[Year] = []
     for item in items:
@@ -180,7 +192,7 @@ def grouped(items: list[MediaItem]) -> list[Year]:
     return years
 
 
-def timeline_jump_list(user: AbstractBaseUser) -> list[JumpYear]:
+def timeline_jump_list(user: User) -> list[JumpYear]:
     """Years and months with their counts, newest first.
 
     Counting reads every item the user has (an index-only scan of
@@ -199,7 +211,7 @@ def timeline_jump_list(user: AbstractBaseUser) -> list[JumpYear]:
     return jump
 
 
-def timeline_jump_list_count(user: AbstractBaseUser) -> list[JumpYear]:
+def timeline_jump_list_count(user: User) -> list[JumpYear]:
     """The jump list from the rows: one grouped query."""
     rows = (
         library_of(user)
@@ -231,15 +243,17 @@ class MarkerPage:
     next_after: int | None
 
 
-def map_markers(*, user: AbstractBaseUser, after: int = 0, size: int | None = None) -> MarkerPage:
+def map_markers(*, user: User, after: int = 0, size: int | None = None) -> MarkerPage:
     """Items with a location, by id, `size` at a time: only the four columns a marker needs."""
     size = size or MAP_PAGE_SIZE
-    rows = list(
+    located = (
         library_of(user)
         .filter(gps_latitude__isnull=False, gps_longitude__isnull=False, id__gt=after)
         .order_by("id")
-        .values_list("id", "kind", "gps_latitude", "gps_longitude")[: size + 1]
+        .values_list("id", "kind", "gps_latitude", "gps_longitude")
     )
+    # The filter leaves no row without both coordinates.
+    rows = cast(list[tuple[int, str, float, float]], list(located[: size + 1]))
     next_after = None
     if len(rows) > size:
         rows = rows[:size]

@@ -12,7 +12,7 @@ import os
 import statistics
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import psutil
 import redis
@@ -87,7 +87,8 @@ def workers_inspect(*, timeout: float = INSPECT_TIMEOUT_S) -> WorkersReport:
         stats = detail.stats() or {}
         active = detail.active() or {}
         # photos.worker_control's command; an older worker without it answers an error.
-        memory = detail._request("pool_memory") or {}
+        # _request() answers {worker: reply} through _prepare() (celery-stubs say a list).
+        memory = cast(dict[str, Any], detail._request("pool_memory") or {})
         queues = detail.active_queues() or {}
     except Exception as error:  # kombu raises several types for an unreachable broker
         return WorkersReport(error=f"{type(error).__name__}: {error}")

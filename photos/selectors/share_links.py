@@ -5,7 +5,7 @@ A visitor's reach is exactly one album: every read here is scoped to the link's 
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.paginator import Page
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -37,14 +37,12 @@ def share_links_for_album(album: Album) -> QuerySet[ShareLink]:
     return album.share_links.all()
 
 
-def share_link_get_for_owner(
-    *, user: AbstractBaseUser, album_id: int, link_id: int
-) -> ShareLink | None:
+def share_link_get_for_owner(*, user: User, album_id: int, link_id: int) -> ShareLink | None:
     """Only the album's owner manages its links (not staff: a share is the owner's choice)."""
     return ShareLink.objects.filter(pk=link_id, album_id=album_id, album__owner=user).first()
 
 
-def album_get_owned(*, user: AbstractBaseUser, album_id: int) -> Album | None:
+def album_get_owned(*, user: User, album_id: int) -> Album | None:
     return Album.objects.filter(pk=album_id, owner=user).first()
 
 

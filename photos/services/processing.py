@@ -298,7 +298,7 @@ def item_fail(claim: Claim, reason: str) -> bool:
             embedding=None,
         )
         if failed:
-            ai_tags_replace(item_id=claim.item_id, tags=[])
+            ai_tags_replace(item_id=claim.item_id, tags=[], removed=())
             item_search_index_update(MediaItem.objects.get(pk=claim.item_id))
     return bool(failed)
 

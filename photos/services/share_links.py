@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.hashers import check_password, make_password
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import F
 from django.utils import timezone
 
@@ -33,7 +33,7 @@ class CreatedShareLink:
 def share_link_create(
     *,
     album: Album,
-    created_by: AbstractBaseUser,
+    created_by: User,
     label: str = "",
     expires_at: datetime | None = None,
     password: str = "",

@@ -172,7 +172,7 @@ def test_a_failure_clears_an_earlier_successs_results_but_not_a_persons_edits(
         processed_at=timezone.now(),
         ai_analysis={"tags": ["cat"]},
     )
-    ai_tags_replace(item_id=photo.pk, tags=[processing_tag("cat")])
+    ai_tags_replace(item_id=photo.pk, tags=[processing_tag("cat")], removed=())
     item_tag_add(item=Photo.objects.get(pk=photo.pk), name="mine")
 
     def unreadable(item, ai_settings):
