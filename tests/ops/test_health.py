@@ -106,7 +106,9 @@ def test_it_needs_attention_with_no_worker_and_gives_the_hint(db, no_worker, bea
     assert "NEEDS ATTENTION: no worker is running" in out
 
 
-def test_it_needs_attention_when_no_worker_serves_the_interactive_queue(db, monkeypatch, capsys):
+def test_it_needs_attention_when_no_worker_serves_the_interactive_queue(
+    db, beat_ticking, monkeypatch, capsys
+):
     batch_only = ops.WorkersReport(workers=[ops.WorkerInfo(name="w1@host", queues=("celery",))])
     monkeypatch.setattr(ops, "workers_inspect", lambda **kwargs: batch_only)
 
