@@ -34,7 +34,7 @@ from photos.forms_ops import AISettingsForm, api_key_hint
 from photos.kinds import KINDS, Kind
 from photos.models import IllegalTransition
 from photos.selectors import ops
-from photos.services import ai_sample, retry
+from photos.services import ai_sample, people, retry
 from photos.services.ai_settings import ai_settings_get, ai_settings_update
 from photos.views import item_or_404
 
@@ -128,6 +128,14 @@ def retry_failed_view(request: HttpRequest) -> HttpResponse:
 def process_pending_view(request: HttpRequest) -> HttpResponse:
     queued = retry.pending_process_all()
     messages.success(request, f"Queued pending items now: {per_kind_text(queued)}.")
+    return redirect("ops-dashboard")
+
+
+@require_POST
+@staff_required
+def group_people_view(request: HttpRequest) -> HttpResponse:
+    people.people_group_enqueue()
+    messages.success(request, "Face grouping queued; new people appear when a worker is done.")
     return redirect("ops-dashboard")
 
 

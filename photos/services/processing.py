@@ -35,6 +35,7 @@ from photos.kinds import KINDS
 from photos.models import AISettings, ItemTag, MediaItem, ProcessingStatus, Tag, TagSource
 from photos.services.ai import item_analyze
 from photos.services.ai_settings import ai_settings_get
+from photos.services.people import faces_save
 from photos.services.search_index import item_search_index_update
 from photos.services.vectors import item_embedding_refresh
 
@@ -114,6 +115,7 @@ def item_process(
     if not item_complete(claim, analysis):
         logger.warning("%s ID: %s was taken over while processing; result dropped", kind, item_id)
         return Outcome.SKIPPED
+    faces_save(item_id=item_id, faces=analysis.faces_found)
     # Here, after the commit, where the engine (and torch) is already loaded.
     item_embedding_refresh(item_id=item_id)
     return Outcome.COMPLETED

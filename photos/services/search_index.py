@@ -13,7 +13,7 @@ from django.contrib.postgres.search import SearchVector
 from django.db.models import TextField, Value
 from django.db.models.fields.json import KeyTextTransform
 
-from photos.models import Album, MediaItem
+from photos.models import Album, MediaItem, Person
 from photos.selectors.search import SEARCH_CONFIG, uses_full_text
 
 
@@ -32,6 +32,9 @@ def item_search_index_update(item: MediaItem) -> None:
     if not uses_full_text():
         return
     tag_names = " ".join(item.tags.order_by("name").values_list("name", flat=True))
+    # The names the owner gave the people in it: their own words, searchable by them.
+    people = Person.objects.filter(faces__item_id=item.pk).exclude(name="").distinct()
+    tag_names += " " + " ".join(people.values_list("name", flat=True))
     album_title = (
         MediaItem.objects.filter(pk=item.pk).values_list("album__title", flat=True).first()
     )
