@@ -88,11 +88,20 @@ def faces_save(*, item_id: int, faces: list[FaceFound]) -> list[Face]:
         Face.objects.filter(pk__in=[f.pk for f in old]).delete()
         Face.objects.bulk_create(new_faces)
         faces_join_nearest(owner_id=owner_id, faces=[f for f in new_faces if needs_person(f)])
+        covers_fill(owner_id=owner_id)
     for face in old:
         if face.crop.name:
             default_storage.delete(face.crop.name)
     item_search_index_update(item)
     return new_faces
+
+
+def covers_fill(*, owner_id: int) -> None:
+    """A person whose cover face went (reprocessed, moved) shows their best face instead."""
+    for person in Person.objects.filter(owner_id=owner_id, cover_face__isnull=True):
+        best = person.faces.filter(is_not_person=False).order_by("-score", "pk").first()
+        if best is not None:
+            Person.objects.filter(pk=person.pk).update(cover_face=best)
 
 
 def needs_person(face: Face) -> bool:
@@ -161,9 +170,10 @@ def people_group(*, owner_id: int) -> GroupResult:
 
 def people_group_enqueue() -> None:
     """Queue a grouping run for every owner, after commit; a worker does the work."""
-    from celery import current_app
+    from photo_album.celery import app
 
-    transaction.on_commit(lambda: current_app.send_task("photos.tasks.people_group_task"))
+    # By name: services never import tasks.
+    transaction.on_commit(lambda: app.send_task("photos.tasks.people_group_task"))
 
 
 def people_group_all() -> dict[int, GroupResult]:
@@ -228,6 +238,7 @@ def face_move(*, face: Face, to: Person | None) -> Face:
     face.is_not_person = False
     face.save(update_fields=["person", "assigned_by", "is_not_person"])
     Person.objects.filter(pk=before, cover_face=face).update(cover_face=None)
+    covers_fill(owner_id=face.owner_id)
     items_reindex({face.item_id})
     return face
 
@@ -240,5 +251,6 @@ def face_mark_not_person(*, face: Face) -> Face:
     face.assigned_by = FaceAssignment.PERSON
     face.save(update_fields=["person", "is_not_person", "assigned_by"])
     Person.objects.filter(pk=before, cover_face=face).update(cover_face=None)
+    covers_fill(owner_id=face.owner_id)
     items_reindex({face.item_id})
     return face

@@ -179,3 +179,16 @@ def test_the_people_page_lists_the_biggest_first_and_hides_hidden_people(
     assert hopper.pk not in [p.pk for p in client.get(reverse("people")).context["people"]]
     page = client.get(reverse("person-detail", args=[astronaut.pk]))
     assert page.context["page"].paginator.count == 5
+
+
+def test_a_person_keeps_a_cover_face_after_their_cover_is_reprocessed(
+    owner, library, identity_faces
+):
+    people_group(owner_id=owner.pk)
+    person = person_of(library["astronaut"][0])
+    cover_item = person.cover_face.item
+
+    faces_save(item_id=cover_item.pk, faces=identity_faces["astronaut"][0])
+
+    person.refresh_from_db()
+    assert person.cover_face is not None and person.cover_face.person == person
