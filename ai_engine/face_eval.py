@@ -163,20 +163,27 @@ def synthetic_faces(count: int, people: int, seed: int = 0) -> object:
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def main() -> None:
-    from .face_groups import cluster
+def main(argv: list[str] | None = None) -> None:
+    import argparse
 
-    labelled, embed_s, embedded = test_set()
-    print(f"test set: {len(labelled)} faces, {len({f.identity for f in labelled})} people")
-    print(f"embedding: {1000 * embed_s / max(embedded, 1):.1f} ms per face ({embedded} faces)")
     import numpy as np
 
-    vectors = np.asarray([f.face.embedding for f in labelled], dtype=np.float32)
-    labels = cluster(vectors)
-    precision, recall = pairwise_scores([f.identity for f in labelled], list(labels))
-    print(f"grouping on the test set: pairwise precision {precision:.3f}, recall {recall:.3f}")
-    for count in (10_000, 100_000):
-        vectors = synthetic_faces(count, people=count // 20)
+    from .face_groups import cluster
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000", help="synthetic library sizes")
+    parser.add_argument("--skip-test-set", action="store_true", help="grouping times only")
+    args = parser.parse_args(argv)
+    if not args.skip_test_set:
+        labelled, embed_s, embedded = test_set()
+        print(f"test set: {len(labelled)} faces, {len({f.identity for f in labelled})} people")
+        print(f"embedding: {1000 * embed_s / max(embedded, 1):.1f} ms per face ({embedded} faces)")
+        vectors = np.asarray([f.face.embedding for f in labelled], dtype=np.float32)
+        labels = cluster(vectors)
+        precision, recall = pairwise_scores([f.identity for f in labelled], list(labels))
+        print(f"grouping on the test set: pairwise precision {precision:.3f}, recall {recall:.3f}")
+    for count in (int(size) for size in args.sizes.split(",")):
+        vectors = synthetic_faces(count, people=max(1, count // 20))
         started = time.perf_counter()
         groups = cluster(vectors)
         took = time.perf_counter() - started

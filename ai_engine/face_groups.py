@@ -66,9 +66,13 @@ def cluster(
     neighbours: list[np.ndarray] = []
     eps2 = eps * eps
     for start in range(0, n, BLOCK):
-        block = vectors[start : start + BLOCK]
-        d2 = squares[start : start + BLOCK, None] + squares[None, :] - 2.0 * (block @ vectors.T)
-        neighbours.extend(np.flatnonzero(row <= eps2) for row in d2)
+        # |a-b|^2 = |a|^2 + |b|^2 - 2ab, in place: one BLAS product and no temporaries.
+        d2 = vectors[start : start + BLOCK] @ vectors.T
+        d2 *= -2.0
+        d2 += squares[None, :]
+        d2 += squares[start : start + BLOCK, None]
+        rows, cols = np.nonzero(d2 <= eps2)
+        neighbours.extend(np.split(cols, np.searchsorted(rows, np.arange(1, len(d2)))))
     core = np.array([len(nb) >= min_faces for nb in neighbours])
     label = 0
     for seed in range(n):

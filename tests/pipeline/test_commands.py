@@ -84,7 +84,7 @@ def test_it_reports_every_model_with_check_ai_models(worker_media):
     done = manage(worker_media, "check_ai_models")
     assert done.returncode == 0, done.stdout + done.stderr
     models = re.findall(r"^OK\s+(\S+)\s+present=True loads=True ", done.stdout, re.M)
-    assert {"classifier", "faces", "ocr"} <= set(models), done.stdout
+    assert {"classifier", "faces", "ocr", "face_embed"} <= set(models), done.stdout
     # A sample inference time on the bundled photograph, for the models that take images.
     assert re.search(r"sample=\d+\.\d{3}s", done.stdout)
     assert "All" in done.stdout and "models present and working" in done.stdout
