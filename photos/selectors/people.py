@@ -43,6 +43,11 @@ def person_faces(person: Person, limit: int = 48) -> QuerySet[Face]:
     return person.faces.filter(is_not_person=False).order_by("-score", "pk")[:limit]
 
 
-def item_faces_for_owner(*, user: AbstractBaseUser, item: MediaItem) -> QuerySet[Face]:
-    """The faces of an item with their people, only when `user` owns it."""
-    return Face.objects.filter(item=item, owner_id=user.pk).select_related("person")
+def item_people_for_owner(*, user: AbstractBaseUser, item: MediaItem) -> QuerySet[Person]:
+    """The named people in an item, for its owner only (staff and everyone else: none)."""
+    return (
+        Person.objects.filter(owner_id=user.pk, faces__item=item, hidden=False)
+        .exclude(name="")
+        .distinct()
+        .order_by("name")
+    )

@@ -192,3 +192,23 @@ def test_a_person_keeps_a_cover_face_after_their_cover_is_reprocessed(
 
     person.refresh_from_db()
     assert person.cover_face is not None and person.cover_face.person == person
+
+
+def test_only_the_owner_sees_the_names_on_an_item_page(
+    owner, staff, library, client_for, identity_faces
+):
+    people_group(owner_id=owner.pk)
+    person_rename(person=person_of(library["astronaut"][0]), name="Anna")
+    person_rename(person=person_of(library["grace-hopper"][0]), name="Grace")
+    both = library["astronaut"][0]
+    faces_save(
+        item_id=both.pk,
+        faces=identity_faces["astronaut"][0] + identity_faces["grace-hopper"][0],
+    )
+    url = both.get_absolute_url()
+
+    people = client_for(owner).get(url).context["people"]
+    assert [p.name for p in people] == ["Anna", "Grace"]
+    assert "Anna</a> and <a" in client_for(owner).get(url).content.decode()
+    page = client_for(staff).get(url)  # staff may see the photo, never the names
+    assert page.status_code == 200 and "Anna" not in page.content.decode()
