@@ -212,3 +212,19 @@ def test_only_the_owner_sees_the_names_on_an_item_page(
     assert "Anna</a> and <a" in client_for(owner).get(url).content.decode()
     page = client_for(staff).get(url)  # staff may see the photo, never the names
     assert page.status_code == 200 and "Anna" not in page.content.decode()
+
+
+def test_deleting_an_album_deletes_its_face_crops(
+    owner, album, library, django_capture_on_commit_callbacks
+):
+    from django.core.files.storage import default_storage
+
+    from photos.services.albums import album_delete
+
+    crops = list(Face.objects.filter(item__album=album).values_list("crop", flat=True))
+    assert crops and all(default_storage.exists(name) for name in crops)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        album_delete(album=album)
+
+    assert not any(default_storage.exists(name) for name in crops)
