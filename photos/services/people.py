@@ -180,6 +180,7 @@ def people_group_all() -> dict[int, GroupResult]:
     """Group every owner's unplaced faces, one owner at a time."""
     owners = (
         Face.objects.filter(person__isnull=True, is_not_person=False)
+        .order_by()  # Face's default ordering would make DISTINCT one row per face
         .values_list("owner_id", flat=True)
         .distinct()
     )

@@ -228,3 +228,17 @@ def test_deleting_an_album_deletes_its_face_crops(
         album_delete(album=album)
 
     assert not any(default_storage.exists(name) for name in crops)
+
+
+def test_the_people_group_command_groups_every_owner(owner, library):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("people_group", stdout=out)
+
+    assert f"owner {owner.pk}: 0 faces joined known people, 3 new people from 12 faces" in (
+        out.getvalue()
+    )
+    assert Person.objects.filter(owner=owner).count() == 3
