@@ -115,7 +115,8 @@ def faces_join_nearest(*, owner_id: int, faces: list[Face]) -> int:
     if not faces:
         return 0
     known = list(
-        Face.objects.filter(owner_id=owner_id, person__isnull=False, person__hidden=False)
+        # Hidden people too: their new photos join them, hidden, not a new person.
+        Face.objects.filter(owner_id=owner_id, person__isnull=False)
         .exclude(pk__in=[f.pk for f in faces])
         .values_list("person_id", "embedding")
     )
