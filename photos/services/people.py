@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 
 from photos.models import Face, FaceAssignment, MediaItem, Person
 from photos.services.search_index import item_search_index_update
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from ai_engine.types import FaceFound
 
 KEEP_IOU = 0.5  # a face of a reprocessed item is the same face as an old one this close
+PERSON_SAMPLE = 50  # faces per person a new face is compared with
 
 
 class PeopleEditRejected(ValueError):
@@ -114,10 +117,15 @@ def faces_join_nearest(*, owner_id: int, faces: list[Face]) -> int:
 
     if not faces:
         return 0
+    # Each person's best faces only: a person with 5,000 photos costs as much as one
+    # with PERSON_SAMPLE, and a worker saving one photo reads a bounded set.
+    ranked = Window(RowNumber(), partition_by=F("person_id"), order_by=F("score").desc())
     known = list(
         # Hidden people too: their new photos join them, hidden, not a new person.
         Face.objects.filter(owner_id=owner_id, person__isnull=False)
         .exclude(pk__in=[f.pk for f in faces])
+        .annotate(rank=ranked)
+        .filter(rank__lte=PERSON_SAMPLE)
         .values_list("person_id", "embedding")
     )
     matrix = as_matrix([e for _, e in known])
