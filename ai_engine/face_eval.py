@@ -151,6 +151,21 @@ def pairwise_scores(identities: list[str], labels: list[int]) -> tuple[float, fl
     return precision, recall
 
 
+def distance_margins(identities: list[str], vectors: object) -> tuple[float, float]:
+    """The largest same-person and the smallest different-people distance: the margin."""
+    import numpy as np
+
+    matrix = np.asarray(vectors)
+    same, different = 0.0, float("inf")
+    for a, b in itertools.combinations(range(len(identities)), 2):
+        distance = float(np.linalg.norm(matrix[a] - matrix[b]))
+        if identities[a] == identities[b]:
+            same = max(same, distance)
+        else:
+            different = min(different, distance)
+    return same, different
+
+
 def synthetic_faces(count: int, people: int, seed: int = 0) -> object:
     """`count` random 128-d unit vectors around `people` centres (a stand-in library)."""
     import numpy as np
@@ -182,6 +197,8 @@ def main(argv: list[str] | None = None) -> None:
         labels = cluster(vectors)
         precision, recall = pairwise_scores([f.identity for f in labelled], list(labels))
         print(f"grouping on the test set: pairwise precision {precision:.3f}, recall {recall:.3f}")
+        same, different = distance_margins([f.identity for f in labelled], vectors)
+        print(f"distances: same person up to {same:.3f}, different people from {different:.3f}")
     for count in (int(size) for size in args.sizes.split(",")):
         vectors = synthetic_faces(count, people=max(1, count // 20))
         started = time.perf_counter()
