@@ -1,10 +1,11 @@
-"""Local transformers models from settings.model_dir: CLIP for zero-shot tags, BLIP captions.
+"""Local transformers models from settings.model_dir: image-text tags, and captions.
 
-Layout of the model directory (what `python -m ai_engine.fetch_models` writes):
-    <model_dir>/clip/   a CLIPModel and its processor (save_pretrained format)
-    <model_dir>/blip/   a BlipForConditionalGeneration and its processor (optional:
-                        without it the description is composed from the tags)
-Nothing is downloaded at run time: loading is local_files_only.
+Layout of the model directory (what `manage.py fetch_ai_models` writes, see models.json):
+    <model_dir>/image-text/  an image-text model: SigLIP 2 (the default), SigLIP or CLIP,
+                             in save_pretrained format; zero-shot tags over the vocabulary
+    <model_dir>/captioner/   a captioner: Florence-2 (the default) or BLIP (optional: without
+                             it the description is composed from the facts)
+Nothing is downloaded at run time: loading is local_files_only, without remote code.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import time
 from typing import TYPE_CHECKING, Any
 
+from .captions import Evidence, check_caption
 from .component import Component
 from .describe import Facts, compose, visible_text, when_where
 from .errors import ModelUnavailable
@@ -27,16 +29,26 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("ai_engine")
 
-CLIP_DIR = "clip"
-BLIP_DIR = "blip"
-CAPTION_PROMPT = "a photography of"
-# Scenes CLIP knows well that ImageNet-derived tags lack.
+IMAGE_TEXT_DIR = "image-text"
+CAPTIONER_DIR = "captioner"
+FETCH_HINT = "run `python manage.py fetch_ai_models` on a machine with internet"
+# Scenes an image-text model knows well that ImageNet-derived tags lack.
 EXTRA_VOCABULARY = (
     "beach", "city", "forest", "snow", "sunset", "night", "sky", "garden", "street",
     "indoor", "outdoor", "party", "wedding", "baby", "child", "selfie", "food", "document",
     "screenshot", "mountain", "lake", "river", "waterfall", "desert", "concert", "sport",
+    "person", "people",
 )  # fmt: skip
-MIN_RELATIVE = 0.1  # a tag must reach this share of the best tag's probability
+# Tags that count as evidence of a person for the caption check, and how sure they must be.
+PERSON_TAGS = frozenset({"person", "people", "baby", "child", "selfie", "wedding", "portrait"})
+PERSON_EVIDENCE = 0.5
+MIN_RELATIVE = 0.1  # a tag must reach this share of the best tag's score
+# A caption word from the vocabulary that scores under this share of the best word is one
+# the image-text model disagrees with: the caption check cuts it.
+DOUBT_RELATIVE = 0.02
+# How each captioner family is asked for a one-sentence caption.
+BLIP_PROMPT = "a photography of"
+FLORENCE_TASK = "<CAPTION>"
 
 
 def pick_device(requested: str | None) -> str:
@@ -57,9 +69,9 @@ def pick_device(requested: str | None) -> str:
 
 
 def _offline_hub() -> None:
-    # Belt and braces: local_files_only below, and no hub traffic at all.
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    # Loading is local_files_only (no hub traffic). HF_HUB_OFFLINE is deliberately not set
+    # here: the environment is inherited by every child process, and would turn a later
+    # `fetch_ai_models` run from this process tree into a refusal.
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     from transformers.utils import logging as hf_logging
@@ -76,6 +88,7 @@ class _HFComponent(Component):
         self.settings = settings
         self.model: Any = None
         self.processor: Any = None
+        self.family = ""  # the config's model_type: "siglip", "clip", "florence2", "blip"
 
     def weights_path(self) -> str:
         if not self.settings.model_dir:
@@ -86,30 +99,48 @@ class _HFComponent(Component):
         path = self.weights_path()
         return bool(path) and os.path.isfile(os.path.join(path, "config.json"))
 
+    def pinned(self) -> str:
+        """What fetch_ai_models put here ("repo@commit"), for check_ai_models; "" if unknown."""
+        import json
+
+        try:
+            with open(os.path.join(self.weights_path(), ".pinned.json"), encoding="utf-8") as fh:
+                pin = json.load(fh)
+        except (OSError, ValueError):
+            return ""
+        return f"{pin.get('repo')}@{str(pin.get('revision'))[:12]}"
+
     def check_present(self) -> None:
         if not self.settings.model_dir:
             raise ModelUnavailable("The transformers backend needs a model directory.")
         if not self.is_present():
-            raise ModelUnavailable(
-                f"No {self.name} model in {self.weights_path()}; "
-                "run `python -m ai_engine.fetch_models --model-dir DIR` on a machine with internet."
-            )
+            raise ModelUnavailable(f"No {self.name} model in {self.weights_path()}; {FETCH_HINT}.")
 
-    def _load_pretrained(self, model_cls: Any, processor_cls: Any) -> None:
+    def _load_pretrained(self, model_classes: dict[str, Any]) -> None:
         import torch
+        from transformers import AutoConfig, AutoProcessor
 
         _offline_hub()
         torch.set_num_threads(self.threads)
         self.device = pick_device(self.settings.device)
         path = self.weights_path()
+        self.family = AutoConfig.from_pretrained(path, local_files_only=True).model_type
+        model_cls = model_classes.get(self.family)
+        if model_cls is None:
+            raise ModelUnavailable(
+                f"{self.name}: {path} holds a {self.family!r} model; "
+                f"supported: {', '.join(sorted(model_classes))}"
+            )
         self.model = model_cls.from_pretrained(path, local_files_only=True).to(self.device)
         self.model.eval()
-        self.processor = processor_cls.from_pretrained(path, local_files_only=True)
+        self.processor = AutoProcessor.from_pretrained(path, local_files_only=True)
 
 
-class ClipTagger(_HFComponent):
-    name = "clip"
-    subdir = CLIP_DIR
+class ImageTextTagger(_HFComponent):
+    """Zero-shot tags: the photo against "a photo of <word>" for every word of the vocabulary."""
+
+    name = "image-text"
+    subdir = IMAGE_TEXT_DIR
 
     def __init__(self, settings: EngineSettings, threads: int, vocabulary: list[str]) -> None:
         super().__init__(settings, threads)
@@ -118,18 +149,63 @@ class ClipTagger(_HFComponent):
 
     def _load(self) -> None:
         import torch
-        from transformers import CLIPModel, CLIPProcessor
+        from transformers import AutoModel
 
-        self._load_pretrained(CLIPModel, CLIPProcessor)
+        self._load_pretrained({"siglip": AutoModel, "siglip2": AutoModel, "clip": AutoModel})
         prompts = [f"a photo of {_article(v)}" for v in self.vocabulary]
-        inputs = self.processor(text=prompts, return_tensors="pt", padding=True)
+        cache = self._cache_path(prompts)
+        try:
+            self._text_features = torch.load(cache, map_location=self.device)
+            return
+        except (OSError, RuntimeError, EOFError):
+            pass  # not cached yet for these weights and words
+        # SigLIP was trained on text padded to its full length; CLIP pads to the longest.
+        padding = "max_length" if self.sigmoid else True
+        inputs = self.processor(text=prompts, return_tensors="pt", padding=padding)
         with torch.inference_mode():
             features = self.model.get_text_features(**inputs.to(self.device))
         features = getattr(features, "pooler_output", features)
         # The vocabulary is fixed: embed it once, at load, not per photo.
         self._text_features = features / features.norm(dim=-1, keepdim=True)
+        self._save_cache(cache)
+
+    def _cache_path(self, prompts: list[str]) -> str:
+        """Where the vocabulary's text embeddings are kept, keyed by weights and words.
+
+        Embedding the words is the slow part of loading (measured: ~24 CPU-seconds for 150
+        words with SigLIP 2 base, one thread); every worker process would pay it again.
+        """
+        import hashlib
+
+        weights = os.path.join(self.weights_path(), "model.safetensors")
+        try:
+            stat = os.stat(weights)
+            identity = f"{stat.st_size}:{stat.st_mtime_ns}"
+        except OSError:
+            identity = "unknown"
+        key = hashlib.sha256("\n".join([identity, *prompts]).encode()).hexdigest()[:24]
+        return os.path.join(self.weights_path(), ".text-cache", f"{key}.pt")
+
+    def _save_cache(self, path: str) -> None:
+        import torch
+
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            tmp = f"{path}.{os.getpid()}.tmp"
+            torch.save(self._text_features.cpu(), tmp)
+            os.replace(tmp, path)  # whole or absent, with several workers starting at once
+        except OSError as exc:  # a read-only model folder: just slower next time
+            logger.info("Cannot keep the vocabulary embeddings in %s: %s", path, exc)
+
+    @property
+    def sigmoid(self) -> bool:
+        return self.family.startswith("siglip")
 
     def tags(self, image: Image.Image) -> list[tuple[str, float]]:
+        return top_tags(self.scores(image))
+
+    def scores(self, image: Image.Image) -> list[tuple[str, float]]:
+        """Every word of the vocabulary with its score, best first."""
         import torch
 
         self.load()
@@ -138,43 +214,66 @@ class ClipTagger(_HFComponent):
             features = self.model.get_image_features(**inputs.to(self.device))
             features = getattr(features, "pooler_output", features)
             features = features / features.norm(dim=-1, keepdim=True)
-            scale = self.model.logit_scale.exp()
-            probs = (scale * features @ self._text_features.T).softmax(dim=-1)[0].cpu()
-        top = float(probs.max())
-        ranked = sorted(zip(self.vocabulary, probs.tolist(), strict=True), key=lambda kv: -kv[1])
-        # Softmax over ~150 words spreads the mass; sqrt maps a clear 0.25 to 0.5 so that
-        # scores sit on the same scale as the other backends' (a calibration, not a law).
-        return [(word, p**0.5) for word, p in ranked[:20] if p >= MIN_RELATIVE * top]
+            logits = self.model.logit_scale.exp() * features @ self._text_features.T
+            if self.sigmoid:
+                # SigLIP scores each word on its own (a probability that the text matches).
+                scores = torch.sigmoid(logits + self.model.logit_bias)[0].cpu().tolist()
+            else:
+                # Softmax over ~150 words spreads the mass; sqrt maps a clear 0.25 to 0.5 so
+                # that scores sit on the scale of the other backends (a calibration).
+                scores = (logits.softmax(dim=-1)[0].cpu() ** 0.5).tolist()
+        return sorted(zip(self.vocabulary, scores, strict=True), key=lambda kv: -kv[1])
 
     def sample(self, image: Image.Image) -> None:
         self.tags(image)
 
 
-class BlipCaptioner(_HFComponent):
-    name = "blip"
-    subdir = BLIP_DIR
+class Captioner(_HFComponent):
+    """One sentence about the photo, from Florence-2 (<CAPTION>) or BLIP."""
+
+    name = "captioner"
+    subdir = CAPTIONER_DIR
 
     def _load(self) -> None:
-        from transformers import BlipForConditionalGeneration, BlipProcessor
+        from transformers import BlipForConditionalGeneration, Florence2ForConditionalGeneration
 
-        self._load_pretrained(BlipForConditionalGeneration, BlipProcessor)
+        self._load_pretrained(
+            {"florence2": Florence2ForConditionalGeneration, "blip": BlipForConditionalGeneration}
+        )
 
     def caption(self, image: Image.Image) -> str:
         import torch
 
         self.load()
-        inputs = self.processor(
-            images=image.convert("RGB"), text=CAPTION_PROMPT, return_tensors="pt"
-        )
+        prompt = FLORENCE_TASK if self.family == "florence2" else BLIP_PROMPT
+        inputs = self.processor(images=image.convert("RGB"), text=prompt, return_tensors="pt")
         with self.lock, torch.inference_mode():
-            output = self.model.generate(**inputs.to(self.device), max_new_tokens=40)
-        text = self.processor.decode(output[0], skip_special_tokens=True).strip()
-        if text.lower().startswith(CAPTION_PROMPT):
-            text = text[len(CAPTION_PROMPT) :].strip()
+            output = self.model.generate(**inputs.to(self.device), max_new_tokens=40, num_beams=1)
+        text = self.processor.batch_decode(output, skip_special_tokens=True)[0].strip()
+        if text.lower().startswith(BLIP_PROMPT):
+            text = text[len(BLIP_PROMPT) :].strip()
         return text
 
     def sample(self, image: Image.Image) -> None:
         self.caption(image)
+
+
+def top_tags(ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    top = ranked[0][1] if ranked else 0.0
+    return [(word, s) for word, s in ranked[:20] if s >= MIN_RELATIVE * top]
+
+
+def doubted_words(
+    ranked: list[tuple[str, float]], parents: dict[str, frozenset[str]]
+) -> frozenset[str]:
+    """Vocabulary words the image-text model scored far below its best, counting a word as
+    seen when a narrower word under it was ("tabby" backs "cat")."""
+    support = dict(ranked)
+    for word, score in ranked:
+        for parent in parents.get(word, ()):
+            support[parent] = max(support.get(parent, 0.0), score)
+    top = ranked[0][1] if ranked else 0.0
+    return frozenset(w for w, s in support.items() if s < DOUBT_RELATIVE * top)
 
 
 def _article(word: str) -> str:
@@ -205,19 +304,20 @@ class TransformersBackend:
 
     def __init__(self, settings: EngineSettings, threads: int) -> None:
         words, self.parents = vocabulary()
-        self.clip = ClipTagger(settings, threads, words)
-        self.blip = BlipCaptioner(settings, threads)
+        self.image_text = ImageTextTagger(settings, threads, words)
+        self.captioner = Captioner(settings, threads)
 
     def components(self) -> list[Component]:
-        return [self.clip, self.blip]
+        return [self.image_text, self.captioner]
 
     def load(self) -> None:
-        self.clip.load()
-        if self.blip.is_present():
-            self.blip.load()
+        self.image_text.load()
+        if self.captioner.is_present():
+            self.captioner.load()
         else:
             logger.warning(
-                "No BLIP model in %s: descriptions are composed from tags", self.blip.weights_path()
+                "No captioner in %s: descriptions are composed from the facts",
+                self.captioner.weights_path(),
             )
 
     def analyze_image(
@@ -229,34 +329,51 @@ class TransformersBackend:
         timings: dict[str, float],
     ) -> None:
         started = time.perf_counter()
-        found = self.clip.tags(image)
-        timings["clip"] = time.perf_counter() - started
+        ranked = self.image_text.scores(image)
+        found = top_tags(ranked)
+        timings["image-text"] = time.perf_counter() - started
         for word, score in found:
-            analysis.tags.append(ScoredTag(word, round(score, 4), "clip"))
+            analysis.tags.append(ScoredTag(word, round(score, 4), "image-text"))
             for parent in self.parents.get(word, ()):
-                analysis.tags.append(ScoredTag(parent, round(score, 4), "clip"))
-        confident = [w for w, s in found if s >= 0.5]
+                analysis.tags.append(ScoredTag(parent, round(score, 4), "image-text"))
+        confident = [w for w, s in found if s >= PERSON_EVIDENCE]
         facts.subjects = [_article(w) for w in confident[:2]]
-        if self.blip.loaded:
+        caption = ""
+        if self.captioner.loaded:
             started = time.perf_counter()
-            caption = self.blip.caption(image)
-            timings["blip"] = time.perf_counter() - started
-            analysis.description = _sentence(caption, facts) if caption else compose(facts)
-        else:
-            analysis.description = compose(facts)
+            caption = self.captioner.caption(image)
+            timings["captioner"] = time.perf_counter() - started
+        people = facts.faces > 0 or any(w in PERSON_TAGS for w in confident)
+        analysis.description = caption_sentence(
+            caption, facts, people=people, doubted=doubted_words(ranked, self.parents)
+        )
 
     def describe_video(self, facts: Facts, frame_descriptions: list[str]) -> str:
-        if not self.blip.loaded:
+        if not self.captioner.loaded:
             return compose(facts)
         seconds = max(1, round(facts.duration_s or 0))
         middle = frame_descriptions[len(frame_descriptions) // 2] if frame_descriptions else ""
         return f"A {seconds}-second video. {middle}".strip()
 
 
-def _sentence(caption: str, facts: Facts) -> str:
-    """BLIP's caption, plus the date and place that only EXIF knows."""
-    text = caption[:1].upper() + caption[1:]
+def caption_sentence(
+    caption: str, facts: Facts, *, people: bool, doubted: frozenset[str] = frozenset()
+) -> str:
+    """The captioner's first sentence, checked, completed with the date, place and text
+    that only EXIF, GPS and OCR know; the facts alone when the check leaves nothing."""
+    place = [facts.place.city, facts.place.admin, facts.place.country_code] if facts.place else []
+    evidence = Evidence.of(
+        people=people,
+        black_and_white=facts.black_and_white,
+        place=place,
+        text=facts.text,
+        doubted=doubted,
+    )
+    checked = check_caption(caption, evidence)
+    if not checked:
+        return compose(facts)
+    sentence = checked[:1].upper() + checked[1:]
     place_and_date = when_where(facts)
-    sentence = f"{text}, {place_and_date}." if place_and_date else f"{text}."
+    sentence = f"{sentence}, {place_and_date}." if place_and_date else f"{sentence}."
     visible = visible_text(facts.text)
     return f"{sentence} {visible}" if visible else sentence

@@ -147,9 +147,11 @@ def _report_one(component: Component, image: Image.Image | None) -> ModelReport:
         path = component.weights_path()
     except Exception as exc:  # a report lists every failure, it never raises
         return ModelReport(name=component.name, path="", present=False, error=str(exc))
+    # Which pinned revision is there, for models that fetch_ai_models downloads.
+    pinned = getattr(component, "pinned", str)()
     report = ModelReport(
         name=component.name,
-        path=path,
+        path=f"{path} ({pinned})" if pinned else path,
         present=component.is_present(),
         device=component.device,
     )

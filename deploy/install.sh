@@ -4,7 +4,7 @@
 # do reports "unchanged" for every step and changes nothing.
 #
 #   deploy/install.sh [--domain NAME] [--no-local-services] [--worker-only]
-#                     [--no-system] [--prefix DIR]
+#                     [--no-system] [--prefix DIR] [--with-models]
 #
 #   --domain NAME        the site's host name: ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS
 #                        and nginx server_name (default: the existing env file's
@@ -19,6 +19,11 @@
 #                        collectstatic and systemctl
 #   --prefix DIR         write every file under DIR instead of / (a staging root,
 #                        used by the tests); implies --no-system
+#   --with-models        also download the pinned image-text model and captioner
+#                        for the "transformers" AI backend (manage.py
+#                        fetch_ai_models, into AI_MODEL_DIR, by default
+#                        /var/lib/photo-album/models); needs internet, ~2.6 GB;
+#                        without it the offline backend still works
 #
 # Layout on the server: code and .venv in /opt/photo-album, settings in
 # /etc/photo-album/photo-album.env, media and static files in
@@ -38,6 +43,7 @@ ROOT=""
 SYSTEM=1
 LOCAL_SERVICES=1
 WORKER_ONLY=0
+WITH_MODELS=0
 DOMAIN=""
 while [ $# -gt 0 ]; do
     case $1 in
@@ -46,6 +52,7 @@ while [ $# -gt 0 ]; do
         --no-local-services) LOCAL_SERVICES=0; shift ;;
         --worker-only) WORKER_ONLY=1; LOCAL_SERVICES=0; shift ;;
         --domain) DOMAIN=$2; shift 2 ;;
+        --with-models) WITH_MODELS=1; shift ;;
         -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -389,6 +396,25 @@ applied() { # applied WHAT: its fingerprint when the services last (re)started
     [ -f "$APPLIED" ] && sed -n "s/^$1=//p" "$APPLIED"
 }
 
+# fetch_models: the pinned transformers models (resumable; a run with everything
+# in place downloads nothing). A failure leaves the offline backend working, so it
+# is reported and turns the exit status, without undoing the rest of the install.
+MODELS_FAILED=0
+fetch_models() {
+    local out
+    if out=$(as_service .venv/bin/python manage.py fetch_ai_models 2>&1); then
+        if grep -q ' bytes, sha256 ' <<<"$out"; then
+            report updated "AI models (fetch_ai_models)"
+        else
+            report unchanged "AI models"
+        fi
+    else
+        printf '%s\n' "$out" >&2
+        report failed "AI models (fetch_ai_models; the offline AI backend keeps working)"
+        MODELS_FAILED=1
+    fi
+}
+
 start_services() {
     local code units nginx
     code=$(fingerprint code)
@@ -460,8 +486,13 @@ if [ "$SYSTEM" = 1 ]; then
         collect_static
     fi
     start_services
+    if [ "$WITH_MODELS" = 1 ]; then
+        ensure_dir "$DATA/models" 750 "$SERVICE_USER:$SERVICE_USER"
+        fetch_models
+    fi
 else
     report skipped "database, $APP/.venv, migrate, collectstatic, systemctl (--no-system)"
+    [ "$WITH_MODELS" = 0 ] || report skipped "AI models (--no-system)"
 fi
 
 if [ "$changes" = 0 ]; then
@@ -469,3 +500,4 @@ if [ "$changes" = 0 ]; then
 else
     echo "install.sh: $changes changes"
 fi
+exit "$MODELS_FAILED"

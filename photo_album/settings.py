@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -18,6 +19,9 @@ _DEV_SECRET = "django-insecure-development-only-key-never-use-in-production"
 SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET)
 if not DEBUG and SECRET_KEY == _DEV_SECRET and env_bool("REQUIRE_SECRET_KEY", False):
     raise ImproperlyConfigured("SECRET_KEY must be set when REQUIRE_SECRET_KEY is on")
+# Encrypts the stored AI API key (photos.services.secrets); set it on its own to
+# rotate SECRET_KEY without re-entering the key.
+AI_KEY_SECRET = env_str("AI_KEY_SECRET", SECRET_KEY)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -29,20 +33,30 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_celery_beat",
+    "axes",
+    "csp",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "photos",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # NUL and other control characters in a path or a field: a clear 400, not a 500.
+    "photos.middleware.ControlCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Every page needs a login, except the login page itself (Django 5.1+).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "photo_album.urls"
@@ -81,6 +95,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords a user
+# name, and separately an address, is locked out for LOGIN_LOCKOUT_MINUTES; the
+# check comes before the password hash, so a locked-out flood costs no CPU.
+# Unlock early in /admin/ (Axes > Access attempts: delete) or with
+# `manage.py axes_reset_username NAME` / `axes_reset_ip ADDRESS`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "photos.client_ip.client_ip"
+AXES_SENSITIVE_PARAMETERS = ["password", "api_key"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "album-list"
 LOGOUT_REDIRECT_URL = "login"
@@ -117,6 +147,50 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 120_000_000)
 THUMBNAIL_SIZE = 512
 
+# --- Map ---------------------------------------------------------------------------
+# Tiles are fetched by the visitor's browser, never by the server; the map page's
+# Content-Security-Policy allows this host for images (photos.views_browse).
+# Empty: no tile layer, the markers on a blank map (servers that block tiles).
+MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors")
+
+# --- REST API (/api/) ----------------------------------------------------------------
+# Per-user tokens made at /account/ ("Authorization: Token <key>"), or the
+# browser's session (the docs page). Same reach as the pages: others' objects 404.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "photos.api.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("API_THROTTLE_ANON", "30/minute"),
+        "user": env_str("API_THROTTLE_USER", "600/minute"),
+    },
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "photos.api.errors.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Photo Album API",
+    "DESCRIPTION": "Albums, photos and videos, their tags and descriptions, and search.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The schema, like every page, is for signed-in users (a token or the session).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Swagger UI's files from drf-spectacular-sidecar (static files), never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"TagSourceEnum": "photos.models.TagSource"},
+}
+
 # Production hardening: on unless DEBUG, so `check --deploy` passes as shipped.
 HTTPS = env_bool("HTTPS", not DEBUG)
 SECURE_SSL_REDIRECT = HTTPS
@@ -128,6 +202,24 @@ SECURE_HSTS_PRELOAD = HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# A strict Content-Security-Policy on every response (django-csp): scripts and
+# styles only from our own static files, never inline; images and video from
+# our own media view (blob: for the upload page's local previews).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- Celery (broker, results) -------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "redis://localhost:6379/0")
@@ -138,6 +230,9 @@ AI_AUTO_PROCESS_ON_UPLOAD = env_bool("AI_AUTO_PROCESS_ON_UPLOAD", True)
 AI_SCHEDULED_PROCESSING_ENABLED = env_bool("AI_SCHEDULED_PROCESSING_ENABLED", True)
 AI_PROCESSING_TIMEOUT = env_int("AI_PROCESSING_TIMEOUT", 300)
 AI_BATCH_SIZE = env_int("AI_BATCH_SIZE", 500)
+# Where `fetch_ai_models` puts the transformers backend's models and where that backend
+# loads them from, unless the AI settings page names another folder.
+AI_MODEL_DIR = env_str("AI_MODEL_DIR", str(VAR_DIR / "models"))
 
 # --- Celery reliability --------------------------------------------------------
 # The database row is the truth and the queue only carries ids; these settings
@@ -181,9 +276,13 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # The checklist's "02:00" is server time.
 CELERY_TIMEZONE = TIME_ZONE
 
-# A claim's lease: the hard time limit plus this margin. Past it, the reaper (or
-# a redelivered task) may take the item back, so it must outlive the task.
-AI_LEASE_MARGIN = env_int("AI_LEASE_MARGIN", 60)
+# A claim's lease: the processing process renews it every AI_LEASE_RENEW_INTERVAL
+# seconds for AI_LEASE_SECONDS ahead, whatever the timeout, so a dead worker's
+# item is handed out again about a minute later (see photos.services.leases).
+AI_LEASE_SECONDS = env_int("AI_LEASE_SECONDS", 60)
+AI_LEASE_RENEW_INTERVAL = env_int("AI_LEASE_RENEW_INTERVAL", 20)
+if not 0 < AI_LEASE_RENEW_INTERVAL < AI_LEASE_SECONDS:
+    raise ImproperlyConfigured("AI_LEASE_RENEW_INTERVAL must be above 0 and below AI_LEASE_SECONDS")
 # An item whose task killed its worker this many times is marked failed
 # instead of being handed out again (a photo that crashes the decoder).
 AI_MAX_WORKER_DEATHS = env_int("AI_MAX_WORKER_DEATHS", 3)
@@ -196,7 +295,11 @@ AI_RETRY_BACKOFF = env_int("AI_RETRY_BACKOFF", 30)
 # gone); every AI_REAPER_INTERVAL seconds, expired leases go back to pending.
 AI_SWEEP_INTERVAL = env_int("AI_SWEEP_INTERVAL", 300)
 AI_SWEEP_AFTER = env_int("AI_SWEEP_AFTER", 600)
-AI_REAPER_INTERVAL = env_int("AI_REAPER_INTERVAL", 300)
+# Every minute: with the 60 s lease, a dead worker's item is back within 2 minutes.
+AI_REAPER_INTERVAL = env_int("AI_REAPER_INTERVAL", 60)
+# Beat records a heartbeat on every scheduler tick (5 s); older than this, beat
+# counts as stopped (validate_deployment test 6, ai_health, /ops/).
+BEAT_HEARTBEAT_STALE = env_int("BEAT_HEARTBEAT_STALE", 60)
 
 # The schedule lives in the database (django-celery-beat); this scheduler also
 # re-applies the AISettings hour after beat copies these entries in at start.
@@ -226,6 +329,18 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 # --- end of Celery reliability --------------------------------------------------
+
+# Logs clean at WARNING: the model runtimes print progress bars (tqdm, which
+# Celery relays as WARNING lines) and absl/TFLite start-up chatter to stderr
+# unless told not to, before they are imported. An operator's own value wins.
+for _name, _value in {
+    "TQDM_DISABLE": "1",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+    "GLOG_minloglevel": "2",
+}.items():
+    os.environ.setdefault(_name, _value)
 
 LOGGING = {
     "version": 1,

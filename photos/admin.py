@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 
 from photos.models import AISettings, Album, MediaItem, Tag
 
@@ -20,4 +21,11 @@ class MediaItemAdmin(admin.ModelAdmin):
 
 
 admin.site.register(Tag)
-admin.site.register(AISettings)
+
+
+@admin.register(AISettings)
+class AISettingsAdmin(admin.ModelAdmin):
+    # The API key is set (and re-entered) only at /ai-settings/, bound to its endpoint.
+    exclude = ["api_key"]
+    readonly_fields = ["api_key_endpoint"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}

@@ -8,6 +8,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
 from photos.models import AIBackend, AISettings
+from photos.services.secrets import endpoint_same, secret_decrypt, secret_encrypt
 
 LANGUAGES = [
     ("en", "English"),
@@ -64,7 +65,8 @@ class AISettingsForm(forms.ModelForm):
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text="Leave empty to keep the stored key.",
+        help_text="Leave empty to keep the stored key. It is only ever sent to the endpoint it "
+        "was saved with: changing the endpoint needs the key again.",
     )
     clear_api_key = forms.BooleanField(label="Remove the stored key", required=False)
 
@@ -81,7 +83,6 @@ class AISettingsForm(forms.ModelForm):
             "model_dir",
             "endpoint_url",
             "model_name",
-            "api_key",
             "max_tags",
             "min_confidence",
             "language",
@@ -100,7 +101,9 @@ class AISettingsForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The stored key's ciphertext and the endpoint it belongs to (never the key itself).
         self.stored_api_key = self.instance.api_key if self.instance.pk else ""
+        self.stored_key_endpoint = self.instance.api_key_endpoint if self.instance.pk else ""
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -118,25 +121,52 @@ class AISettingsForm(forms.ModelForm):
             )
         if data.get("clear_api_key"):
             data["api_key"] = ""
+        elif self.key_would_follow_new_endpoint(data):
+            self.add_error(
+                "api_key",
+                "The endpoint changed: enter the API key again for the new endpoint, or tick "
+                "\u201cRemove the stored key\u201d. A stored key is only ever sent to the endpoint "
+                "it was saved with.",
+            )
         return data
 
-    def clean_api_key(self) -> str:
-        # An empty field keeps the stored key: it is never sent to the browser to come back.
-        return self.cleaned_data.get("api_key") or self.stored_api_key
+    def key_would_follow_new_endpoint(self, data: dict[str, Any]) -> bool:
+        """A stored key, no new one typed, and a different endpoint: the key may not go there."""
+        endpoint = data.get("endpoint_url") or ""
+        return bool(
+            self.stored_api_key
+            and not data.get("api_key")
+            and endpoint
+            and not endpoint_same(endpoint, self.stored_key_endpoint)
+        )
 
     def model_values(self) -> dict[str, Any]:
-        """The row's fields as cleaned (the API key already kept or cleared), for the service."""
-        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+        """The row's fields as cleaned, for the service; the API key only when it changes."""
+        values = {name: self.cleaned_data[name] for name in self.Meta.fields}
+        typed = self.cleaned_data.get("api_key") or ""
+        if self.cleaned_data.get("clear_api_key"):
+            values.update(api_key="", api_key_endpoint="")
+        elif typed:
+            # Encrypted at rest, and bound to the endpoint it was entered with.
+            values.update(
+                api_key=secret_encrypt(typed),
+                api_key_endpoint=self.cleaned_data.get("endpoint_url") or "",
+            )
+        return values
 
     def engine_overrides(self) -> dict[str, Any]:
-        """The values a sample test runs with (all but the API key, which stays stored)."""
-        from photos.services.ai_sample import OVERRIDABLE
+        """The values a sample test runs with; a newly typed key goes encrypted."""
+        from photos.services.ai_sample import API_KEY_TOKEN, OVERRIDABLE
 
-        return {name: self.cleaned_data[name] for name in OVERRIDABLE}
+        overrides = {name: self.cleaned_data[name] for name in OVERRIDABLE}
+        if typed := self.cleaned_data.get("api_key"):
+            overrides[API_KEY_TOKEN] = secret_encrypt(typed)
+        return overrides
 
 
-def api_key_hint(key: str) -> str:
+def api_key_hint(token: str) -> str:
     """What the page may show of a stored key: its last four characters at most."""
+    key = secret_decrypt(token)
     if not key:
         return ""
     return "••••" + (key[-4:] if len(key) >= 12 else "")

@@ -8,6 +8,7 @@ modes Django only names the file and nginx / Apache sends it.
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import re
 from collections.abc import Iterator
@@ -24,7 +25,16 @@ from django.utils.http import content_disposition_header
 from photos.kinds import kind_of
 from photos.models import MediaItem
 
-CACHE_CONTROL = "private, max-age=3600"
+# Nothing of a private album may be usable from a shared browser's cache after
+# logout. Originals are never stored at all (`no-store`: they are opened one at a
+# time, so re-fetching costs little). Thumbnails and posters fill every grid, so
+# they may be stored but are revalidated on each use (`no-cache`): a cheap 304
+# while logged in (ETag below), the login page after logout.
+CACHE_CONTROL = {
+    "original": "private, no-store",
+    "thumbnail": "private, no-cache",
+    "poster": "private, no-cache",
+}
 CHUNK_SIZE = 64 * 1024
 _SINGLE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -87,8 +97,25 @@ def media_content_type(item: MediaItem, variant: str, name: str) -> str:
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
-def media_response(*, item: MediaItem, variant: str, range_header: str | None) -> HttpResponse:
+def media_etag(item: MediaItem, variant: str, name: str) -> str:
+    # A stored file never changes under its name (a new file gets a new name).
+    return (
+        '"'
+        + hashlib.sha256(f"{item.checksum_sha256}:{variant}:{name}".encode()).hexdigest()[:32]
+        + '"'
+    )
+
+
+def media_response(
+    *, item: MediaItem, variant: str, range_header: str | None, if_none_match: str | None = None
+) -> HttpResponse:
     field_file = media_field(item, variant)
+    etag = media_etag(item, variant, field_file.name)
+    if variant != "original" and if_none_match and etag in if_none_match:
+        response = HttpResponse(status=304)
+        response["ETag"] = etag
+        response["Cache-Control"] = CACHE_CONTROL[variant]
+        return response
     content_type = media_content_type(item, variant, field_file.name)
     mode = settings.MEDIA_SERVE_MODE
     if mode == "x-accel-redirect":
@@ -98,10 +125,17 @@ def media_response(*, item: MediaItem, variant: str, range_header: str | None) -
         response = HttpResponse(content_type=content_type)
         response["X-Sendfile"] = field_file.storage.path(field_file.name)
     else:
-        response = storage_response(
-            field_file.storage, field_file.name, content_type, range_header=range_header
-        )
-    response["Cache-Control"] = CACHE_CONTROL
+        try:
+            response = storage_response(
+                field_file.storage, field_file.name, content_type, range_header=range_header
+            )
+        except FileNotFoundError:
+            # The row outlived its file (restored backup, manual deletion): the page
+            # shows a placeholder for the 404 (static/photos/boot.js).
+            raise Http404("The file is missing from storage") from None
+    response["Cache-Control"] = CACHE_CONTROL[variant]
+    if variant != "original":
+        response["ETag"] = etag
     response["X-Content-Type-Options"] = "nosniff"
     if variant == "original":
         # The client's name, quoted or RFC 5987-encoded by Django, never raw.

@@ -13,6 +13,8 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -135,6 +137,9 @@ class MediaItem(models.Model):
     # Whoever set `processing` owns the item until this time; after it a
     # redelivered task or the reaper may take it back.
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # "host:pid" of the process holding the lease: a redelivered task on the
+    # same host takes over at once when that process is dead.
+    lease_holder = models.CharField(max_length=255, blank=True)
     processing_started_at = models.DateTimeField(null=True, blank=True)
     # Uploaded while auto-process was on: the sweep re-enqueues such items
     # if their message went missing.
@@ -177,6 +182,16 @@ class MediaItem(models.Model):
             models.Index(fields=["album", "-uploaded_at", "-id"], name="item_album_newest"),
             models.Index(fields=["embedding_updated_at"], name="item_embedding_updated"),
             GinIndex(fields=["search_vector"], name="item_search_vector_gin"),
+            # The timeline's keyset: date taken (upload date when unknown), newest
+            # first; photos.selectors.browse.EFFECTIVE_AT is the same expression.
+            models.Index(
+                Coalesce("taken_at", "uploaded_at").desc(),
+                F("id").desc(),
+                name="item_effective_date",
+            ),
+            # The timeline's jump list counts a user's items per month from this
+            # index alone (an index-only scan), never reading the wide rows.
+            models.Index(fields=["album", "taken_at", "uploaded_at"], name="item_album_dates"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -271,7 +286,10 @@ class AISettings(models.Model):
     model_dir = models.CharField(max_length=500, blank=True)
     endpoint_url = models.URLField(max_length=500, blank=True)
     model_name = models.CharField(max_length=200, blank=True)
-    api_key = models.CharField(max_length=500, blank=True)
+    # Fernet ciphertext (photos.services.secrets), never the key itself, and the
+    # endpoint it was saved with: the key is only ever sent there.
+    api_key = models.CharField(max_length=1000, blank=True)
+    api_key_endpoint = models.CharField(max_length=500, blank=True)
     max_tags = models.PositiveSmallIntegerField(default=10)
     min_confidence = models.FloatField(default=0.2)
     language = models.CharField(max_length=10, default="en")
@@ -340,3 +358,71 @@ class Face(models.Model):
 
     def __str__(self) -> str:
         return f"face {self.pk} in item {self.item_id}"
+
+
+class ApiToken(models.Model):
+    """A per-user key for the REST API, made and revoked at /account/.
+
+    Only the SHA-256 of the key is stored: the key itself is shown once, when
+    made. `prefix` (its first characters) lets the owner tell tokens apart.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class ShareLink(models.Model):
+    """A link that lets someone without an account see one album, read-only.
+
+    Only a SHA-256 of the token is stored: the owner sees the link once, when it
+    is made, and a leaked database holds no usable links. Looking a link up by
+    the hash of what the visitor sent leaks nothing through timing about any
+    stored token.
+    """
+
+    album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="share_links")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="share_links"
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The first characters of the token, so the owner can tell links apart.
+    token_hint = models.CharField(max_length=8, editable=False)
+    label = models.CharField(max_length=100, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # A Django password hash, or "" for no password.
+    password = models.CharField(max_length=128, blank=True)
+    # Wrong passwords in a row; at the limit the link refuses guesses until the time below.
+    password_failures = models.PositiveSmallIntegerField(default=0)
+    password_locked_until = models.DateTimeField(null=True, blank=True)
+    # False: visitors get display sizes only (thumbnails, posters), no originals, no zip.
+    allow_originals = models.BooleanField(default=False)
+    # False: GPS and other location metadata are stripped from every file served.
+    allow_location = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_opened_at = models.DateTimeField(null=True, blank=True)
+    open_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"share link {self.token_hint}… of album {self.album_id}"
+
+    def is_active(self) -> bool:
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > timezone.now()

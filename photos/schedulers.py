@@ -4,17 +4,20 @@ At start, DatabaseScheduler copies CELERY_BEAT_SCHEDULE into the database,
 which would put the batch back at 02:00 on every beat restart; this one
 re-applies AISettings right after. It also notices AISettings edits on its
 ticks, so a new hour takes effect without a restart even if nothing else
-called schedule_sync().
+called schedule_sync(). And it records a heartbeat on each tick, so a stopped
+beat is noticed (photos.services.beat).
 """
 
 from __future__ import annotations
 
 import logging
 
+import redis
 from django.db import DatabaseError
 from django_celery_beat.schedulers import DatabaseScheduler
 
 from photos.services.ai_settings import ai_settings_get
+from photos.services.beat import beat_heartbeat_record
 from photos.services.schedule import schedule_sync
 
 logger = logging.getLogger(__name__)
@@ -30,6 +33,14 @@ class AISettingsScheduler(DatabaseScheduler):
         self.apply_ai_settings()
         # Read the entries back, now carrying the AISettings time.
         self._schedule = self.all_as_schedule()
+
+    def tick(self, *args: object, **kwargs: object) -> float:
+        # Every tick (at most max_interval apart, 5 s): what "beat is alive" means.
+        try:
+            beat_heartbeat_record()
+        except redis.RedisError as exc:
+            logger.warning("Could not record beat's heartbeat: %s", exc)
+        return super().tick(*args, **kwargs)
 
     def schedule_changed(self) -> bool:
         try:

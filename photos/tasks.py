@@ -34,13 +34,9 @@ def process_video_ai(self: Task, video_id: int) -> str:
 
 def item_task_run(task: Task, *, kind: str, item_id: int) -> str:
     retries = task.request.retries
-    hard_limit, _soft = task.request.timelimit or (None, None)
     try:
         outcome = processing.item_process(
-            kind=kind,
-            item_id=item_id,
-            final_try=retries >= task.max_retries,
-            hard_limit_s=hard_limit,
+            kind=kind, item_id=item_id, final_try=retries >= task.max_retries
         )
     except processing.RetryLater as exc:
         # Exponential backoff with jitter, so items that failed together spread out.

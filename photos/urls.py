@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from photos import views, views_people, views_search
+from photos import views, views_account, views_browse, views_people, views_search
 
 urlpatterns = [
     path("", views.album_list, name="album-list"),
@@ -11,6 +11,15 @@ urlpatterns = [
     path("albums/<int:album_id>/edit/", views.album_update_view, name="album-update"),
     path("albums/<int:album_id>/delete/", views.album_delete_view, name="album-delete"),
     path("albums/<int:album_id>/upload/", views.album_upload, name="album-upload"),
+    path("account/", views_account.account, name="account"),
+    path(
+        "account/tokens/<int:token_id>/revoke/",
+        views_account.token_revoke,
+        name="account-token-revoke",
+    ),
+    path("timeline/", views_browse.timeline, name="timeline"),
+    path("map/", views_browse.map_view, name="map"),
+    path("map/markers/", views_browse.map_markers_view, name="map-markers"),
     path("search/", views_search.search_view, name="search"),
     path("people/", views_people.people_view, name="people"),
     path("people/<int:person_id>/", views_people.person_view, name="person-detail"),

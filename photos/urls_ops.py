@@ -21,6 +21,11 @@ urlpatterns = [
     path("ops/process-pending/", views_ops.process_pending_view, name="ops-process-pending"),
     path("ops/group-people/", views_ops.group_people_view, name="ops-group-people"),
     path("<kind:kind>/<int:item_id>/retry/", views_ops.item_retry_view, name="item-retry"),
+    path(
+        "<kind:kind>/<int:item_id>/process-now/",
+        views_ops.item_process_now_view,
+        name="item-process-now",
+    ),
     path("<kind:kind>/<int:item_id>/status.json", views_ops.item_status_view, name="item-status"),
     path("metrics", views_ops.metrics_view, name="metrics"),
 ]

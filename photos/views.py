@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from photos.forms import AlbumForm
+from photos.forms_share import ShareLinkForm
 from photos.kinds import Kind, kind_of
 from photos.media_serving import media_response
-from photos.models import Album, MediaItem
+from photos.models import AISettings, Album, MediaItem
 from photos.selectors import (
     album_get_for_user,
     album_item_counts,
@@ -24,8 +32,11 @@ from photos.selectors import (
     item_tags,
 )
 from photos.selectors.people import item_people_for_owner
+from photos.selectors.share_links import share_links_for_album
+from photos.services.ai_settings import ai_settings_get
 from photos.services.albums import album_create, album_delete, album_update
 from photos.services.media_probe import UploadRejected
+from photos.services.schedule import pending_note
 from photos.services.uploads import item_create_from_upload
 
 # Multipart boundaries, part headers and the CSRF field around one file.
@@ -95,6 +106,9 @@ def album_detail(request: HttpRequest, album_id: int) -> HttpResponse:
         "upload_max_bytes": settings.UPLOAD_MAX_BYTES,
         "upload_max_mb": f"{settings.UPLOAD_MAX_BYTES / 2**20:.0f} MB",
     }
+    if album.owner_id == request.user.pk:  # share links are the owner's, not staff's
+        context["share_form"] = ShareLinkForm()
+        context["share_links"] = share_links_for_album(album)
     return render(request, "photos/album_detail.html", context)
 
 
@@ -115,7 +129,14 @@ def album_upload(request: HttpRequest, album_id: int) -> HttpResponse:
     too_big = upload_request_size_error(request)
     if too_big:
         return upload_respond(request, album, [], [{"filename": "", "error": too_big}], 413)
+    unreadable = upload_body_error(request)
+    if unreadable:
+        return upload_respond(request, album, [], [{"filename": "", "error": unreadable}], 400)
     return _album_upload_files(request, album)
+
+
+# The body is read only after the size check; file names are cleaned by the service.
+album_upload.reads_body_itself = True  # type: ignore[attr-defined]
 
 
 @csrf_protect
@@ -142,6 +163,22 @@ def _album_upload_files(request: HttpRequest, album: Album) -> HttpResponse:
     return upload_respond(request, album, uploaded, errors, status)
 
 
+def upload_body_error(request: HttpRequest) -> str:
+    """Parse the body here, so the multipart parser's refusals get the same JSON answer."""
+    try:
+        request.FILES  # noqa: B018 - reading it parses the body (POST too)
+    except TooManyFilesSent:
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        return f"Too many files in one upload: send at most {limit} at a time."
+    except (RequestDataTooBig, TooManyFieldsSent):
+        return "The form fields of this upload are too large."
+    except (MultiPartParserError, SuspiciousOperation) as exc:
+        if "header size" in str(exc):  # a part's headers over 1 KB: the file name
+            return "A file name in this upload is too long."
+        return f"The upload could not be read ({exc})."
+    return ""
+
+
 def upload_request_size_error(request: HttpRequest) -> str:
     """Refuse from Content-Length alone, before a byte of the body is read."""
     try:
@@ -166,22 +203,27 @@ def upload_respond(
     status: int,
 ) -> HttpResponse:
     if request.get_preferred_type(["text/html", "application/json"]) == "application/json":
-        body = {"uploaded": [item_json(item) for item in uploaded], "errors": errors}
+        ai_settings = ai_settings_get()
+        body = {"uploaded": [item_json(item, ai_settings) for item in uploaded], "errors": errors}
         return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
     if uploaded:
         count = len(uploaded)
-        messages.success(request, f"Uploaded {count} file{'s' if count != 1 else ''}.")
+        note = pending_note(uploaded[0], ai_settings_get())
+        messages.success(request, f"Uploaded {count} file{'s' if count != 1 else ''}. {note}")
     for error in errors:
         prefix = f"{error['filename']}: " if error["filename"] else ""
         messages.error(request, f"{prefix}{error['error']}")
     return redirect(album)
 
 
-def item_json(item: MediaItem) -> dict:
+def item_json(item: MediaItem, ai_settings: AISettings) -> dict:
     return {
         "id": item.pk,
         "kind": item.kind,
         "url": item.get_absolute_url(),
+        "status_url": reverse("item-status", args=[item.kind, item.pk]),
+        # When it will be processed: at once, at the nightly run, or when staff say so.
+        "note": pending_note(item, ai_settings),
         "thumbnail_url": reverse("media", args=[item.kind, item.pk, "thumbnail"]),
         "status": item.processing_status,
         "status_label": item.get_processing_status_display(),
@@ -208,10 +250,16 @@ def item_detail(request: HttpRequest, kind: Kind, item_id: int) -> HttpResponse:
 
 
 def item_context(item: MediaItem) -> dict:
-    return {"item": item, "album": item.album, "tags": item_tags(item)}
+    note = pending_note(item, ai_settings_get())
+    return {"item": item, "album": item.album, "tags": item_tags(item), "pending_note": note}
 
 
 def media(request: HttpRequest, kind: Kind, item_id: int, variant: str) -> HttpResponse:
     """A private file (original, thumbnail or poster), only for whoever may see its item."""
     item = item_or_404(request, kind, item_id)
-    return media_response(item=item, variant=variant, range_header=request.headers.get("Range"))
+    return media_response(
+        item=item,
+        variant=variant,
+        range_header=request.headers.get("Range"),
+        if_none_match=request.headers.get("If-None-Match"),
+    )

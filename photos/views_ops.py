@@ -140,8 +140,11 @@ def group_people_view(request: HttpRequest) -> HttpResponse:
 
 
 def per_kind_text(counts: dict[str, int]) -> str:
-    """{"photo": 2, "video": 1} -> "2 photos and 1 videos"."""
-    return " and ".join(f"{counts[name]} {kind.plural}" for name, kind in KINDS.items())
+    """{"photo": 2, "video": 1} -> "2 photos and 1 video"."""
+    return " and ".join(
+        f"{counts[name]} {name if counts[name] == 1 else kind.plural}"
+        for name, kind in KINDS.items()
+    )
 
 
 # --- one item: retry and live status (owner or staff) ---------------------------------
@@ -161,6 +164,18 @@ def item_retry_view(request: HttpRequest, kind: Kind, item_id: int) -> HttpRespo
         messages.success(request, f"{item.original_filename} is queued for processing.")
     else:
         messages.info(request, f"{item.original_filename} is already being processed.")
+    return _redirect_back(request, item.get_absolute_url())
+
+
+@require_POST
+@staff_required
+def item_process_now_view(request: HttpRequest, kind: Kind, item_id: int) -> HttpResponse:
+    """A pending item queued now, rather than at the nightly run (auto-process off)."""
+    item = item_or_404(request, kind, item_id)
+    if retry.item_queue_now(item=item):
+        messages.success(request, f"{item.original_filename} is queued for processing now.")
+    else:
+        messages.info(request, f"{item.original_filename} is not waiting any more.")
     return _redirect_back(request, item.get_absolute_url())
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,6 +23,8 @@ from photos.services.item_edits import (
 )
 from photos.views import item_or_404
 
+# Dates the search can turn into a time range (a day later must still be a date).
+DATE_RANGE = (date(1000, 1, 1), date(9998, 12, 31))
 YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
 KIND_CHOICES = [
     ("", "Photos and videos"),
@@ -43,6 +47,12 @@ class SearchForm(forms.Form):
         albums = albums_visible_to(user).values_list("pk", "title")
         self.fields["album"].choices = [("", "All albums"), *albums]
 
+    def clean_taken_from(self) -> date | None:
+        return date_in_range(self.cleaned_data["taken_from"])
+
+    def clean_taken_to(self) -> date | None:
+        return date_in_range(self.cleaned_data["taken_to"])
+
     def filters(self) -> SearchFilters:
         data = self.cleaned_data
         return SearchFilters(
@@ -54,6 +64,13 @@ class SearchForm(forms.Form):
             has_faces=yes_no(data["faces"]),
             has_text=yes_no(data["text"]),
         )
+
+
+def date_in_range(day: date | None) -> date | None:
+    low, high = DATE_RANGE
+    if day is not None and not low <= day <= high:
+        raise forms.ValidationError(f"Choose a date between {low:%Y-%m-%d} and {high:%Y-%m-%d}.")
+    return day
 
 
 def yes_no(value: str) -> bool | None:
@@ -69,7 +86,7 @@ def search_view(request: HttpRequest) -> HttpResponse:
         page = page_of(result.items, request.GET.get("page"))
         meaning_skipped = result.meaning_skipped
     context = {"form": form, "page": page, "meaning_skipped": meaning_skipped}
-    return render(request, "photos/search.html", context)
+    return render(request, "photos/search.html", context, status=400 if page is None else 200)
 
 
 def tag_list_view(request: HttpRequest) -> HttpResponse:
@@ -109,7 +126,11 @@ def item_tag_add_view(request: HttpRequest, kind: Kind, item_id: int) -> HttpRes
 def item_tag_remove_view(request: HttpRequest, kind: Kind, item_id: int) -> HttpResponse:
     item = item_or_404(request, kind, item_id)
     name = request.POST.get("name", "")
-    if item_tag_remove(item=item, name=name):
+    try:
+        item_tag_remove(item=item, name=name)
+    except EditRejected as exc:
+        messages.error(request, str(exc))
+    else:
         messages.success(request, f"Tag “{name}” removed.")
     return redirect(item)
 

@@ -174,7 +174,7 @@ def measure(owner, queries: int, query_vectors: dict) -> float:
     built = time.perf_counter() - started
     print(f"  meaning index build (read {len(index)} vectors): {built:.2f} s")
     line(
-        "meaning: cache key check (count, max processed_at)",
+        "meaning: cache key check (two index probes)",
         timed(lambda: vectors.index_key(), queries),
     )
     visible = items_visible_to(owner)

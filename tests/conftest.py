@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -160,3 +161,16 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
         "headless": True,
         "args": [*browser_type_launch_args.get("args", []), *CHROMIUM_ARGS],
     }
+
+
+def wait_for_js(page, expression: str, *, timeout: float = 30_000) -> None:
+    """Poll a JavaScript expression until it is truthy.
+
+    page.wait_for_function compiles its predicate with eval() in the page, which
+    the site's Content-Security-Policy forbids; page.evaluate is not subject to it.
+    """
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout / 1000:g}s waiting for {expression}")
+        time.sleep(0.1)

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from photos.kinds import KINDS
 from photos.models import MediaItem, ProcessingStatus
+from photos.services.beat import BEAT_STOPPED_HINT, beat_alive, beat_heartbeat_age
 
 NIGHTLY_TASK_NAMES = tuple(kind.beat_entry for kind in KINDS.values())
 INSPECT_TIMEOUT_S = 1.0
@@ -47,8 +48,10 @@ class WorkerInfo:
     concurrency: int | None = None
     tasks_running: int = 0
     pid: int | None = None
-    max_rss_kb: int | None = None
+    max_rss_kb: int | None = None  # the main process's peak, which loads no model
     tasks_done: int = 0
+    # Each pool process (where the models live): pid, rss_bytes, peak_rss_bytes.
+    pool_processes: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -78,12 +81,18 @@ def workers_inspect(*, timeout: float = INSPECT_TIMEOUT_S) -> WorkersReport:
         detail = app.control.inspect(destination=names, timeout=timeout, limit=len(names))
         stats = detail.stats() or {}
         active = detail.active() or {}
+        # photos.worker_control's command; an older worker without it answers an error.
+        memory = detail._request("pool_memory") or {}
     except Exception as error:  # kombu raises several types for an unreachable broker
         return WorkersReport(error=f"{type(error).__name__}: {error}")
-    return WorkersReport(workers=[_worker_info(n, stats.get(n, {}), active.get(n)) for n in names])
+    return WorkersReport(
+        workers=[_worker_info(n, stats.get(n, {}), active.get(n), memory.get(n)) for n in names]
+    )
 
 
-def _worker_info(name: str, stats: dict[str, Any], active: list | None) -> WorkerInfo:
+def _worker_info(
+    name: str, stats: dict[str, Any], active: list | None, memory: Any = None
+) -> WorkerInfo:
     pool = stats.get("pool") or {}
     implementation = str(pool.get("implementation", ""))
     return WorkerInfo(
@@ -95,6 +104,7 @@ def _worker_info(name: str, stats: dict[str, Any], active: list | None) -> Worke
         pid=stats.get("pid"),
         max_rss_kb=(stats.get("rusage") or {}).get("maxrss"),
         tasks_done=sum((stats.get("total") or {}).values()),
+        pool_processes=memory if isinstance(memory, list) else [],
     )
 
 
@@ -287,6 +297,8 @@ class HealthReport:
     pending_over_7d: dict[str, int]
     processing_past_lease: dict[str, int]
     workers: WorkersReport
+    # Seconds since beat's last tick (None: never); see photos.services.beat.
+    beat_age_s: float | None = None
 
     @property
     def problems(self) -> list[str]:
@@ -299,7 +311,13 @@ class HealthReport:
             found.append("items processing past their lease")
         if not self.workers.online:
             found.append("no worker is running")
+        if not self.beat_alive:
+            found.append("beat is not running")
         return found
+
+    @property
+    def beat_alive(self) -> bool:
+        return beat_alive(self.beat_age_s)
 
     @property
     def needs_attention(self) -> bool:
@@ -314,6 +332,10 @@ class HealthReport:
             "workers_online": self.workers.online,
             "workers": [asdict(worker) for worker in self.workers.workers],
             "broker_error": self.workers.error,
+            "beat": {
+                "alive": self.beat_alive,
+                "last_tick_age_s": None if self.beat_age_s is None else round(self.beat_age_s, 1),
+            },
             "needs_attention": self.needs_attention,
             "problems": self.problems,
         }
@@ -332,6 +354,7 @@ def health_report(
         pending_over_7d=per_kind(stuck_pending(now=now)),
         processing_past_lease=per_kind(processing_past_lease(now=now)),
         workers=workers,
+        beat_age_s=beat_heartbeat_age(),
     )
 
 
@@ -343,6 +366,7 @@ def dashboard_snapshot(*, now: datetime | None = None) -> dict[str, Any]:
     return {
         **health.as_dict(),
         "no_worker_hint": NO_WORKER_HINT,
+        "beat_stopped_hint": BEAT_STOPPED_HINT,
         "queues": queues,
         "queue_total": sum(n for n in queues.values() if n is not None),
         "status_counts": status_counts(),
@@ -429,11 +453,32 @@ def metrics_text(*, now: datetime | None = None) -> str:
     for queue, length in queue_lengths().items():
         if length is not None:
             lines.append(f'photo_album_queue_length{{queue="{queue}"}} {length}')
+    lines += pool_memory_lines(workers_inspect().workers)
     family("photo_album_failed_last_24h", "gauge", "Items failed in the last 24 hours.")
     failed = per_kind(failed_recently(now=now))
     for kind in KINDS.values():
         lines.append(f'photo_album_failed_last_24h{{kind="{kind.name}"}} {failed[kind.plural]}')
     return "\n".join(lines) + "\n"
+
+
+def pool_memory_lines(workers: list[WorkerInfo]) -> list[str]:
+    """Resident memory of each pool process, now and at its peak."""
+    lines: list[str] = []
+    for metric, key, help_text in (
+        ("photo_album_worker_pool_rss_bytes", "rss_bytes", "Resident memory of a pool process."),
+        (
+            "photo_album_worker_pool_peak_rss_bytes",
+            "peak_rss_bytes",
+            "Peak resident memory of a pool process.",
+        ),
+    ):
+        lines += [f"# HELP {metric} {help_text}", f"# TYPE {metric} gauge"]
+        for worker in workers:
+            for process in worker.pool_processes:
+                if process.get(key) is not None:
+                    labels = f'worker="{worker.name}",pid="{process["pid"]}"'
+                    lines.append(f"{metric}{{{labels}}} {process[key]}")
+    return lines
 
 
 def _histogram_lines(kind: str, histogram: dict[str, Any]) -> list[str]:

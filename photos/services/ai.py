@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from django.conf import settings as django_settings
 
 from photos.kinds import kind_of
-from photos.models import AISettings, MediaItem
+from photos.models import AIBackend, AISettings, MediaItem
+from photos.services.secrets import api_key_for_endpoint
 
 if TYPE_CHECKING:
     import numpy as np
@@ -24,15 +25,34 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+def ai_model_dir(ai_settings: AISettings) -> str:
+    """The transformers models' folder: the AI settings' choice, else AI_MODEL_DIR.
+
+    The one rule for both `fetch_ai_models` (which fills it) and the engine (which loads it).
+    """
+    return ai_settings.model_dir or django_settings.AI_MODEL_DIR
+
+
 def engine_settings(ai_settings: AISettings) -> EngineSettings:
     from ai_engine import EngineSettings
 
     return EngineSettings(
         backend=ai_settings.backend,
-        model_dir=ai_settings.model_dir or None,
+        # Only the transformers backend reads it; the others keep the key they always had.
+        model_dir=(
+            ai_model_dir(ai_settings)
+            if ai_settings.backend == AIBackend.TRANSFORMERS
+            else ai_settings.model_dir or None
+        ),
         endpoint_url=ai_settings.endpoint_url or None,
         model_name=ai_settings.model_name or None,
-        api_key=ai_settings.api_key or None,
+        # Never to another endpoint than the one the key was saved with.
+        api_key=api_key_for_endpoint(
+            token=ai_settings.api_key,
+            bound_endpoint=ai_settings.api_key_endpoint,
+            endpoint_url=ai_settings.endpoint_url,
+        )
+        or None,
         max_tags=ai_settings.max_tags,
         min_confidence=ai_settings.min_confidence,
         language=ai_settings.language,
@@ -69,9 +89,36 @@ def item_analyze(item: MediaItem, ai_settings: AISettings) -> Analysis:
 
 
 def models_report(ai_settings: AISettings, sample_image: Image.Image | None) -> list[ModelReport]:
+    """Every model a worker loads: the backend's, the geocoder, and the search embeddings."""
     from ai_engine import get_registry
 
-    return get_registry().report(engine_settings(ai_settings), sample_image=sample_image)
+    reports = get_registry().report(engine_settings(ai_settings), sample_image=sample_image)
+    return [*reports, embedding_model_report()]
+
+
+def embedding_model_report() -> ModelReport:
+    """The sentence-embedding model of meaning search: present, loads, embeds one sentence."""
+    import time
+
+    from ai_engine import embeddings
+    from ai_engine.types import ModelReport
+
+    try:
+        path = embeddings.model_path()
+    except (ImportError, OSError) as exc:
+        return ModelReport(name="embeddings", path="", present=False, error=str(exc))
+    report = ModelReport(name="embeddings", path=str(path), present=path.exists())
+    try:
+        started = time.perf_counter()
+        embeddings.load()
+        report.load_s = time.perf_counter() - started
+        started = time.perf_counter()
+        vectors = embeddings.embed_texts(["a cat asleep on a sofa"])
+        report.sample_s = time.perf_counter() - started
+        report.loads = vectors.shape == (1, embeddings.DIMENSIONS)
+    except Exception as exc:  # noqa: BLE001 - a report lists every failure, it never raises
+        report.error = f"{type(exc).__name__}: {exc}"
+    return report
 
 
 def embedding_model_load() -> None:

@@ -1,8 +1,9 @@
 """The AI settings page's "Test on a sample photo": one analysis of a bundled photograph.
 
 It runs on a worker (the machine that will really run the models), not in the
-web process, which never loads a model. The page sends the form's values; the
-API key is never sent through the queue: the worker reads the stored one.
+web process, which never loads a model. The page sends the form's values; a
+newly typed API key crosses the queue encrypted, else the worker uses the
+stored one, and either only with the endpoint it belongs to.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from photos.models import AISettings
 from photos.services.ai_settings import ai_settings_get
 
 SAMPLE_PHOTO = Path(__file__).resolve().parent.parent / "samples" / "sample.jpg"
-# The fields a test may override; the API key is deliberately not one of them.
+# The fields a test may override; a key typed into the form comes as API_KEY_TOKEN.
 OVERRIDABLE = (
     "backend",
     "model_dir",
@@ -29,6 +30,7 @@ OVERRIDABLE = (
     "language",
     "processing_timeout",
 )
+API_KEY_TOKEN = "api_key_token"
 
 
 def sample_settings(overrides: dict[str, Any]) -> AISettings:
@@ -37,6 +39,10 @@ def sample_settings(overrides: dict[str, Any]) -> AISettings:
     for name in OVERRIDABLE:
         if name in overrides:
             setattr(row, name, overrides[name])
+    if overrides.get(API_KEY_TOKEN):
+        # A key typed for this test belongs to the endpoint it was typed with.
+        row.api_key = overrides[API_KEY_TOKEN]
+        row.api_key_endpoint = row.endpoint_url
     return row
 
 

@@ -44,9 +44,14 @@ def item_tag_add(*, item: MediaItem, name: str) -> Tag:
 
 
 def item_tag_remove(*, item: MediaItem, name: str) -> bool:
-    """Remove a tag and remember it, so reprocessing doesn't bring it back."""
+    """Remove a tag and remember it, so reprocessing doesn't bring it back.
+
+    Only a tag the item has: anything else would be remembered for nothing.
+    """
     with transaction.atomic():
         deleted, _ = item.item_tags.filter(tag__name=name).delete()
+        if not deleted:
+            raise EditRejected(f"This item has no tag “{name[:TAG_MAX_LENGTH]}”.")
         if name not in item.removed_tags:
             item.removed_tags = [*item.removed_tags, name]
             item.save(update_fields=["removed_tags"])

@@ -11,6 +11,9 @@ result.
 what it holds at the next claim is how many workers died holding the item;
 at AI_MAX_WORKER_DEATHS the item is failed instead of handed out again.
 
+The lease is short and renewed while the item is processed (services.leases),
+so a dead worker's item is taken over within about a minute.
+
 On a `pending` row, `lease_expires_at` means "queued; don't queue it again
 before": the sweep skips such rows until then, which keeps its re-sends few.
 """
@@ -27,7 +30,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Case, F, Q, QuerySet, TextField, Value, When
 from django.utils import timezone
 
@@ -35,6 +38,7 @@ from photos.kinds import KINDS
 from photos.models import AISettings, ItemTag, MediaItem, ProcessingStatus, Tag, TagSource
 from photos.services.ai import item_analyze
 from photos.services.ai_settings import ai_settings_get
+from photos.services.leases import LeaseHeartbeat, holder_gone, holder_here, lease_expiry
 from photos.services.people import faces_save
 from photos.services.search_index import item_search_index_update
 from photos.services.vectors import item_embedding_refresh
@@ -81,61 +85,83 @@ def time_limits(ai_settings: AISettings) -> tuple[int, int]:
     return soft, soft + settings.AI_TIME_LIMIT_GRACE
 
 
-def lease_seconds(ai_settings: AISettings, hard_limit_s: float | None = None) -> float:
-    # The lease must outlive the hard time limit, or a live task could lose its item.
-    hard = hard_limit_s or time_limits(ai_settings)[1]
-    return hard + settings.AI_LEASE_MARGIN
-
-
 # --- one item -------------------------------------------------------------------
 
 
-def item_process(
-    *, kind: str, item_id: int, final_try: bool = True, hard_limit_s: float | None = None
-) -> Outcome:
+def item_process(*, kind: str, item_id: int, final_try: bool = True) -> Outcome:
     """Claim the item, run the engine, save the result; the same path for tasks and commands.
 
     Raises RetryLater on a transient error when `final_try` is false.
     """
+    try:
+        return item_process_once(kind=kind, item_id=item_id, final_try=final_try)
+    except (OperationalError, InterfaceError) as exc:
+        # The database connection dropped (restart, failover, killed backend): go
+        # again at once on a new one, taking back the claim this thread held.
+        logger.warning("%s ID: %s: database connection lost (%s); retrying", kind, item_id, exc)
+        connection.close()
+        return item_process_once(kind=kind, item_id=item_id, final_try=final_try, reclaim=True)
+
+
+def item_process_once(
+    *, kind: str, item_id: int, final_try: bool, reclaim: bool = False
+) -> Outcome:
     model = KINDS[kind].model
     ai_settings = ai_settings_get()
-    claim = item_claim(
-        model=model, item_id=item_id, lease_s=lease_seconds(ai_settings, hard_limit_s)
-    )
+    claim = item_claim(model=model, item_id=item_id, reclaim=reclaim)
     if claim is None:
         logger.info("%s ID: %s is held by another worker or done; skipping", kind.title(), item_id)
         return Outcome.SKIPPED
     logger.info("Processing %s ID: %s", kind, item_id)
-    try:
-        wait_while_held()
-        analysis = item_analyze(model.objects.get(pk=item_id), ai_settings)
-    except Exception as exc:  # noqa: BLE001 - every failure is recorded on the item, see below
-        return item_handle_error(claim, exc, final_try=final_try, ai_settings=ai_settings)
-    logger.info("Extracting tags...")
-    if not item_complete(claim, analysis):
-        logger.warning("%s ID: %s was taken over while processing; result dropped", kind, item_id)
-        return Outcome.SKIPPED
+    with LeaseHeartbeat(claim.held()):
+        try:
+            wait_while_held()
+            analysis = item_analyze(model.objects.get(pk=item_id), ai_settings)
+        except (OperationalError, InterfaceError):
+            raise  # not the item's fault: item_process reconnects and tries again
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded on the item, see below
+            return item_handle_error(claim, exc, final_try=final_try, ai_settings=ai_settings)
+        logger.info("Extracting tags...")
+        if not item_complete(claim, analysis):
+            logger.warning(
+                "%s ID: %s was taken over while processing; result dropped", kind, item_id
+            )
+            return Outcome.SKIPPED
     faces_save(item_id=item_id, faces=analysis.faces_found)
     # Here, after the commit, where the engine (and torch) is already loaded.
     item_embedding_refresh(item_id=item_id)
     return Outcome.COMPLETED
 
 
-def item_claim(*, model: type[MediaItem], item_id: int, lease_s: float) -> Claim | None:
-    """Take the item with one conditional UPDATE; None when someone holds it or it is done."""
+def item_claim(*, model: type[MediaItem], item_id: int, reclaim: bool = False) -> Claim | None:
+    """Take the item with one conditional UPDATE; None when someone holds it or it is done.
+
+    `reclaim`: this thread lost its connection while holding the item and takes it back.
+    """
     now = timezone.now()
-    lease = now + timedelta(seconds=lease_s)
+    lease = now + lease_expiry()
+    # A redelivered task takes back an item whose worker died (lease expired)...
+    takeover = Q(processing_status=ProcessingStatus.PROCESSING, lease_expires_at__lt=now)
+    holder = (
+        model.objects.filter(pk=item_id, processing_status=ProcessingStatus.PROCESSING)
+        .values_list("lease_holder", flat=True)
+        .first()
+    )
+    here = holder_here()
+    if holder and (holder_gone(holder) or (reclaim and holder == here)):
+        # ...or at once when the holder is a dead process on this host (SIGKILL, OOM).
+        takeover |= Q(processing_status=ProcessingStatus.PROCESSING, lease_holder=holder)
     claimable = model.objects.filter(
-        Q(processing_status=ProcessingStatus.PENDING)
-        # A redelivered task takes back an item whose worker died (lease expired).
-        | Q(processing_status=ProcessingStatus.PROCESSING, lease_expires_at__lt=now),
-        pk=item_id,
+        Q(processing_status=ProcessingStatus.PENDING) | takeover, pk=item_id
     )
     max_deaths = settings.AI_MAX_WORKER_DEATHS
     claimed = claimable.filter(attempts__lt=max_deaths).update(
         processing_status=ProcessingStatus.PROCESSING,
-        attempts=F("attempts") + 1,
+        # Only a death counts: this thread taking back its own claim after a lost
+        # database connection does not.
+        attempts=F("attempts") + (0 if reclaim and holder == here else 1),
         lease_expires_at=lease,
+        lease_holder=here,
         processing_started_at=now,
         processing_error="",
     )
@@ -246,13 +272,26 @@ def error_reason(exc: Exception, ai_settings: AISettings) -> tuple[str, bool]:
 
 
 def item_fail(claim: Claim, reason: str) -> bool:
-    return bool(
-        claim.held().update(
+    """Failed, and nothing left of an earlier success that would read as this run's result;
+    a person's description and tags stay (they are theirs, not a result)."""
+    with transaction.atomic():
+        failed = claim.held().update(
             processing_status=ProcessingStatus.FAILED,
             processing_error=reason,
             lease_expires_at=None,
+            ai_description=Case(
+                When(description_source=TagSource.PERSON, then=F("ai_description")),
+                default=Value(""),
+                output_field=TextField(),
+            ),
+            ai_analysis={},
+            processed_at=None,
+            embedding=None,
         )
-    )
+        if failed:
+            ai_tags_replace(item_id=claim.item_id, tags=[])
+            item_search_index_update(MediaItem.objects.get(pk=claim.item_id))
+    return bool(failed)
 
 
 def item_release(claim: Claim, reason: str) -> bool:

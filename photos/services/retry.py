@@ -62,6 +62,11 @@ def pending_process_all() -> dict[str, int]:
     return counts_per_kind(pending_enqueue())
 
 
+def item_queue_now(*, item: MediaItem) -> bool:
+    """A pending item queued at once; False when it is not pending (any more)."""
+    return bool(pending_enqueue(ids=[item.pk]))
+
+
 def pending_enqueue(*, ids: list[int] | None = None) -> list[tuple[int, str]]:
     pending = MediaItem.objects.filter(processing_status=ProcessingStatus.PENDING)
     if ids is not None:

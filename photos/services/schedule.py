@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
+from django.utils.timesince import timeuntil
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from photos.kinds import KINDS
-from photos.models import AISettings
+from photos.models import AISettings, MediaItem
 
 logger = logging.getLogger(__name__)
 
@@ -50,3 +53,23 @@ def schedule_sync(ai_settings: AISettings) -> bool:
             ai_settings.schedule_minute,
         )
     return changed
+
+
+def batch_next_run(ai_settings: AISettings, *, now: datetime | None = None) -> datetime:
+    """When the nightly batch runs next, in the server's time zone."""
+    local = timezone.localtime(now or timezone.now())
+    run = local.replace(
+        hour=ai_settings.schedule_hour, minute=ai_settings.schedule_minute, second=0, microsecond=0
+    )
+    return run if run > local else run + timedelta(days=1)
+
+
+def pending_note(item: MediaItem, ai_settings: AISettings, *, now: datetime | None = None) -> str:
+    """What a waiting item's uploader is told about when it will be processed."""
+    if item.auto_process:
+        return "Queued for AI processing."
+    if ai_settings.scheduled_processing_enabled:
+        run = batch_next_run(ai_settings, now=now)
+        wait = timeuntil(run, timezone.localtime(now or timezone.now())).replace("\xa0", " ")
+        return f"It will be processed at the nightly run, {run:%-d %b %H:%M} (in {wait})."
+    return "Automatic processing is off: it waits until an administrator processes it."

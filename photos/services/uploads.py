@@ -29,6 +29,7 @@ from photos.services.media_probe import (
 )
 from photos.services.processing import item_enqueue_on_commit
 from photos.services.search_index import item_search_index_update
+from photos.services.text import CONTROL
 
 
 def item_create_from_upload(
@@ -36,9 +37,22 @@ def item_create_from_upload(
 ) -> MediaItem:
     """Store an upload as a photo or a video, whichever its content says it is."""
     check_size(size)
+    filename = filename_clean(filename)
     if looks_like_photo(file):
         return photo_create(album=album, uploader=uploader, file=file, filename=filename, size=size)
     return video_create(album=album, uploader=uploader, file=file, filename=filename, size=size)
+
+
+def filename_clean(filename: str) -> str:
+    """The client's name as data: control characters out, at most 255 characters with
+    its extension kept (PostgreSQL refuses NUL; a name is shown, never used as a path)."""
+    name = CONTROL.sub("", filename).strip() or "unnamed"
+    if len(name) <= 255:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not dot or len(extension) > 10:
+        return name[:255]
+    return stem[: 254 - len(extension)] + "." + extension
 
 
 def photo_create(

@@ -29,13 +29,13 @@ def test_database_url() -> str:
     """A migrated database of its own, so beat's schedule rows touch no other test."""
     url = urlsplit(os.environ["DATABASE_URL"])
     admin_url = urlunsplit(url._replace(path="/postgres"))
+    # One per base database: checkouts on other branches (other migrations) share the server.
+    name = f"{TEST_DB_NAME}_{url.path.strip('/')}"
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [TEST_DB_NAME]
-        ).fetchone()
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
-            conn.execute(f'CREATE DATABASE "{TEST_DB_NAME}"')
-    return urlunsplit(url._replace(path="/" + TEST_DB_NAME))
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(url._replace(path="/" + name))
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+import psutil
 import pytest
 from deploy_helpers import (
     DEPLOY,
@@ -115,13 +116,14 @@ def test_it_starts_beat_from_unit_execstart(
     service_env: Callable[[str], dict[str, str]],
 ) -> None:
     # The scheduler keeps its schedule in the database.
-    subprocess.run(
+    migrated = subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput"],
         cwd=REPO,
         env=service_env("photo-album-celery-beat.service"),
-        check=True,
         capture_output=True,
+        text=True,
     )
+    assert migrated.returncode == 0, migrated.stderr[-3000:]
     beat = start_unit("photo-album-celery-beat.service")
     log = tmp_path / "log" / "beat.log"
     wait_for(file_contains(log, "beat: Starting..."), 60, "'beat: Starting...' in beat.log")
@@ -158,4 +160,14 @@ def test_it_starts_gunicorn_from_unit_execstart(
 
     wait_for(answers, 30, "gunicorn to answer /admin/login/")
     assert web.poll() is None, (tmp_path / "photo-album-web.service.out").read_text()
+    # No control socket (gunicorn 25 opens ~/.gunicorn/gunicorn.ctl unless told not to).
+    sockets = [c.laddr for c in psutil.Process(web.pid).net_connections(kind="unix")]
+    assert not [path for path in sockets if "gunicorn" in str(path)], sockets
     assert stop(web, timeout=30) == 0
+
+
+def test_the_procfile_web_process_opens_no_control_socket() -> None:
+    web = next(
+        line for line in (REPO / "Procfile").read_text().splitlines() if line.startswith("web:")
+    )
+    assert "--no-control-socket" in web

@@ -94,3 +94,123 @@ def save_tiny_blip(target: Path) -> Path:
     image_processor = BlipImageProcessorPil(size={"height": 32, "width": 32})
     BlipProcessor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(target)
     return target
+
+
+def save_tiny_siglip(target: Path, seed: int = 0, width: int = 32) -> Path:
+    """A tiny SigLIP (the architecture of SigLIP 2's fixed-resolution checkpoints).
+
+    Word-level tokenizer over the words the prompts use; `seed` gives different weights,
+    so that two "commits" of the same repo differ; `width` 384 makes weights of ~35 MB,
+    more than one of huggingface_hub's 10 MB download chunks.
+    """
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import (
+        PreTrainedTokenizerFast,
+        SiglipConfig,
+        SiglipImageProcessorPil,
+        SiglipModel,
+        SiglipProcessor,
+    )
+
+    target.mkdir(parents=True, exist_ok=True)
+    layers = {**LAYERS, "hidden_size": width, "intermediate_size": width * 4 + 5}
+    words = ["<pad>", "</s>", "<unk>", "a", "an", "photo", "of", "cat", "dog", "beach", "city"]
+    backend = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        pad_token="<pad>",
+        eos_token="</s>",
+        unk_token="<unk>",
+        model_max_length=16,
+    )
+    config = SiglipConfig(
+        text_config=dict(
+            vocab_size=len(words),
+            max_position_embeddings=16,
+            pad_token_id=0,
+            bos_token_id=None,
+            eos_token_id=1,
+            **layers,
+        ),
+        vision_config={**VISION, **layers},
+    )
+    torch.manual_seed(seed)
+    SiglipModel(config).save_pretrained(target)
+    image_processor = SiglipImageProcessorPil(size={"height": 32, "width": 32})
+    SiglipProcessor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(target)
+    return target
+
+
+def save_tiny_florence2(target: Path) -> Path:
+    """A tiny Florence-2 (DaViT vision tower, BART text), loadable like the real checkpoint.
+
+    At 64 px the vision tower's four stages (strides 4, 2, 2, 2) leave 2 x 2 patches plus one
+    pooled token: 5 image tokens, where the real model's 768 px give 577.
+    """
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import (
+        BartConfig,
+        CLIPImageProcessorPil,
+        Florence2Config,
+        Florence2ForConditionalGeneration,
+        Florence2Processor,
+        Florence2VisionConfig,
+        PreTrainedTokenizerFast,
+    )
+
+    target.mkdir(parents=True, exist_ok=True)
+    words = ["<s>", "<pad>", "</s>", "<unk>", "<image>"]
+    words += "what does the image describe ? a cat dog man on bed street".split()
+    vocab = {w: i for i, w in enumerate(words)}
+    backend = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        bos_token="<s>",
+        eos_token="</s>",
+        pad_token="<pad>",
+        unk_token="<unk>",
+        extra_special_tokens={"image_token": "<image>"},
+    )
+    vision = Florence2VisionConfig(
+        depths=(1, 1, 1, 1),
+        embed_dim=(8, 16, 32, 64),
+        num_heads=(1, 2, 4, 8),
+        num_groups=(1, 2, 4, 8),
+        window_size=2,
+        projection_dim=32,
+        max_position_embeddings=8,
+        max_temporal_embeddings=4,
+    )
+    text = BartConfig(
+        vocab_size=len(words),
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=37,
+        decoder_ffn_dim=37,
+        max_position_embeddings=64,
+        bos_token_id=0,
+        pad_token_id=1,
+        eos_token_id=2,
+        decoder_start_token_id=2,
+        forced_eos_token_id=2,
+    )
+    config = Florence2Config(
+        vision_config=vision, text_config=text, image_token_id=vocab["<image>"]
+    )
+    torch.manual_seed(0)
+    Florence2ForConditionalGeneration(config).save_pretrained(target)
+    image_processor = CLIPImageProcessorPil(
+        size={"height": 64, "width": 64},
+        crop_size={"height": 64, "width": 64},
+        do_center_crop=False,
+    )
+    image_processor.image_seq_length = 5
+    Florence2Processor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(target)
+    return target

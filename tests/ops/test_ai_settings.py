@@ -13,6 +13,7 @@ from photos import tasks
 from photos.models import Photo, ProcessingStatus
 from photos.services import processing
 from photos.services.ai_settings import ai_settings_get
+from photos.services.secrets import secret_decrypt
 from tests.samples import jpeg_bytes
 
 VALID = {
@@ -70,7 +71,8 @@ def test_it_saves_every_setting(staff_client):
         "http://127.0.0.1:11434/v1",
         "llava",
     )
-    assert row.api_key == "sk-secret-key-abcd"
+    assert secret_decrypt(row.api_key) == "sk-secret-key-abcd"
+    assert row.api_key_endpoint == "http://127.0.0.1:11434/v1"
     assert (row.max_tags, row.min_confidence, row.language) == (7, 0.4, "de")
 
 
@@ -125,7 +127,7 @@ def test_it_keeps_the_stored_key_when_the_field_is_empty(staff_client):
 
     row = ai_settings_get()
     assert row.batch_size == 42
-    assert row.api_key == "sk-very-secret-1234abcd"
+    assert secret_decrypt(row.api_key) == "sk-very-secret-1234abcd"
 
 
 def test_it_removes_the_key_when_asked(staff_client):

@@ -18,9 +18,8 @@ from django.urls import reverse
 from photos.models import Photo, ProcessingStatus
 from photos.services.ai_settings import ai_settings_get
 from photos.services.processing import item_enqueue
-from photos.services.schedule import schedule_sync
 from photos.services.uploads import photo_create
-from tests.pipeline.conftest import ai_settings_set, wait_until
+from tests.pipeline.conftest import ai_settings_set, beat_start, wait_until
 from tests.samples import jpeg_bytes
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -160,11 +159,14 @@ def test_the_sample_test_runs_on_the_worker(module_worker, staff, client_for):
     assert result["seconds"] > 0
 
 
-def test_validate_deployment_passes_all_eight(module_worker, capsys):
-    schedule_sync(ai_settings_get())  # what saving /ai-settings/ (or starting beat) does
+def test_validate_deployment_passes_all_eight(module_worker, worker_dir, worker_media, capsys):
+    beat = beat_start(worker_media, worker_dir)  # test 6 needs a ticking beat
     users_before = get_user_model().objects.count()
 
-    call_command("validate_deployment", "--timeout", "120")
+    try:
+        call_command("validate_deployment", "--timeout", "120")
+    finally:
+        beat.stop()
 
     out = capsys.readouterr().out
     assert "8 passed, 0 failed, 0 skipped" in out, out
@@ -172,3 +174,31 @@ def test_validate_deployment_passes_all_eight(module_worker, capsys):
         assert f"PASS {number} " in out
     assert get_user_model().objects.count() == users_before
     assert not Photo.objects.filter(album__title__startswith="validate-deployment").exists()
+
+
+def test_ops_and_metrics_show_each_pool_processs_memory(
+    module_worker, album, staff, client_for, settings
+):
+    import psutil
+
+    wait_done(upload(album, "coffee", quality=77))  # the models are loaded now
+    settings.METRICS_ENABLED, settings.METRICS_TOKEN = True, "t0ken"
+    client = client_for(staff)
+
+    [worker] = client.get(reverse("ops-status")).json()["workers"]
+    [process] = worker["pool_processes"]
+    metrics = client.get(reverse("metrics"), headers={"Authorization": "Bearer t0ken"})
+
+    (child,) = psutil.Process(module_worker.popen.pid).children()
+    assert process["pid"] == child.pid
+    # The models live in the pool process: hundreds of MB, far above the main process.
+    assert process["rss_bytes"] > 300 * 2**20
+    assert process["rss_bytes"] == pytest.approx(child.memory_info().rss, rel=0.2)
+    assert process["peak_rss_bytes"] >= process["rss_bytes"]
+    text = metrics.content.decode()
+    assert (
+        f'photo_album_worker_pool_rss_bytes{{worker="{worker["name"]}",pid="{child.pid}"}}' in text
+    )
+    assert "photo_album_worker_pool_peak_rss_bytes{" in text
+    page = client.get(reverse("ops-dashboard")).content.decode()
+    assert f'class="pool-process" data-pid="{child.pid}"' in page

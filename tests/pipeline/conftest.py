@@ -114,13 +114,15 @@ class Process:
 WARMED_UP = r"(?:AI models loaded and warmed up|AI warm-up failed)"
 
 
-def worker_start(media_root: Path, log_dir: Path, *, concurrency: int = 1, **env: str) -> Process:
+def worker_start(
+    media_root: Path, log_dir: Path, *, concurrency: int = 1, loglevel: str = "INFO", **env: str
+) -> Process:
     name = f"pipeline-{uuid.uuid4().hex[:8]}"
     worker = Process(
         [
             "worker",
             "--loglevel",
-            "INFO",
+            loglevel,
             "--pool",
             "prefork",
             "--concurrency",
@@ -134,10 +136,17 @@ def worker_start(media_root: Path, log_dir: Path, *, concurrency: int = 1, **env
         log_path=log_dir / f"{name}.log",
     )
     worker.hostname = name  # type: ignore[attr-defined]
-    worker.wait_for_log(r"ready\.")
-    # Each pool process loads the models as it starts (photos.worker_init) and takes no
-    # task before it is done: wait for all of them, so a test's timeouts measure the item.
-    worker.wait_for_log(rf"(?s)(?:{WARMED_UP}.*?){{{concurrency}}}", timeout=300)
+    try:
+        if loglevel != "INFO":  # no INFO lines to wait for: the banner's queue list
+            worker.wait_for_log(r"\[queues\]")
+            return worker
+        worker.wait_for_log(r"ready\.")
+        # Each pool process loads the models as it starts (photos.worker_init) and takes no
+        # task before it is done: wait for all of them, so a test's timeouts measure the item.
+        worker.wait_for_log(rf"(?s)(?:{WARMED_UP}.*?){{{concurrency}}}", timeout=300)
+    except AssertionError:
+        worker.stop()  # or it would live on, taking later tests' messages
+        raise
     return worker
 
 

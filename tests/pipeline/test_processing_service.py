@@ -27,7 +27,7 @@ def photo(upload_photo) -> Photo:
 
 
 def claim(photo: Photo) -> processing.Claim | None:
-    return processing.item_claim(model=Photo, item_id=photo.pk, lease_s=60)
+    return processing.item_claim(model=Photo, item_id=photo.pk)
 
 
 def test_it_claims_a_pending_item_once(photo):
@@ -101,3 +101,96 @@ def test_it_sweeps_only_old_auto_process_items_once_per_period(
     with django_capture_on_commit_callbacks():
         assert processing.stale_pending_enqueue() == 1
         assert processing.stale_pending_enqueue() == 0  # marked for 60 s
+
+
+def test_it_takes_over_at_once_from_a_dead_process_on_this_host(photo):
+    import socket
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    Photo.objects.filter(pk=photo.pk).update(
+        processing_status=ProcessingStatus.PROCESSING,
+        attempts=1,
+        lease_expires_at=timezone.now() + timedelta(minutes=1),
+        lease_holder=f"{socket.gethostname()}:{dead.pid}:1",
+    )
+
+    taken = claim(photo)
+
+    assert taken is not None and taken.attempt == 2  # the death is counted
+
+
+@pytest.mark.parametrize("host", ["this", "another"])
+def test_it_leaves_a_live_holder_or_another_hosts_holder_alone(photo, host):
+    import os
+    import socket
+
+    name = socket.gethostname() if host == "this" else "elsewhere"
+    Photo.objects.filter(pk=photo.pk).update(
+        processing_status=ProcessingStatus.PROCESSING,
+        attempts=1,
+        lease_expires_at=timezone.now() + timedelta(minutes=1),
+        # "another" host: even a pid that is not running here proves nothing.
+        lease_holder=f"{name}:{os.getppid() if host == 'this' else 999_999}:1",
+    )
+
+    assert claim(photo) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_keeps_a_slow_items_lease_short_but_alive(photo, settings):
+    import time
+
+    from photos.services.leases import LeaseHeartbeat
+
+    settings.AI_LEASE_SECONDS = 60
+    settings.AI_LEASE_RENEW_INTERVAL = 0.1
+    held = claim(photo)
+    Photo.objects.filter(pk=photo.pk).update(lease_expires_at=timezone.now() + timedelta(seconds=1))
+
+    with LeaseHeartbeat(held.held()):
+        time.sleep(0.5)
+
+    photo.refresh_from_db()
+    left = (photo.lease_expires_at - timezone.now()).total_seconds()
+    assert 55 < left <= 60
+
+
+@pytest.mark.parametrize("source", ["ai", "person"])
+def test_a_failure_clears_an_earlier_successs_results_but_not_a_persons_edits(
+    photo, monkeypatch, source
+):
+    from ai_engine.errors import UnreadableMedia
+    from photos.models import TagSource
+    from photos.services.item_edits import item_tag_add
+    from photos.services.processing import ai_tags_replace
+
+    Photo.objects.filter(pk=photo.pk).update(
+        ai_description="A cat on a sofa.",
+        description_source=source,
+        processed_at=timezone.now(),
+        ai_analysis={"tags": ["cat"]},
+    )
+    ai_tags_replace(item_id=photo.pk, tags=[processing_tag("cat")])
+    item_tag_add(item=Photo.objects.get(pk=photo.pk), name="mine")
+
+    def unreadable(item, ai_settings):
+        raise UnreadableMedia("The file is truncated.")
+
+    monkeypatch.setattr(processing, "item_analyze", unreadable)
+    assert processing.item_process(kind="photo", item_id=photo.pk) == processing.Outcome.FAILED
+
+    photo.refresh_from_db()
+    assert photo.processing_status == ProcessingStatus.FAILED
+    assert photo.processed_at is None
+    assert photo.ai_analysis == {}
+    kept = "A cat on a sofa." if source == TagSource.PERSON else ""
+    assert photo.ai_description == kept
+    assert list(photo.tags.values_list("name", flat=True)) == ["mine"]
+
+
+def processing_tag(name: str):
+    from ai_engine.types import ScoredTag
+
+    return ScoredTag(name=name, score=0.9, source="classifier")

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from photos.models import Photo, Video
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, wait_for_js
 from tests.samples import jpeg_bytes, mp4_bytes
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -58,7 +58,7 @@ def test_it_uploads_photos_and_a_video_and_shows_them_in_the_grid(
 
     page.set_input_files("#upload-input", list(upload_files.values()))
 
-    page.wait_for_function(f"({LOADED_THUMBNAILS})() === 3", timeout=30_000)
+    wait_for_js(page, f"({LOADED_THUMBNAILS})() === 3")
     expect(page.locator(".upload-row[data-state=done]")).to_have_count(3)
     refused = page.locator(".upload-row[data-state=error]")
     expect(refused).to_have_count(1)
@@ -74,7 +74,7 @@ def test_it_uploads_photos_and_a_video_and_shows_them_in_the_grid(
 
     # The same grid, rendered by the server after a reload.
     page.reload()
-    page.wait_for_function(f"({LOADED_THUMBNAILS})() === 3")
+    wait_for_js(page, f"({LOADED_THUMBNAILS})() === 3")
 
 
 def test_the_video_page_plays_through_range_requests(
@@ -93,13 +93,11 @@ def test_the_video_page_plays_through_range_requests(
     player = page.locator("#item-video")
     if not player.evaluate("(v) => v.canPlayType('video/mp4; codecs=\"avc1.64000d\"')"):
         pytest.skip("this Chromium build has no H.264 decoder")
-    page.wait_for_function(
-        "() => document.querySelector('#item-video').readyState >= 1", timeout=15_000
-    )
+    wait_for_js(page, "document.querySelector('#item-video').readyState >= 1", timeout=15_000)
     duration = player.evaluate("(v) => v.duration")
     assert duration == pytest.approx(2.0, abs=0.3)
     player.evaluate("(v) => { v.currentTime = 1.5; }")
-    page.wait_for_function("() => !document.querySelector('#item-video').seeking")
+    wait_for_js(page, "!document.querySelector('#item-video').seeking")
     expect(page.locator("#processing-status")).to_have_attribute("data-status", "pending")
 
 
@@ -122,6 +120,6 @@ def test_it_uploads_a_file_dropped_on_the_drop_zone(page: Page, live_server, mak
     )
     page.dispatch_event("#dropzone", "drop", {"dataTransfer": dropped})
 
-    page.wait_for_function(f"({LOADED_THUMBNAILS})() === 1")
+    wait_for_js(page, f"({LOADED_THUMBNAILS})() === 1")
     expect(page.locator(".upload-row[data-state=done]")).to_contain_text("dropped.jpg")
     assert Photo.objects.get().original_filename == "dropped.jpg"

@@ -105,7 +105,7 @@ def test_x_accel_redirect_mode_names_the_file_and_sends_no_body(owner_client, vi
     assert response["X-Accel-Redirect"] == f"/protected-media/{video.original.name}"
     assert response.content == b""
     assert response["Content-Type"] == "video/mp4"
-    assert response["Cache-Control"] == "private, max-age=3600"
+    assert response["Cache-Control"] == "private, no-store"
 
 
 def test_x_sendfile_mode_names_the_file_path(owner_client, photo, settings, media_root):

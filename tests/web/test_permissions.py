@@ -83,15 +83,31 @@ def test_the_album_list_shows_only_the_user_s_albums(client_for, album, stranger
     assert "Holidays" in staff_page and "Mallory" in staff_page
 
 
-def test_media_responses_are_private_to_the_browser_cache(owner_client, photo, video):
-    for kind, item, variant in [
-        ("photo", photo, "original"),
-        ("photo", photo, "thumbnail"),
-        ("video", video, "poster"),
+def test_media_is_never_usable_from_the_browser_cache_after_logout(owner_client, photo, video):
+    # Originals are never stored; thumbnails and posters only with a revalidation each use.
+    for kind, item, variant, cache_control in [
+        ("photo", photo, "original", "private, no-store"),
+        ("video", video, "original", "private, no-store"),
+        ("photo", photo, "thumbnail", "private, no-cache"),
+        ("video", video, "poster", "private, no-cache"),
     ]:
         response = owner_client.get(reverse("media", args=[kind, item.pk, variant]))
-        assert response["Cache-Control"] == "private, max-age=3600"
+        assert response["Cache-Control"] == cache_control
         assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_thumbnail_revalidates_cheaply_while_logged_in_and_not_after_logout(owner_client, photo):
+    url = reverse("media", args=["photo", photo.pk, "thumbnail"])
+    etag = owner_client.get(url)["ETag"]
+
+    again = owner_client.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+
+    owner_client.post(reverse("logout"))
+    after_logout = owner_client.get(url, headers={"If-None-Match": etag})
+    assert after_logout.status_code == 302
+    assert after_logout["Location"].startswith(reverse("login"))
 
 
 def test_there_is_no_public_route_to_media_root(owner_client, photo):

@@ -61,6 +61,8 @@ def test_it_stores_real_photos_pending_with_thumbnails(
         "id": photo.pk,
         "kind": "photo",
         "url": reverse("item-detail", args=["photo", photo.pk]),
+        "status_url": reverse("item-status", args=["photo", photo.pk]),
+        "note": "Queued for AI processing.",
         "thumbnail_url": reverse("media", args=["photo", photo.pk, "thumbnail"]),
         "status": "pending",
         "status_label": "Pending",

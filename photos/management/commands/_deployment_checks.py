@@ -30,6 +30,7 @@ from photos.models import Album, MediaItem, Photo, ProcessingStatus
 from photos.selectors import ops
 from photos.services.ai_sample import SAMPLE_PHOTO
 from photos.services.ai_settings import ai_settings_get
+from photos.services.beat import beat_alive, beat_heartbeat_age
 
 DONE = (ProcessingStatus.COMPLETED, ProcessingStatus.FAILED)
 # The checklist's baseline and red flags (Test 8).
@@ -185,11 +186,15 @@ def check_beat_schedule(run: Run) -> str:
     stale = [entry["name"] for entry in entries if not entry["crontab"].startswith(wanted)]
     if stale:
         raise CheckFailed(f"{', '.join(stale)} do not follow the AI settings' time ({wanted})")
+    age = beat_heartbeat_age()
+    if not beat_alive(age):
+        last = "never" if age is None else f"{age:.0f} s ago"
+        raise CheckFailed(f"beat is not ticking (last heartbeat: {last}); start beat")
     state = "on" if row.scheduled_processing_enabled else "off (AI settings)"
     next_run = entries[0]["next_run_at"] or "-"
     return (
         f"{', '.join(ops.NIGHTLY_TASK_NAMES)} at {row.schedule_hour:02d}:"
-        f"{row.schedule_minute:02d}, {state}; next run {next_run}"
+        f"{row.schedule_minute:02d}, {state}; next run {next_run}; beat ticked {age:.0f} s ago"
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from photos.selectors.ops import NO_WORKER_HINT, HealthReport, health_report
+from photos.services.beat import BEAT_STOPPED_HINT
 
 
 class Command(BaseCommand):
@@ -42,6 +43,7 @@ def render_text(report: HealthReport) -> str:
         f"Stuck pending (>7 days): {pair(report.pending_over_7d)}",
         f"Processing past lease: {pair(report.processing_past_lease)}",
         f"Workers online: {report.workers.online}",
+        f"Beat: {beat_line(report)}",
     ]
     lines += [
         f"  {w.name} pool={w.pool} concurrency={w.concurrency} running={w.tasks_running}"
@@ -49,6 +51,8 @@ def render_text(report: HealthReport) -> str:
     ]
     if not report.workers.online:
         lines.append(f"  {NO_WORKER_HINT}")
+    if not report.beat_alive:
+        lines.append(f"  {BEAT_STOPPED_HINT}")
     if report.workers.error:
         lines.append(f"  broker: {report.workers.error}")
     if sum(report.pending_over_7d.values()):
@@ -57,3 +61,10 @@ def render_text(report: HealthReport) -> str:
         "NEEDS ATTENTION: " + "; ".join(report.problems) if report.needs_attention else "OK"
     )
     return "\n".join(lines)
+
+
+def beat_line(report: HealthReport) -> str:
+    if report.beat_age_s is None:
+        return "no heartbeat ever recorded"
+    state = "ticking" if report.beat_alive else "STOPPED"
+    return f"{state} (last tick {report.beat_age_s:.0f} s ago)"

@@ -53,6 +53,9 @@
       error.textContent = data.error || "";
       error.hidden = !(data.status === "failed" && data.error);
       form.hidden = !(data.status === "failed" || data.status === "completed");
+      root.querySelectorAll("[data-role=note], [data-role=process-now-form]").forEach((node) => {
+        node.hidden = data.status !== "pending";
+      });
       button.disabled = false;
       button.textContent = data.status === "failed" ? "Retry" : "Reprocess";
       if (data.status === "completed") showResults(data);
@@ -121,6 +124,22 @@
     return value === null || value === undefined ? "?" : value;
   }
 
+  function megabytes(bytes) {
+    return `${(bytes / 2 ** 20).toFixed(0)} MB`;
+  }
+
+  // "30 Nov 2026, 02:00 (in 16 h)": an ISO time as people read it.
+  function human(iso) {
+    if (!iso) return "";
+    const moment = new Date(iso);
+    const minutes = Math.round((moment - Date.now()) / 60000);
+    const size = Math.abs(minutes);
+    const span = size < 1 ? "now" : size < 60 ? `${size} min` : size < 2880 ? `${Math.round(size / 60)} h` : `${Math.round(size / 1440)} days`;
+    const relative = span === "now" ? "just now" : minutes > 0 ? `in ${span}` : `${span} ago`;
+    const text = moment.toLocaleString(undefined, { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" });
+    return `${text} (${relative})`;
+  }
+
   function renderWorkers(root, data) {
     root.querySelector("#no-worker").hidden = data.workers_online > 0;
     const table = root.querySelector("#workers-table");
@@ -128,10 +147,24 @@
     const body = table.querySelector("tbody");
     body.replaceChildren(...data.workers.map((w) => {
       const row = el("tr");
-      const rss = w.max_rss_kb ? `${(w.max_rss_kb / 1024).toFixed(0)} MB` : "";
-      [w.name, w.pool, w.concurrency, w.tasks_running, rss].forEach((v) => row.appendChild(el("td", v)));
+      [w.name, w.pool, w.concurrency, w.tasks_running].forEach((v) => row.appendChild(el("td", v)));
+      const memory = el("td", w.pool_processes.length ? null : "–", { class: "pool-memory" });
+      w.pool_processes.forEach((p) => {
+        const peak = p.peak_rss_bytes ? ` (${megabytes(p.peak_rss_bytes)})` : "";
+        memory.appendChild(el("span", `${megabytes(p.rss_bytes)}${peak}`, { class: "pool-process", "data-pid": p.pid }));
+      });
+      row.appendChild(memory);
       return row;
     }));
+  }
+
+  function renderBeat(root, data) {
+    const tile = root.querySelector("#tile-beat");
+    tile.dataset.alive = String(data.beat.alive);
+    root.querySelector("#beat-state").textContent = data.beat.alive ? "ticking" : "stopped";
+    const age = data.beat.last_tick_age_s;
+    root.querySelector("#beat-age").textContent = age === null ? "never" : `${Math.round(age)} s ago`;
+    root.querySelector("#beat-stopped").hidden = data.beat.alive;
   }
 
   function renderNightly(root, data) {
@@ -141,7 +174,7 @@
       const schedule = el("td");
       schedule.appendChild(el("code", entry.crontab));
       row.append(el("td", entry.name), el("td", state), schedule,
-        el("td", entry.last_run_at || "never"), el("td", entry.next_run_at || "–"));
+        el("td", human(entry.last_run_at) || "never"), el("td", human(entry.next_run_at) || "–"));
       return row;
     }));
   }
@@ -163,7 +196,7 @@
         el("button", "Retry", { type: "submit", class: "button button-quiet" }),
       );
       action.appendChild(form);
-      row.append(link, el("td", f.error, { class: "ops-error" }), el("td", (f.when || "").slice(0, 16)), action);
+      row.append(link, el("td", f.error, { class: "ops-error" }), el("td", human(f.when)), action);
       return row;
     }));
   }
@@ -174,6 +207,7 @@
       node.textContent = formatBound(name, lookup(data, name === "queue_names" ? "queues" : name));
     });
     renderWorkers(root, data);
+    renderBeat(root, data);
     renderNightly(root, data);
     renderFailures(root, data);
     const verdict = root.querySelector("#verdict");
@@ -185,7 +219,7 @@
     });
     const updated = root.querySelector("#ops-updated");
     updated.dataset.checkedAt = data.checked_at;
-    updated.textContent = `Updated ${new Date(data.checked_at).toLocaleTimeString()}`;
+    updated.textContent = `Updated ${human(data.checked_at)}`;
     updated.classList.remove("ops-stale");
   }
 

@@ -50,6 +50,7 @@
     const card = cardTemplate.content.firstElementChild.cloneNode(true);
     card.dataset.kind = item.kind;
     card.dataset.id = item.id;
+    card.dataset.statusUrl = item.status_url;
     card.querySelector("a").href = item.url;
     const img = card.querySelector("img");
     img.src = item.thumbnail_url;
@@ -86,7 +87,9 @@
     if (errors.length) {
       finish(entry, "error", errors.map((e) => e.error).join(" "));
     } else {
-      finish(entry, "done", "Uploaded — waiting for AI processing.");
+      const notes = (body.uploaded || []).map((item) => item.note);
+      finish(entry, "done", `Uploaded. ${notes[0] || ""}`.trim());
+      document.dispatchEvent(new CustomEvent("items-added"));
     }
   }
 

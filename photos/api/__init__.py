@@ -1,0 +1,1 @@
+"""The REST API (/api/): DRF views over the same selectors and services as the pages."""
