@@ -22,6 +22,17 @@ class Place:
     distance_km: float
 
 
+@dataclass(frozen=True)
+class FaceFound:
+    """One face worth fingerprinting: where it is, how sure the detector was, its
+    128-d embedding (dlib's ResNet) and a small JPEG crop for the people pages."""
+
+    box: tuple[float, float, float, float]  # x, y, width, height as fractions of the image
+    score: float
+    embedding: list[float]
+    crop: bytes = b""
+
+
 @dataclass
 class Analysis:
     description: str = ""
@@ -40,6 +51,8 @@ class Analysis:
     timings: dict[str, float] = field(default_factory=dict)
     duration_s: float | None = None  # videos only
     frames_analysed: int = 0  # videos only
+    # Saved to their own table by the album, not in the JSON (see to_dict).
+    faces_found: list[FaceFound] = field(default_factory=list)
 
     @property
     def tag_names(self) -> list[str]:
@@ -47,6 +60,7 @@ class Analysis:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data.pop("faces_found")
         data["taken_at"] = self.taken_at.isoformat() if self.taken_at else None
         data["face_boxes"] = [list(b) for b in self.face_boxes]
         return data

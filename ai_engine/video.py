@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, Union
 
 from .errors import UnreadableMedia
+from .face_groups import distinct_faces
 from .media import MAX_WORK_SIDE, ExifFacts, Prepared, is_empty
 from .pipeline import analyze_prepared, finish_tags
 from .registry import get_registry
@@ -178,6 +179,7 @@ def _merge(results: list[tuple[Analysis, Facts]], frames: Frames) -> Analysis:
         tags=tags,
         faces=most_faces.faces,
         face_boxes=most_faces.face_boxes,
+        faces_found=distinct_faces([f for a in analyses for f in a.faces_found]),
         text="\n".join(lines),
         colours=middle.colours,
         place=middle.place,

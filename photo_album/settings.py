@@ -319,6 +319,7 @@ BEAT_HEARTBEAT_STALE = env_int("BEAT_HEARTBEAT_STALE", 60)
 # The schedule lives in the database (django-celery-beat); this scheduler also
 # re-applies the AISettings hour after beat copies these entries in at start.
 CELERY_BEAT_SCHEDULER = "photos.schedulers:AISettingsScheduler"
+PEOPLE_GROUP_INTERVAL = env_int("PEOPLE_GROUP_INTERVAL", 3600)
 CELERY_BEAT_SCHEDULE = {
     "process_pending_photos": {
         "task": "photos.tasks.process_pending_photos_task",
@@ -335,6 +336,11 @@ CELERY_BEAT_SCHEDULE = {
     "reap_expired_leases": {
         "task": "photos.tasks.reap_expired_leases_task",
         "schedule": float(AI_REAPER_INTERVAL),
+    },
+    # Faces nobody has placed yet are clustered into new people (issue 14).
+    "group_people": {
+        "task": "photos.tasks.people_group_task",
+        "schedule": float(PEOPLE_GROUP_INTERVAL),
     },
 }
 # --- end of Celery reliability --------------------------------------------------

@@ -306,6 +306,63 @@ class AISettings(models.Model):
         return "AI settings"
 
 
+class Person(models.Model):
+    """A group of one owner's faces: named or not, never seen by anyone else."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="people"
+    )
+    name = models.CharField(max_length=100, blank=True)
+    hidden = models.BooleanField(default=False)
+    cover_face = models.ForeignKey(
+        "Face", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name or f"person {self.pk}"
+
+
+class FaceAssignment(models.TextChoices):
+    AUTO = "auto", "Grouped automatically"
+    PERSON = "person", "Set by a person"
+
+
+class Face(models.Model):
+    """One face in one item: its box, dlib embedding (float32 bytes) and crop thumbnail.
+
+    `owner` repeats item.album.owner so grouping reads one owner's faces with one
+    index scan and can never mix two owners' faces.
+    """
+
+    item = models.ForeignKey(MediaItem, on_delete=models.CASCADE, related_name="faces")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="faces"
+    )
+    box = models.JSONField()  # [x, y, width, height] as fractions of the image
+    score = models.FloatField()
+    embedding = models.BinaryField(editable=False)
+    crop = models.FileField(max_length=255, blank=True)
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="faces"
+    )
+    assigned_by = models.CharField(
+        max_length=10, choices=FaceAssignment.choices, default=FaceAssignment.AUTO
+    )
+    is_not_person = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["owner", "person"], name="face_owner_person")]
+
+    def __str__(self) -> str:
+        return f"face {self.pk} in item {self.item_id}"
+
+
 class ApiToken(models.Model):
     """A per-user key for the REST API, made and revoked at /account/.
 

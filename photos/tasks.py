@@ -15,7 +15,7 @@ from celery import Task, shared_task
 from django.conf import settings
 
 from photos.models import MediaKind
-from photos.services import ai, processing, vectors
+from photos.services import ai, people, processing, vectors
 from photos.services.ai_sample import sample_analyze
 
 
@@ -92,3 +92,11 @@ def embed_query_task(text: str) -> list[float]:
     A warm worker answers in ~10-30 ms; the caller waits a few seconds at most.
     """
     return ai.texts_embed([text])[0].tolist()
+
+
+@shared_task
+def people_group_task(owner_id: int | None = None) -> int:
+    """Cluster faces nobody has placed into people: one owner, or every owner."""
+    if owner_id is not None:
+        return people.people_group(owner_id=owner_id).new_people
+    return sum(r.new_people for r in people.people_group_all().values())

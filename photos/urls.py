@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from photos import views, views_account, views_browse, views_search
+from photos import views, views_account, views_browse, views_people, views_search
 
 urlpatterns = [
     path("", views.album_list, name="album-list"),
@@ -21,6 +21,18 @@ urlpatterns = [
     path("map/", views_browse.map_view, name="map"),
     path("map/markers/", views_browse.map_markers_view, name="map-markers"),
     path("search/", views_search.search_view, name="search"),
+    path("people/", views_people.people_view, name="people"),
+    path("people/<int:person_id>/", views_people.person_view, name="person-detail"),
+    path("people/<int:person_id>/name/", views_people.person_rename_view, name="person-rename"),
+    path("people/<int:person_id>/hide/", views_people.person_hide_view, name="person-hide"),
+    path("people/<int:person_id>/merge/", views_people.person_merge_view, name="person-merge"),
+    path("faces/<int:face_id>/crop/", views_people.face_crop_view, name="face-crop"),
+    path("faces/<int:face_id>/move/", views_people.face_move_view, name="face-move"),
+    path(
+        "faces/<int:face_id>/not-a-person/",
+        views_people.face_not_person_view,
+        name="face-not-person",
+    ),
     path("tags/", views_search.tag_list_view, name="tag-list"),
     path("tags/<path:name>/", views_search.tag_detail_view, name="tag-detail"),
     path(

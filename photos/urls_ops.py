@@ -19,6 +19,7 @@ urlpatterns = [
     path("ops/status.json", views_ops.dashboard_status_view, name="ops-status"),
     path("ops/retry-failed/", views_ops.retry_failed_view, name="ops-retry-failed"),
     path("ops/process-pending/", views_ops.process_pending_view, name="ops-process-pending"),
+    path("ops/group-people/", views_ops.group_people_view, name="ops-group-people"),
     path("<kind:kind>/<int:item_id>/retry/", views_ops.item_retry_view, name="item-retry"),
     path(
         "<kind:kind>/<int:item_id>/process-now/",

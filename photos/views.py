@@ -33,6 +33,7 @@ from photos.selectors import (
     item_moved_for_user,
     item_tags,
 )
+from photos.selectors.people import item_people_for_owner
 from photos.selectors.share_links import share_links_for_album
 from photos.services.ai_settings import ai_settings_get
 from photos.services.albums import album_create, album_delete, album_update
@@ -244,7 +245,10 @@ def item_detail(request: AuthenticatedHttpRequest, kind: Kind, item_id: int) -> 
         if moved is None:
             raise Http404(f"No such {kind.name}")
         return redirect(moved, permanent=True)
-    return render(request, kind_of(item).detail_template, item_context(item))
+    # Names are the owner's words: shown to the owner only, never to staff.
+    people = item_people_for_owner(user=request.user, item=item)
+    context = {**item_context(item), "people": people}
+    return render(request, kind_of(item).detail_template, context)
 
 
 def item_context(item: MediaItem) -> dict:

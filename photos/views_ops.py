@@ -36,7 +36,7 @@ from photos.kinds import KINDS, Kind
 from photos.models import IllegalTransition
 from photos.request_types import AuthenticatedHttpRequest
 from photos.selectors import ops
-from photos.services import ai_sample, queue, retry
+from photos.services import ai_sample, people, queue, retry
 from photos.services.ai_settings import ai_settings_get, ai_settings_update
 from photos.views import item_or_404
 
@@ -133,6 +133,14 @@ def retry_failed_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 def process_pending_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     queued = retry.pending_process_all()
     messages.success(request, f"Queued pending items now: {per_kind_text(queued)}.")
+    return redirect("ops-dashboard")
+
+
+@require_POST
+@staff_required
+def group_people_view(request: HttpRequest) -> HttpResponse:
+    people.people_group_enqueue()
+    messages.success(request, "Face grouping queued; new people appear when a worker is done.")
     return redirect("ops-dashboard")
 
 

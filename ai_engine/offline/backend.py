@@ -11,6 +11,7 @@ from ..scenes import analyse_scene
 from ..types import ScoredTag
 from .classifier import Classifier
 from .face_check import confirm
+from .face_embed import FaceEmbedder
 from .faces import Face, FaceDetector
 from .nsfw import NsfwDetector
 from .ocr import TextReader
@@ -45,9 +46,10 @@ class OfflineBackend:
         self.faces = FaceDetector(threads)
         self.ocr = TextReader(threads)
         self.nsfw = NsfwDetector(threads)
+        self.face_embed = FaceEmbedder(threads)
 
     def components(self) -> list[Component]:
-        return [self.classifier, self.faces, self.ocr, self.nsfw]
+        return [self.classifier, self.faces, self.ocr, self.nsfw, self.face_embed]
 
     def load(self) -> None:
         for component in self.components():
@@ -117,6 +119,9 @@ class OfflineBackend:
         people = len(faces)
         analysis.faces = people
         analysis.face_boxes = [f.box for f in faces]
+        started = time.perf_counter()
+        analysis.faces_found = self.face_embed.embed(image, faces)
+        timings["face_embed"] = _since(started)
         analysis.tags.extend(_face_tags(faces, people))
         analysis.text = text
         if text:

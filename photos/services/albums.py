@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from django.core.files.storage import Storage
 from django.db import transaction
 
-from photos.models import Album, MediaItem
+from photos.models import Album, Face, MediaItem
 from photos.services.search_index import album_search_index_update
 from photos.services.uploads import item_files
 
@@ -34,6 +34,8 @@ def album_delete(*, album: Album) -> None:
         for field_file in item_files(item)
         if field_file.name
     ]
+    # Face crops too (photos.services.people); the rows go with the items.
+    names += Face.objects.filter(item__album=album).exclude(crop="").values_list("crop", flat=True)
     storage = MediaItem._meta.get_field("original").storage
     with transaction.atomic():
         album.delete()

@@ -38,6 +38,7 @@ from photos.services import queue
 from photos.services.ai import item_analyze
 from photos.services.ai_settings import ai_settings_get
 from photos.services.leases import LeaseHeartbeat, holder_gone, holder_here, lease_expiry
+from photos.services.people import faces_save
 from photos.services.search_index import item_search_index_update
 from photos.services.vectors import item_embedding_refresh
 
@@ -123,6 +124,7 @@ def item_process_once(
                 "%s ID: %s was taken over while processing; result dropped", kind, item_id
             )
             return Outcome.SKIPPED
+    faces_save(item_id=item_id, faces=analysis.faces_found)
     # Here, after the commit, where the engine (and torch) is already loaded.
     item_embedding_refresh(item_id=item_id)
     return Outcome.COMPLETED

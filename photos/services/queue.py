@@ -41,6 +41,7 @@ ROUND_TRIP_TASK = "photos.tasks.test_celery_task"
 EMBED_QUERY_TASK = "photos.tasks.embed_query_task"
 SAMPLE_TEST_TASK = "photos.tasks.ai_sample_test_task"
 EMBEDDING_UPDATE_TASK = "photos.tasks.item_embedding_update_task"
+PEOPLE_GROUP_TASK = "photos.tasks.people_group_task"
 # A send in a request gives up quickly: a broker that is down would otherwise
 # hold the page for Celery's default retries.
 PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}

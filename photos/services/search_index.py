@@ -15,7 +15,7 @@ from django.db.models import OuterRef, Subquery, TextField, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
 
-from photos.models import Album, ItemTag, MediaItem
+from photos.models import Album, ItemTag, MediaItem, Person
 from photos.selectors.search import SEARCH_CONFIG, uses_full_text
 
 
@@ -40,6 +40,14 @@ def item_search_index_update(item: MediaItem) -> None:
         .annotate(names=StringAgg("tag__name", " ", order_by="tag__name"))
         .values("names")
     )
+    # The names the owner gave the people in it: their own words, searchable by them.
+    person_names = (
+        Person.objects.filter(faces__item_id=OuterRef("pk"))
+        .exclude(name="")
+        .values("owner_id")  # one owner per item: one row
+        .annotate(names=StringAgg("name", " ", distinct=True))
+        .values("names")
+    )
     album_title = Album.objects.filter(pk=OuterRef("album_id")).values("title")
 
     def vector(expression, weight: str) -> SearchVector:
@@ -51,6 +59,7 @@ def item_search_index_update(item: MediaItem) -> None:
     MediaItem.objects.filter(pk=item.pk).update(
         search_vector=(
             vector(text(Subquery(tag_names)), "A")
+            + vector(text(Subquery(person_names)), "A")
             + vector("ai_description", "B")
             + vector(KeyTextTransform("text", "ai_analysis"), "C")
             + vector(KeyTextTransform("city", KeyTextTransform("place", "ai_analysis")), "C")

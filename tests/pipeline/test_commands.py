@@ -85,7 +85,9 @@ def test_it_reports_every_model_with_check_ai_models(worker_media):
     assert done.returncode == 0, done.stdout + done.stderr
     models = re.findall(r"^OK\s+(\S+)\s+present=True loads=True ", done.stdout, re.M)
     # The embedding model of meaning search is a model a worker loads too.
-    assert {"classifier", "faces", "ocr", "places", "embeddings"} <= set(models), done.stdout
+    assert {"classifier", "faces", "ocr", "places", "embeddings", "face_embed"} <= set(models), (
+        done.stdout
+    )
     # A sample inference time on the bundled photograph, for the models that take images.
     assert re.search(r"sample=\d+\.\d{3}s", done.stdout)
     assert "All" in done.stdout and "models present and working" in done.stdout
