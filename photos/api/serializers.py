@@ -9,8 +9,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from photos.kinds import KINDS
-from photos.models import Album, ItemTag, MediaItem, ProcessingStatus, ShareLink
+from photos.models import Album, ItemTag, MediaItem, Person, ProcessingStatus, ShareLink
 from photos.services.item_edits import TAG_MAX_LENGTH
+from photos.services.text import has_control_characters
 
 
 class AlbumSerializer(serializers.ModelSerializer):
@@ -195,3 +196,27 @@ class ShareLinkCreatedSerializer(ShareLinkSerializer):
     class Meta(ShareLinkSerializer.Meta):
         fields = [*ShareLinkSerializer.Meta.fields, "url"]
         read_only_fields = fields
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    """One of the owner's people; PATCH renames and hides. Names never leave the owner (#14)."""
+
+    name = serializers.CharField(required=False, max_length=100)
+    face_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Person
+        fields = ["id", "name", "face_count", "hidden"]
+        read_only_fields = ["id", "face_count"]
+
+    def validate_name(self, value: str) -> str:
+        # JSON bodies pass no middleware: the pages' control-character refusal is made here.
+        if has_control_characters([value]):
+            raise serializers.ValidationError("Control characters are not allowed in a name.")
+        return value
+
+
+class PeopleQuerySerializer(serializers.Serializer):
+    hidden = serializers.BooleanField(
+        required=False, default=False, help_text="List the hidden people instead."
+    )

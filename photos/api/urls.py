@@ -12,6 +12,7 @@ from photos.api import views
 router = SimpleRouter(use_regex_path=False)
 router.register("albums", views.AlbumViewSet, basename="api-album")
 router.register("items", views.ItemViewSet, basename="api-item")
+router.register("people", views.PersonViewSet, basename="api-person")
 router.register(
     "albums/<int:album_pk>/share-links", views.ShareLinkViewSet, basename="api-share-link"
 )

@@ -26,6 +26,8 @@ from photos.api.serializers import (
     ItemSerializer,
     ItemStatusSerializer,
     ItemTagSerializer,
+    PeopleQuerySerializer,
+    PersonSerializer,
     SearchQuerySerializer,
     ShareLinkCreatedSerializer,
     ShareLinkInputSerializer,
@@ -34,7 +36,7 @@ from photos.api.serializers import (
     UploadSerializer,
 )
 from photos.media_serving import media_response
-from photos.models import Album, IllegalTransition, ItemTag, MediaItem, ShareLink
+from photos.models import Album, IllegalTransition, ItemTag, MediaItem, Person, ShareLink
 from photos.selectors import (
     GRID_DEFERRED,
     album_get_for_user,
@@ -42,6 +44,7 @@ from photos.selectors import (
     item_tags,
     items_visible_to,
 )
+from photos.selectors.people import people_for_owner
 from photos.selectors.search import SearchFilters, items_search, search_run
 from photos.selectors.share_links import album_get_owned, share_links_for_album
 from photos.services.albums import album_create, album_delete, album_update
@@ -52,6 +55,7 @@ from photos.services.item_edits import (
     item_tag_remove,
 )
 from photos.services.media_probe import UploadRejected
+from photos.services.people import person_hide, person_rename
 from photos.services.retry import item_retry
 from photos.services.share_links import share_link_create, share_link_revoke
 from photos.services.uploads import item_create_from_upload
@@ -264,6 +268,40 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return media_response(
             item=self.get_object(), variant=variant, range_header=request.headers.get("Range")
         )
+
+
+class PersonViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Your people, the biggest first. Another user's person answers 404, staff's too (#14)."""
+
+    serializer_class = PersonSerializer
+    lookup_value_converter = "int"
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Person]:
+        hidden: bool | None = None  # one person, hidden or not: unhiding must reach them
+        if self.action == "list":
+            form = PeopleQuerySerializer(data=self.request.query_params)
+            form.is_valid(raise_exception=True)
+            hidden = form.validated_data["hidden"]
+        return people_for_owner(user=self.request.user, hidden=hidden)
+
+    @extend_schema(parameters=[PeopleQuerySerializer])
+    def list(self, request: Request) -> Response:
+        return super().list(request)
+
+    def perform_update(self, serializer: PersonSerializer) -> None:
+        # The services change the instance in place, so its face_count still answers.
+        person = serializer.instance
+        data = serializer.validated_data
+        if "name" in data:
+            person_rename(person=person, name=data["name"])
+        if "hidden" in data:
+            person_hide(person=person, hidden=data["hidden"])
 
 
 class SearchView(GenericAPIView):

@@ -15,15 +15,16 @@ if TYPE_CHECKING:
     from django.core.paginator import Page
 
 
-def people_for_owner(*, user: User, hidden: bool = False) -> QuerySet[Person]:
-    """The owner's people with their face counts, the biggest first."""
-    return (
-        Person.objects.filter(owner_id=user.pk, hidden=hidden)
+def people_for_owner(*, user: User, hidden: bool | None = False) -> QuerySet[Person]:
+    """The owner's people with their face counts, the biggest first (hidden=None: all)."""
+    people = (
+        Person.objects.filter(owner_id=user.pk)
         .annotate(face_count=Count("faces", filter=Q(faces__is_not_person=False)))
         .filter(face_count__gt=0)
         .select_related("cover_face")
         .order_by("-face_count", "name", "pk")
     )
+    return people if hidden is None else people.filter(hidden=hidden)
 
 
 def person_get_for_user(*, user: User, person_id: int) -> Person | None:

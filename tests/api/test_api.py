@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from photos.models import Album, ApiToken, Photo, ProcessingStatus, TagSource
 from photos.services.item_edits import item_tag_add
 from photos.services.uploads import photo_create
+from tests.api.test_people_api import a_person
 from tests.samples import exif_with_gps, jpeg_bytes
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +47,8 @@ def test_the_openapi_schema_validates_and_names_every_endpoint(api_for, owner, t
         "/api/items/{id}/description/",
         "/api/items/{id}/files/{variant}/",
         "/api/search/",
+        "/api/people/",
+        "/api/people/{id}/",
         "/api/albums/{album_pk}/share-links/",
         "/api/albums/{album_pk}/share-links/{id}/revoke/",
     ):
@@ -127,8 +130,9 @@ def test_without_a_token_the_api_answers_401_not_a_login_page(album):
 def test_every_endpoint_on_another_users_objects_answers_404(api_for, album, stranger):
     photo = a_photo(album)
     item_tag_add(item=photo, name="cat")
+    person = a_person(album, "Anna")
     mallory = api_for(stranger)
-    a, i = album.pk, photo.pk
+    a, i, p = album.pk, photo.pk, person.pk
     probes = [
         ("get", f"/api/albums/{a}/", None),
         ("patch", f"/api/albums/{a}/", {"title": "mine now"}),
@@ -143,6 +147,8 @@ def test_every_endpoint_on_another_users_objects_answers_404(api_for, album, str
         ("post", f"/api/items/{i}/tags/", {"name": "mine"}),
         ("delete", f"/api/items/{i}/tags/cat/", None),
         ("put", f"/api/items/{i}/description/", {"text": "mine"}),
+        ("get", f"/api/people/{p}/", None),
+        ("patch", f"/api/people/{p}/", {"name": "Mallory", "hidden": True}),
     ]
     for method, url, data in probes:
         response = getattr(mallory, method)(url, data, format="json")
@@ -152,6 +158,7 @@ def test_every_endpoint_on_another_users_objects_answers_404(api_for, album, str
     assert mallory.get("/api/albums/").json()["results"] == []
     assert mallory.get("/api/items/").json()["results"] == []
     assert mallory.get("/api/search/?q=cat&meaning=false").json()["results"] == []
+    assert mallory.get("/api/people/").json()["results"] == []
     upload = mallory.post(
         "/api/items/",
         {"album": a, "file": SimpleUploadedFile("x.jpg", jpeg_bytes("coffee"))},
@@ -165,7 +172,9 @@ def test_every_endpoint_on_another_users_objects_answers_404(api_for, album, str
     assert album.title == "Holidays"
     assert [t.name for t in photo.tags.all()] == ["cat"]
     assert photo.processing_status == ProcessingStatus.PENDING
-    assert Photo.objects.count() == 1
+    person.refresh_from_db()
+    assert person.name == "Anna" and not person.hidden
+    assert Photo.objects.count() == 2  # the photo and the person's
 
 
 def test_staff_reach_everything_as_on_the_pages(api_for, album, staff):
