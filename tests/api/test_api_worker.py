@@ -25,11 +25,9 @@ def test_upload_then_process_then_read_back_tags(module_worker, shared_media, ap
 
     assert made.status_code == 201, made.json()
     item = made.json()
-    assert (item["kind"], item["status"], item["original_filename"]) == (
-        "photo",
-        "pending",
-        "cat.jpg",
-    )
+    assert (item["kind"], item["original_filename"]) == ("photo", "cat.jpg")
+    # Queued on commit, before the response is written: a warm worker may already hold it.
+    assert item["status"] in {"pending", "processing", "completed"}
     status_url = f"/api/items/{item['id']}/status/"
     wait_until(
         lambda: api.get(status_url).json()["status"] in ("completed", "failed"),
