@@ -30,26 +30,12 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SERVER_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+from bench_db import database_create, database_drop, database_url  # noqa: E402
+
 DB_NAME = os.environ.get("BENCH_DB", "bench_browse")
 WORDS = "cat dog beach mountain castle coffee sunset garden bicycle market river snow".split()
 START = datetime(2010, 1, 1, tzinfo=UTC)
 SPAN_S = 15 * 365 * 86400
-
-
-def database_create() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{SERVER_URL}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-
-
-def database_drop() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{SERVER_URL}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
 
 
 def items_add(*, albums: list, count: int, rng: random.Random, first: int) -> None:
@@ -131,20 +117,20 @@ def main() -> None:
 
     os.environ.update(
         DJANGO_SETTINGS_MODULE="photo_album.settings",
-        DATABASE_URL=f"{SERVER_URL}/{DB_NAME}",
+        DATABASE_URL=database_url(DB_NAME),
         HTTPS="false",
         ALLOWED_HOSTS="testserver",
         # The benchmark is one user asking hundreds of times a minute on purpose.
         API_THROTTLE_USER="1000000/minute",
     )
-    database_create()
+    database_create(DB_NAME)
     try:
         run(args)
     finally:
         from django.db import connections
 
         connections.close_all()
-        database_drop()
+        database_drop(DB_NAME)
 
 
 def run(args: argparse.Namespace) -> None:

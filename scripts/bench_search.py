@@ -26,7 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SERVER_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+from bench_db import database_create, database_drop, database_url  # noqa: E402
+
 DB_NAME = os.environ.get("BENCH_DB", "bench_search")
 
 SUBJECTS = (
@@ -48,21 +49,6 @@ MEANING_QUERIES = (
     "puppy",
     "flowers in bloom",
 )
-
-
-def database_create() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{SERVER_URL}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-
-
-def database_drop() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{SERVER_URL}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
 
 
 def texts_make(rng: random.Random, count: int) -> list[str]:
@@ -257,11 +243,11 @@ def main() -> None:
 
     os.environ.update(
         DJANGO_SETTINGS_MODULE="photo_album.settings",
-        DATABASE_URL=f"{SERVER_URL}/{DB_NAME}",
+        DATABASE_URL=database_url(DB_NAME),
         HTTPS="false",
         ALLOWED_HOSTS="testserver",
     )
-    database_create()
+    database_create(DB_NAME)
     try:
         run(args)
     finally:
@@ -269,7 +255,7 @@ def main() -> None:
 
         connections.close_all()
         if not args.keep:
-            database_drop()
+            database_drop(DB_NAME)
 
 
 def run(args: argparse.Namespace) -> None:

@@ -29,24 +29,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SERVER_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+from bench_db import database_create, database_drop, database_url  # noqa: E402
+
 DB_NAME = os.environ.get("BENCH_DB", "bench_zip")
 MB = 2**20
-
-
-def database_create() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{SERVER_URL}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-
-
-def database_drop() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{SERVER_URL}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
 
 
 def album_fill(album, *, size_mb: int, file_mb: int) -> int:
@@ -156,11 +142,11 @@ def main() -> None:
 
     os.environ.update(
         DJANGO_SETTINGS_MODULE="photo_album.settings",
-        DATABASE_URL=f"{SERVER_URL}/{DB_NAME}",
+        DATABASE_URL=database_url(DB_NAME),
         HTTPS="false",
         ALLOWED_HOSTS="testserver",
     )
-    database_create()
+    database_create(DB_NAME)
     try:
         with tempfile.TemporaryDirectory(prefix="bench_zip_") as media_root:
             run(args, media_root)
@@ -168,7 +154,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        database_drop()
+        database_drop(DB_NAME)
 
 
 if __name__ == "__main__":
