@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from bench_db import database_create, database_drop, database_url  # noqa: E402
 
 from ai_engine.language import LANGUAGES, catalogue  # noqa: E402
+from photos.languages import TEXT_SEARCH_CONFIGS as CONFIGS  # noqa: E402
 
 DB_NAME = os.environ.get("BENCH_DB", "bench_search_languages")
-CONFIGS = {"en": "english", "de": "german", "fr": "french", "es": "spanish"}
 WEIGHTS = {"en": 0.7, "de": 0.1, "fr": 0.1, "es": 0.1}
 QUERIES = ("dogs", "Hunde", "chats", "gatos", "beach", "Strand", "cup coffee", "red car")
 
@@ -67,6 +67,26 @@ def timed(conn, sql: str, query: str, repeat: int) -> float:
     return statistics.median(times) * 1000
 
 
+def fill(conn, rows: int) -> None:
+    conn.execute("CREATE TABLE item (id serial PRIMARY KEY, lang text, body text, v tsvector)")
+    with conn.cursor().copy("COPY item (lang, body) FROM STDIN") as copy:
+        for row in rows_make(random.Random(7), rows):
+            copy.write_row(row)
+    config = " ".join(f"WHEN '{c}' THEN '{name}'" for c, name in CONFIGS.items())
+    conn.execute(f"UPDATE item SET v = to_tsvector((CASE lang {config} END)::regconfig, body)")
+    conn.execute("CREATE INDEX ON item USING gin (v)")
+    conn.execute("VACUUM ANALYZE item")
+
+
+def measure(conn, query: str, tsquery: str, repeat: int) -> tuple[int, float, float]:
+    """(matches, ms to count them, ms for the first page by rank)."""
+    where = f"FROM item WHERE v @@ ({tsquery})"
+    matches = conn.execute(f"SELECT count(*) {where}", {"q": query}).fetchone()[0]
+    count_ms = timed(conn, f"SELECT count(*) {where}", query, repeat)
+    page_sql = f"SELECT id, ts_rank(v, ({tsquery})) AS r {where} ORDER BY r DESC LIMIT 48"
+    return matches, count_ms, timed(conn, page_sql, query, repeat)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -81,32 +101,14 @@ def main() -> None:
         with psycopg.connect(
             database_url(DB_NAME), autocommit=True, cursor_factory=psycopg.ClientCursor
         ) as conn:
-            conn.execute("CREATE TABLE item (id serial PRIMARY KEY, lang text, body text, v tsvector)")
-            with conn.cursor().copy("COPY item (lang, body) FROM STDIN") as copy:
-                for row in rows_make(random.Random(7), options.rows):
-                    copy.write_row(row)
-            cases = " ".join(f"WHEN '{c}' THEN '{cfg}'" for c, cfg in CONFIGS.items())
-            conn.execute(f"UPDATE item SET v = to_tsvector((CASE lang {cases} END)::regconfig, body)")
-            conn.execute("CREATE INDEX ON item USING gin (v)")
-            conn.execute("VACUUM ANALYZE item")
+            fill(conn, options.rows)
             print(f"{options.rows} rows; load average {os.getloadavg()[0]:.2f}")
             print(f"{'query':<12} {'matches 1/4':>12} {'count ms 1/4':>16} {'page ms 1/4':>16}")
             cpu_started = time.process_time()
             for query in QUERIES:
-                figures = []
-                for tsquery in (one("english"), any_language()):
-                    where = f"FROM item WHERE v @@ ({tsquery})"
-                    matches = conn.execute(f"SELECT count(*) {where}", {"q": query}).fetchone()[0]
-                    count_ms = timed(conn, f"SELECT count(*) {where}", query, options.repeat)
-                    page_sql = (
-                        f"SELECT id, ts_rank(v, ({tsquery})) AS r {where} ORDER BY r DESC LIMIT 48"
-                    )
-                    page_ms = timed(conn, page_sql, query, options.repeat)
-                    figures.append((matches, count_ms, page_ms))
-                (m1, c1, p1), (m4, c4, p4) = figures
-                print(
-                    f"{query:<12} {m1:>5}/{m4:<6} {c1:>7.2f}/{c4:<8.2f} {p1:>7.2f}/{p4:<8.2f}"
-                )
+                m1, c1, p1 = measure(conn, query, one("english"), options.repeat)
+                m4, c4, p4 = measure(conn, query, any_language(), options.repeat)
+                print(f"{query:<12} {m1:>5}/{m4:<6} {c1:>7.2f}/{c4:<8.2f} {p1:>7.2f}/{p4:<8.2f}")
             print(f"client CPU {time.process_time() - cpu_started:.2f} s")
     finally:
         if not os.environ.get("BENCH_KEEP"):
