@@ -92,3 +92,36 @@ def test_a_tag_removed_in_one_language_stays_removed_in_the_next(
 
     names = set(ItemTag.objects.filter(item=item).values_list("tag__name", flat=True))
     assert names == {"Tier", "Wiese"}  # no "Hund": the person removed the dog
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_keeps_the_old_site_wide_language(make_user):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = [("photos", "0010_people")], [("photos", "0011_user_language")]
+    ada, bob = make_user("ada"), make_user("bob")
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps
+        old.get_model("photos", "AISettings").objects.create(pk=1, language="de-DE")
+        album = old.get_model("photos", "Album").objects.create(owner_id=ada.pk, title="Old")
+        common = {"album": album, "uploader_id": ada.pk, "content_type": "x", "size_bytes": 1}
+        items = old.get_model("photos", "MediaItem").objects
+        done = items.create(
+            kind="photo", processing_status="completed", checksum_sha256="1", **common
+        )
+        waiting = items.create(kind="photo", checksum_sha256="2", **common)
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+    finally:
+        executor = MigrationExecutor(connection)  # the rest of the suite: the latest schema
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+    # What was written in German is known to be; both users go on getting German.
+    from photos.models import MediaItem
+
+    assert MediaItem.objects.get(pk=done.pk).ai_language == "de"
+    assert MediaItem.objects.get(pk=waiting.pk).ai_language == ""
+    assert (user_language(ada.pk), user_language(bob.pk)) == ("de", "de")
