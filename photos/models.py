@@ -1,4 +1,4 @@
-"""Albums, photos, videos, tags and the AI settings row.
+"""Albums, photos, videos, tags, the AI settings row and each user's preferences.
 
 The rows are the source of truth for processing: the queue only carries ids,
 and `processing_status` plus `lease_expires_at` say who owns an item's work.
