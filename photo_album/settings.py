@@ -115,7 +115,8 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "album-list"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en-us"
+# Also the default language of the AI's descriptions and tags (photos.languages).
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en-us")
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -10,22 +10,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from photos.models import AIBackend, AISettings
 from photos.services.secrets import endpoint_same, secret_decrypt, secret_encrypt
 
-LANGUAGES = [
-    ("en", "English"),
-    ("de", "German"),
-    ("fr", "French"),
-    ("es", "Spanish"),
-    ("it", "Italian"),
-    ("nl", "Dutch"),
-    ("pt", "Portuguese"),
-    ("pl", "Polish"),
-    ("sv", "Swedish"),
-    ("ja", "Japanese"),
-    ("zh", "Chinese"),
-]
-# The offline models and the usual local captioning models (BLIP) write English only.
-ENGLISH_ONLY_BACKENDS = {AIBackend.OFFLINE, AIBackend.TRANSFORMERS}
-
 
 def bounded(low: float, high: float) -> list:
     return [MinValueValidator(low), MaxValueValidator(high)]
@@ -58,7 +42,6 @@ class AISettingsForm(forms.ModelForm):
         assume_scheme="http",  # local servers (Ollama, vLLM) are usually plain http
         help_text="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama).",
     )
-    language = forms.ChoiceField(label="Language of descriptions", choices=LANGUAGES)
     # Never rendered back: the page shows only the key's last four characters.
     api_key = forms.CharField(
         label="API key",
@@ -85,7 +68,6 @@ class AISettingsForm(forms.ModelForm):
             "model_name",
             "max_tags",
             "min_confidence",
-            "language",
         ]
         labels = {
             "auto_process_on_upload": "Auto-process on upload",
@@ -113,12 +95,6 @@ class AISettingsForm(forms.ModelForm):
                 self.add_error("endpoint_url", "The OpenAI-compatible backend needs its URL.")
             if not data.get("model_name"):
                 self.add_error("model_name", "The OpenAI-compatible backend needs a model name.")
-        if backend in ENGLISH_ONLY_BACKENDS and data.get("language", "en") != "en":
-            self.add_error(
-                "language",
-                "This backend writes English only; choose the OpenAI-compatible backend for "
-                "other languages.",
-            )
         if data.get("clear_api_key"):
             data["api_key"] = ""
         elif self.key_would_follow_new_endpoint(data):

@@ -1,4 +1,4 @@
-"""Albums, photos, videos, tags and the AI settings row.
+"""Albums, photos, videos, tags, the AI settings row and each user's preferences.
 
 The rows are the source of truth for processing: the queue only carries ids,
 and `processing_status` plus `lease_expires_at` say who owns an item's work.
@@ -152,6 +152,9 @@ class MediaItem(models.Model):
     # Names of AI tags a person removed; reprocessing does not put them back.
     removed_tags = models.JSONField(default=list, blank=True)
     ai_analysis = models.JSONField(default=dict, blank=True)
+    # The language (photos.languages) the AI wrote the description and AI tags in: the
+    # owner's when it ran. Search indexes the item's words with its stemming; "" = no AI text.
+    ai_language = models.CharField(max_length=10, blank=True)
     # Words of description, tags, OCR text, place, album and file name; written
     # by photos.services.search_index.item_search_index_update (PostgreSQL only).
     search_vector = SearchVectorField(null=True, blank=True, editable=False)
@@ -295,7 +298,6 @@ class AISettings(models.Model):
     api_key_endpoint = models.CharField(max_length=500, blank=True)
     max_tags = models.PositiveSmallIntegerField(default=10)
     min_confidence = models.FloatField(default=0.2)
-    language = models.CharField(max_length=10, default="en")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -304,6 +306,25 @@ class AISettings(models.Model):
 
     def __str__(self) -> str:
         return "AI settings"
+
+
+class UserPreferences(models.Model):
+    """A user's own settings; a user without a row has the defaults."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="preferences",
+    )
+    # The language (photos.languages) the AI writes this user's descriptions and tags in.
+    language = models.CharField(max_length=10)
+
+    class Meta:
+        verbose_name_plural = "user preferences"
+
+    def __str__(self) -> str:
+        return f"preferences of user {self.user_id}"
 
 
 class Person(models.Model):

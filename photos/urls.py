@@ -12,6 +12,12 @@ urlpatterns = [
     path("albums/<int:album_id>/delete/", views.album_delete_view, name="album-delete"),
     path("albums/<int:album_id>/upload/", views.album_upload, name="album-upload"),
     path("account/", views_account.account, name="account"),
+    path("account/language/", views_account.language_set, name="account-language"),
+    path(
+        "account/language/rewrite/",
+        views_account.library_rewrite_view,
+        name="account-library-rewrite",
+    ),
     path(
         "account/tokens/<int:token_id>/revoke/",
         views_account.token_revoke,

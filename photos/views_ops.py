@@ -33,9 +33,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from photos.forms_ops import AISettingsForm, api_key_hint
 from photos.kinds import KINDS, Kind
+from photos.languages import language_name, site_language
 from photos.models import IllegalTransition
 from photos.request_types import AuthenticatedHttpRequest
 from photos.selectors import ops
+from photos.selectors.languages import user_language
 from photos.services import ai_sample, people, queue, retry
 from photos.services.ai_settings import ai_settings_get, ai_settings_update
 from photos.views import item_or_404
@@ -69,6 +71,7 @@ def ai_settings_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         "concurrency": ops.concurrency_suggestion(),
         "sample_url": reverse("ai-settings-sample"),
         "time_zone": settings.TIME_ZONE,
+        "site_language": language_name(site_language()),
     }
     return render(request, "photos/ops/ai_settings.html", context)
 
@@ -87,7 +90,9 @@ def ai_settings_test_view(request: AuthenticatedHttpRequest) -> JsonResponse:
     if not form.is_valid():
         return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
     try:
-        task_id = ai_sample.sample_test_enqueue(form.engine_overrides())
+        # In the tester's own language, as their photos would be written.
+        overrides = {**form.engine_overrides(), ai_sample.LANGUAGE: user_language(request.user.pk)}
+        task_id = ai_sample.sample_test_enqueue(overrides)
     except queue.BROKER_ERRORS as error:
         return JsonResponse({"error": f"The queue (Redis) is unreachable: {error}"}, status=503)
     return JsonResponse(

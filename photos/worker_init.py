@@ -19,6 +19,7 @@ def models_warm_up(**_kwargs: object) -> None:
     from django.db import DatabaseError, connections
 
     from ai_engine import EngineSettings, warm_up
+    from photos.languages import languages_load
     from photos.services.ai import engine_settings
     from photos.services.ai_settings import ai_settings_get
 
@@ -33,5 +34,6 @@ def models_warm_up(**_kwargs: object) -> None:
         connections.close_all()  # a task opens its own; none is held while idle
     try:
         warm_up(settings)
+        languages_load()
     except Exception:  # the process must still start; its first item reports the problem
         logger.exception("AI warm-up failed")

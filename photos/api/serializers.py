@@ -68,6 +68,7 @@ class ItemSerializer(serializers.ModelSerializer):
             "processing_error",
             "description",
             "description_source",
+            "ai_language",
             "tags",
             "uploaded_at",
             "processed_at",

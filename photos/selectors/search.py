@@ -38,12 +38,11 @@ from django.db.models.functions import Cast, Coalesce, RowNumber
 from django.utils import timezone
 
 from photos.kinds import Kind, kind_get
+from photos.languages import search_configs
 from photos.models import MediaItem, ProcessingStatus, Tag
 from photos.selectors import albums_visible_to, grid_items, items_visible_to
 from photos.services import vectors
 
-# Stemming ("cats" finds "cat"); descriptions and tags are English.
-SEARCH_CONFIG = "english"
 # Reciprocal rank fusion's damping constant (Cormack et al. use 60).
 RRF_K = 60
 
@@ -136,7 +135,7 @@ def ranked(visible: QuerySet, query: str, near: list[int]) -> QuerySet:
     a person typed; among them, those the meaning search also found rise.
     Meaning-only hits follow, nearest first.
     """
-    search = SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
+    search = words_query(query)
     words = Q(search_vector=search)
     # F: a bare field name would be re-vectorised.
     items = visible.annotate(rank=SearchRank(F("search_vector"), search))
@@ -172,6 +171,20 @@ def ranked(visible: QuerySet, query: str, near: list[int]) -> QuerySet:
         )
         .order_by("-fused", "-uploaded_at", "-pk")
     )
+
+
+def words_query(query: str) -> SearchQuery:
+    """The words stemmed in each language items are written in, OR-ed.
+
+    Each item's words were stemmed in its own language (services.search_index),
+    so "Hunde" finds a German item's "Hund" and "dogs" an English item's "dog",
+    whoever searches.
+    """
+    first, *others = search_configs()
+    words = SearchQuery(query, config=first, search_type="websearch")
+    for config in others:
+        words = words | SearchQuery(query, config=config, search_type="websearch")
+    return words
 
 
 def icontains_ranked(visible: QuerySet, query: str, near: list[int]) -> QuerySet:

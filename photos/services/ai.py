@@ -1,4 +1,5 @@
-"""The one door to the AI engine: engine settings from AISettings, the original from storage.
+"""The one door to the AI engine: engine settings from AISettings (and the owner's
+language), the original from storage.
 
 `ai_engine` (and torch behind it) is imported inside the functions, never at
 module level, so the web process that enqueues work never loads a model.
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings as django_settings
 
 from photos.kinds import kind_of
+from photos.languages import site_language
 from photos.models import AIBackend, AISettings, MediaItem
 from photos.services.secrets import api_key_for_endpoint
 
@@ -33,7 +35,9 @@ def ai_model_dir(ai_settings: AISettings) -> str:
     return ai_settings.model_dir or django_settings.AI_MODEL_DIR
 
 
-def engine_settings(ai_settings: AISettings) -> EngineSettings:
+def engine_settings(ai_settings: AISettings, *, language: str | None = None) -> EngineSettings:
+    """`language`: the owner's, whom the text is for (photos.selectors.languages); by
+    default the site's."""
     from ai_engine import EngineSettings
 
     return EngineSettings(
@@ -55,15 +59,15 @@ def engine_settings(ai_settings: AISettings) -> EngineSettings:
         or None,
         max_tags=ai_settings.max_tags,
         min_confidence=ai_settings.min_confidence,
-        language=ai_settings.language,
+        language=language or site_language(),
         timeout_s=float(ai_settings.processing_timeout),
         # The upload's cap: what was accepted is analysed (ai_engine.media.check_pixels).
         max_pixels=django_settings.UPLOAD_MAX_PIXELS,
     )
 
 
-def item_analyze(item: MediaItem, ai_settings: AISettings) -> Analysis:
-    """Run the engine on the item's stored original.
+def item_analyze(item: MediaItem, ai_settings: AISettings, *, language: str) -> Analysis:
+    """Run the engine on the item's stored original, writing in `language`.
 
     Raises FileNotFoundError when the original is gone, and the engine's
     errors (UnreadableMedia, BackendUnavailable, ModelUnavailable) as they come.
@@ -71,7 +75,7 @@ def item_analyze(item: MediaItem, ai_settings: AISettings) -> Analysis:
     import ai_engine
     from ai_engine import Context, get_registry
 
-    settings = engine_settings(ai_settings)
+    settings = engine_settings(ai_settings, language=language)
     # The log reads in the checklist's order: loading, then generating. Workers load
     # at process start (photos.worker_init); the engine logs "Loading AI models..."
     # itself when it really loads here (e.g. after a backend change).

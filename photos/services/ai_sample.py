@@ -28,10 +28,11 @@ OVERRIDABLE = (
     "model_name",
     "max_tags",
     "min_confidence",
-    "language",
     "processing_timeout",
 )
 API_KEY_TOKEN = "api_key_token"
+# Not a setting: the language of whoever runs the test (photos.selectors.languages).
+LANGUAGE = "language"
 
 
 def sample_settings(overrides: dict[str, Any]) -> AISettings:
@@ -55,7 +56,7 @@ def sample_analyze(overrides: dict[str, Any]) -> dict[str, Any]:
     row = sample_settings(overrides)
     started = time.perf_counter()
     try:
-        engine = engine_settings(row)
+        engine = engine_settings(row, language=overrides.get(LANGUAGE))
         with SAMPLE_PHOTO.open("rb") as photo:
             analysis = analyze(photo, context=Context(settings=engine, filename=SAMPLE_PHOTO.name))
     except (EngineError, ValueError, OSError) as error:

@@ -33,7 +33,9 @@ from django.db.models import Case, F, Q, QuerySet, TextField, Value, When
 from django.utils import timezone
 
 from photos.kinds import KINDS
+from photos.languages import tag_names_in
 from photos.models import AISettings, ItemTag, MediaItem, ProcessingStatus, Tag, TagSource
+from photos.selectors.languages import album_owner_language
 from photos.services import queue
 from photos.services.ai import item_analyze
 from photos.services.ai_settings import ai_settings_get
@@ -113,13 +115,15 @@ def item_process_once(
         try:
             # The engine needs the file and its name, not the old embedding or search vector.
             item = model.objects.defer("embedding", "search_vector").get(pk=item_id)
-            analysis = item_analyze(item, ai_settings)
+            # Written for the owner, in their language, whoever uploaded it.
+            language = album_owner_language(item.album_id)
+            analysis = item_analyze(item, ai_settings, language=language)
         except (OperationalError, InterfaceError):
             raise  # not the item's fault: item_process reconnects and tries again
         except Exception as exc:  # noqa: BLE001 - every failure is recorded on the item, see below
             return item_handle_error(claim, exc, final_try=final_try, ai_settings=ai_settings)
         logger.info("Extracting tags...")
-        if not item_complete(claim, analysis):
+        if not item_complete(claim, analysis, language=language):
             logger.warning(
                 "%s ID: %s was taken over while processing; result dropped", kind, item_id
             )
@@ -186,8 +190,12 @@ def items_fail_dead(queryset: QuerySet) -> int:
     return failed
 
 
-def item_complete(claim: Claim, analysis: Analysis) -> bool:
-    """Save the result if the claim still holds; tags and status land in one commit."""
+def item_complete(claim: Claim, analysis: Analysis, *, language: str) -> bool:
+    """Save the result if the claim still holds; tags and status land in one commit.
+
+    `language`: the one the engine wrote in, recorded so search stems the words
+    with it and the owner can see what is left to rewrite after changing theirs.
+    """
     with transaction.atomic():
         saved = claim.held().update(
             processing_status=ProcessingStatus.COMPLETED,
@@ -198,6 +206,7 @@ def item_complete(claim: Claim, analysis: Analysis) -> bool:
                 output_field=TextField(),
             ),
             ai_analysis=analysis.to_dict(),
+            ai_language=language,
             processed_at=timezone.now(),
             lease_expires_at=None,
             processing_error="",
@@ -208,18 +217,22 @@ def item_complete(claim: Claim, analysis: Analysis) -> bool:
         if saved:
             # One read for what the rest needs: every round trip here is paid per item.
             item = MediaItem.objects.only("original_filename", "removed_tags").get(pk=claim.item_id)
-            ai_tags_replace(item_id=claim.item_id, tags=analysis.tags, removed=item.removed_tags)
+            # A tag removed in one language stays removed in the next ("dog", then "Hund").
+            removed = tag_names_in(language, item.removed_tags)
+            ai_tags_replace(item_id=claim.item_id, tags=analysis.tags, removed=removed)
             item_search_index_update(item)
     return bool(saved)
 
 
 def ai_tags_replace(*, item_id: int, tags: list[ScoredTag], removed: Collection[str]) -> None:
-    """Replace the item's AI tags; tags a person added or `removed` are never touched."""
+    """Replace the item's AI tags; tags a person added or `removed` (any case) are never
+    touched."""
     ItemTag.objects.filter(item_id=item_id, source=TagSource.AI).delete()
+    removed = {name.lower() for name in removed}
     scores: dict[str, float] = {}
     for tag in tags:
         name = tag.name.strip()[:100]
-        if name and name not in scores and name not in removed:
+        if name and name not in scores and name.lower() not in removed:
             scores[name] = tag.score
     ids = tag_ids_ensure(list(scores))
     ItemTag.objects.bulk_create(
@@ -296,6 +309,7 @@ def item_fail(claim: Claim, reason: str) -> bool:
                 output_field=TextField(),
             ),
             ai_analysis={},
+            ai_language="",
             processed_at=None,
             embedding=None,
         )

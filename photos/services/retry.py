@@ -52,6 +52,15 @@ def failed_retry_all() -> dict[str, int]:
     return counts_per_kind(pending_enqueue(ids=ids))
 
 
+def items_reprocess(*, ids: list[int]) -> dict[str, int]:
+    """These items (those failed or completed) back to pending and queued; counts per kind."""
+    with transaction.atomic():
+        done = MediaItem.objects.filter(pk__in=ids, processing_status__in=RETRYABLE)
+        locked = list(done.select_for_update(skip_locked=True).values_list("pk", flat=True))
+        _back_to_pending(done.filter(pk__in=locked))
+    return counts_per_kind(pending_enqueue(ids=locked))
+
+
 def pending_process_all() -> dict[str, int]:
     """Queue every pending item now, rather than wait for the nightly batch."""
     return counts_per_kind(pending_enqueue())

@@ -3,6 +3,11 @@
 Written by processing, upload, a person's edit and an album's rename; read by
 photos.selectors.search. PostgreSQL only: SQLite (the zero-set-up run) has no
 full-text search and searches with icontains instead.
+
+An item's words are stemmed with the text-search configuration of the language
+its AI text was written in (`ai_language`; photos.languages): a German item's
+"Hunde" is indexed as "hund". A person's tags, names and description on it are
+taken to be in that language too.
 """
 
 from __future__ import annotations
@@ -11,12 +16,14 @@ import re
 
 from django.contrib.postgres.aggregates import StringAgg
 from django.contrib.postgres.search import SearchVector
-from django.db.models import OuterRef, Subquery, TextField, Value
+from django.db.models import Case, OuterRef, Subquery, TextField, Value, When
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
 
+from ai_engine.language import LANGUAGES
+from photos.languages import search_config, site_language
 from photos.models import Album, ItemTag, MediaItem, Person
-from photos.selectors.search import SEARCH_CONFIG, uses_full_text
+from photos.selectors.search import uses_full_text
 
 
 def words_of(text: str) -> str:
@@ -49,9 +56,10 @@ def item_search_index_update(item: MediaItem) -> None:
         .values("names")
     )
     album_title = Album.objects.filter(pk=OuterRef("album_id")).values("title")
+    config = written_language_config()
 
     def vector(expression, weight: str) -> SearchVector:
-        return SearchVector(expression, config=SEARCH_CONFIG, weight=weight)
+        return SearchVector(expression, config=config, weight=weight)
 
     def text(expression) -> Coalesce:
         return Coalesce(expression, Value(""), output_field=TextField())
@@ -67,6 +75,16 @@ def item_search_index_update(item: MediaItem) -> None:
             + vector(text(Subquery(album_title)), "D")
             + vector(Value(words_of(item.original_filename), output_field=TextField()), "D")
         )
+    )
+
+
+def written_language_config() -> Case:
+    """The row's own `ai_language` as a configuration name, read by the UPDATE itself (as
+    the words are); an item not yet written (or failed) is indexed in the site's language."""
+    return Case(
+        *[When(ai_language=code, then=Value(search_config(code))) for code in LANGUAGES],
+        default=Value(search_config(site_language())),
+        output_field=TextField(),
     )
 
 

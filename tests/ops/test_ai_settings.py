@@ -29,7 +29,6 @@ VALID = {
     "api_key": "",
     "max_tags": "10",
     "min_confidence": "0.2",
-    "language": "en",
 }
 
 
@@ -57,7 +56,6 @@ def test_it_saves_every_setting(staff_client):
         api_key="sk-secret-key-abcd",
         max_tags="7",
         min_confidence="0.4",
-        language="de",
     )
 
     assert response.status_code == 302
@@ -72,7 +70,7 @@ def test_it_saves_every_setting(staff_client):
     )
     assert secret_decrypt(row.api_key) == "sk-secret-key-abcd"
     assert row.api_key_endpoint == "http://127.0.0.1:11434/v1"
-    assert (row.max_tags, row.min_confidence, row.language) == (7, 0.4, "de")
+    assert (row.max_tags, row.min_confidence) == (7, 0.4)
 
 
 @pytest.mark.parametrize(
@@ -87,7 +85,6 @@ def test_it_saves_every_setting(staff_client):
         ("max_tags", "11", "less than or equal to 10"),
         ("schedule_minute", "60", "less than or equal to 59"),
         ("schedule_hour", "24", "less than or equal to 23"),
-        ("language", "de", "English only"),
     ],
 )
 def test_it_refuses_out_of_range_values_with_a_clear_message(staff_client, field, value, message):

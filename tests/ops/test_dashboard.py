@@ -96,7 +96,6 @@ def test_it_shows_the_nightly_schedule(staff_client):
             "backend": "offline",
             "max_tags": "10",
             "min_confidence": "0.2",
-            "language": "en",
         },
     )
 

@@ -34,9 +34,7 @@ def _media(shared_media):
 
 @pytest.fixture(autouse=True)
 def _default_settings():
-    ai_settings_set(
-        auto_process_on_upload=True, backend="offline", processing_timeout=120, language="en"
-    )
+    ai_settings_set(auto_process_on_upload=True, backend="offline", processing_timeout=120)
 
 
 def upload(album, name: str = "chelsea", quality: int = 90) -> Photo:

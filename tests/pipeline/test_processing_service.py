@@ -61,7 +61,7 @@ def test_it_fails_an_item_that_killed_its_worker_too_often(photo, settings):
 def test_it_retries_a_transient_error_then_fails(photo, monkeypatch):
     from ai_engine.errors import BackendUnavailable
 
-    def busy(item, ai_settings):
+    def busy(item, ai_settings, **_language):
         raise BackendUnavailable("endpoint answered 503")
 
     monkeypatch.setattr(processing, "item_analyze", busy)
@@ -175,7 +175,7 @@ def test_a_failure_clears_an_earlier_successs_results_but_not_a_persons_edits(
     ai_tags_replace(item_id=photo.pk, tags=[processing_tag("cat")], removed=())
     item_tag_add(item=Photo.objects.get(pk=photo.pk), name="mine")
 
-    def unreadable(item, ai_settings):
+    def unreadable(item, ai_settings, **_language):
         raise UnreadableMedia("The file is truncated.")
 
     monkeypatch.setattr(processing, "item_analyze", unreadable)
