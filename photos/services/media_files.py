@@ -45,6 +45,17 @@ def stored_sha256(storage: Storage, name: str) -> str | None:
         return sha256_of(file)
 
 
+def storage_unavailable(exc: BaseException) -> bool:
+    """Whether a storage error may pass: the bucket did not answer, throttled or failed
+    (5xx). A missing object is FileNotFoundError and a refused key is final."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if isinstance(exc, ClientError):
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+        return status >= 500 or status in {408, 429}
+    return isinstance(exc, BotoCoreError)
+
+
 # --- copying a local library into the configured storage ---------------------------------
 
 

@@ -16,9 +16,11 @@ from django.urls import reverse
 
 from photo_album.media_storage import media_storage
 from photos.models import MediaItem, Photo, Video
+from photos.services.ai_settings import ai_settings_get
 from photos.services.albums import album_delete
+from photos.services.processing import error_reason
 from tests.samples import jpeg_bytes, mp4_bytes
-from tests.storage.conftest import local_files
+from tests.storage.conftest import free_port, local_files
 from tests.web.conftest import post_files, store_item
 
 
@@ -165,3 +167,19 @@ def test_s3_refuses_front_server_modes_at_start(s3_env):
 
     assert result.returncode != 0
     assert "does not work with MEDIA_STORAGE='s3'" in result.stderr
+
+
+def test_an_unreachable_bucket_is_a_passing_failure_for_the_worker(
+    s3_media, album, settings, monkeypatch
+):
+    photo = store_item(album, "cat.jpg", jpeg_bytes("coffee"))
+    monkeypatch.setenv("AWS_S3_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")  # nobody there
+    settings.STORAGES = {**settings.STORAGES, "default": media_storage("s3")}
+    photo = Photo.objects.get(pk=photo.pk)
+
+    with pytest.raises(Exception) as raised:  # noqa: PT011 - whatever boto3 raises
+        photo.original.storage.open(photo.original.name, "rb")
+
+    reason, transient = error_reason(raised.value, ai_settings_get())
+    assert transient, reason
+    assert reason.startswith("Temporarily unavailable")
