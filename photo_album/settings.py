@@ -130,7 +130,7 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 # Where originals, thumbnails, posters and face crops live: "local" (MEDIA_ROOT, the
 # default) or "s3" (an S3-compatible bucket: AWS S3, MinIO, Ceph, Garage...). Every
 # reader and writer goes through the storage API, so web and worker hosts that share
-# the bucket need no shared disk (docs/admin/WORKER_HOSTS.md).
+# the bucket need no shared disk (docs/admin-guides/WORKER_HOSTS.md).
 MEDIA_STORAGE = env_str("MEDIA_STORAGE", "local")
 if MEDIA_STORAGE not in MEDIA_SERVE_MODES:
     raise ImproperlyConfigured(f"MEDIA_STORAGE: unknown storage {MEDIA_STORAGE!r}")
