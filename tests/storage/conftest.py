@@ -98,13 +98,22 @@ def s3_env(s3_endpoint, s3_prefix) -> dict[str, str]:
 @pytest.fixture
 def s3_media(s3_env, settings, monkeypatch) -> None:
     """This test's Django on the bucket, as settings.py configures it from s3_env."""
-    from photo_album.media_storage import media_storage
+    from photo_album.media_storage import media_csp_sources, media_storage
 
     for name, value in s3_env.items():
         monkeypatch.setenv(name, value)
     settings.MEDIA_STORAGE = "s3"
     settings.MEDIA_SERVE_MODE = "redirect"
     settings.STORAGES = {**settings.STORAGES, "default": media_storage("s3")}
+    directives = settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]
+    bucket_origin = media_csp_sources("redirect")
+    settings.CONTENT_SECURITY_POLICY = {
+        "DIRECTIVES": {
+            **directives,
+            "img-src": [*directives["img-src"], *bucket_origin],
+            "media-src": [*directives["media-src"], *bucket_origin],
+        }
+    }
 
 
 @pytest.fixture

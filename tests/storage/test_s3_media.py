@@ -155,18 +155,29 @@ def test_a_local_library_is_copied_into_the_bucket_verified_and_resumable(
     assert photo.original.name not in bucket.keys()
 
 
-def test_s3_refuses_front_server_modes_at_start(s3_env):
-    env = {**s3_env, "MEDIA_SERVE_MODE": "x-accel-redirect", "PATH": "/usr/bin:/bin"}
-    result = subprocess.run(
-        [sys.executable, "-c", "import photo_album.settings"],
-        env=env,
+def settings_in_a_new_process(env: dict[str, str], expression: str):
+    return subprocess.run(
+        [sys.executable, "-c", f"import photo_album.settings as s; print({expression})"],
+        env={**env, "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
         cwd=settings.BASE_DIR,
     )
 
-    assert result.returncode != 0
-    assert "does not work with MEDIA_STORAGE='s3'" in result.stderr
+
+def test_settings_put_media_in_the_bucket_from_the_environment(s3_env, s3_endpoint):
+    good = settings_in_a_new_process(
+        s3_env,
+        "s.STORAGES['default']['OPTIONS']['bucket_name'], s.MEDIA_SERVE_MODE, "
+        "s.CONTENT_SECURITY_POLICY['DIRECTIVES']['img-src'][-1]",
+    )
+    front_server = settings_in_a_new_process(
+        {**s3_env, "MEDIA_SERVE_MODE": "x-accel-redirect"}, "s.MEDIA_SERVE_MODE"
+    )
+
+    assert good.stdout.split() == ["photo-album-test", "redirect", s3_endpoint], good.stderr
+    assert front_server.returncode != 0
+    assert "does not work with MEDIA_STORAGE='s3'" in front_server.stderr
 
 
 def test_an_unreachable_bucket_is_a_passing_failure_for_the_worker(
