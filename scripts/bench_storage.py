@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -190,6 +191,7 @@ def main() -> None:
         database_drop(DB_NAME)
         server.terminate()
         server.wait(timeout=10)
+        shutil.rmtree(work, ignore_errors=True)
 
     sizes = sorted(len(p) for p in photos)
     print(
