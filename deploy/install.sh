@@ -269,6 +269,14 @@ MEDIA_ROOT=$DATA/media
 STATIC_ROOT=$DATA/static
 # nginx sends the files after Django has checked access (/protected-media/).
 MEDIA_SERVE_MODE=x-accel-redirect
+# Media in an S3-compatible bucket instead of MEDIA_ROOT (workers on other machines
+# then need no shared disk): set these, MEDIA_SERVE_MODE=redirect, and copy the
+# library with manage.py media_copy_to_storage (docs/admin-guides/WORKER_HOSTS.md).
+#MEDIA_STORAGE=s3
+#AWS_S3_ENDPOINT_URL=https://s3.example.net
+#AWS_STORAGE_BUCKET_NAME=photo-album
+#AWS_S3_ACCESS_KEY_ID=
+#AWS_S3_SECRET_ACCESS_KEY=
 # 200 MB; nginx's client_max_body_size must match.
 UPLOAD_MAX_BYTES=209715200
 LOG_LEVEL=INFO

@@ -10,6 +10,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from photo_album.env import env_bool, env_int, env_list, env_str
+from photo_album.media_storage import MEDIA_SERVE_MODES, media_csp_sources, media_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PHOTO_ALBUM_VAR_DIR", str(BASE_DIR / "var")))
@@ -127,16 +128,30 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 # Media is private: there is deliberately no MEDIA_URL route. Every original,
 # thumbnail and poster is served by photos.views.media, which checks access.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Where originals, thumbnails, posters and face crops live: "local" (MEDIA_ROOT, the
+# default) or "s3" (an S3-compatible bucket: AWS S3, MinIO, Ceph, Garage...). Every
+# reader and writer goes through the storage API, so web and worker hosts that share
+# the bucket need no shared disk (docs/admin-guides/WORKER_HOSTS.md).
+MEDIA_STORAGE = env_str("MEDIA_STORAGE", "local")
+if MEDIA_STORAGE not in MEDIA_SERVE_MODES:
+    raise ImproperlyConfigured(f"MEDIA_STORAGE: unknown storage {MEDIA_STORAGE!r}")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage(MEDIA_STORAGE),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-# How the media view hands the bytes over: "django" streams them itself;
-# "x-accel-redirect" (nginx) and "x-sendfile" (Apache, lighttpd) let the front
-# server send the file after Django has checked permission.
-MEDIA_SERVE_MODE = env_str("MEDIA_SERVE_MODE", "django")
-if MEDIA_SERVE_MODE not in {"django", "x-accel-redirect", "x-sendfile"}:
-    raise ImproperlyConfigured(f"MEDIA_SERVE_MODE: unknown mode {MEDIA_SERVE_MODE!r}")
+# How the media view hands the bytes over, after it has checked access. Local disk:
+# "django" streams them itself; "x-accel-redirect" (nginx) and "x-sendfile" (Apache,
+# lighttpd) let the front server send the file. S3: "redirect" (the default) answers
+# with a short-lived presigned URL of the bucket; "django" streams through this host.
+MEDIA_SERVE_MODE = env_str("MEDIA_SERVE_MODE", MEDIA_SERVE_MODES[MEDIA_STORAGE][0])
+if MEDIA_SERVE_MODE not in MEDIA_SERVE_MODES[MEDIA_STORAGE]:
+    raise ImproperlyConfigured(
+        f"MEDIA_SERVE_MODE: {MEDIA_SERVE_MODE!r} does not work with MEDIA_STORAGE="
+        f"{MEDIA_STORAGE!r} (one of {', '.join(MEDIA_SERVE_MODES[MEDIA_STORAGE])})"
+    )
+# Seconds a presigned media URL stays valid ("redirect" mode): long enough for a
+# video player's range requests to start, short enough that a copied link dies.
+MEDIA_URL_EXPIRE = env_int("MEDIA_URL_EXPIRE", 300)
 MEDIA_ACCEL_PREFIX = env_str("MEDIA_ACCEL_PREFIX", "/protected-media/")
 
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 200 * 1024 * 1024)
@@ -205,14 +220,15 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 # A strict Content-Security-Policy on every response (django-csp): scripts and
 # styles only from our own static files, never inline; images and video from
-# our own media view (blob: for the upload page's local previews).
+# our own media view (blob: for the upload page's local previews), and the
+# bucket that the media view redirects to when media is on S3.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:", "blob:"],
-        "media-src": ["'self'", "blob:"],
+        "img-src": ["'self'", "data:", "blob:", *media_csp_sources(MEDIA_SERVE_MODE)],
+        "media-src": ["'self'", "blob:", *media_csp_sources(MEDIA_SERVE_MODE)],
         "connect-src": ["'self'"],
         "font-src": ["'self'"],
         "object-src": ["'none'"],

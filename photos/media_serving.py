@@ -3,7 +3,9 @@
 The caller has already checked access. In "django" mode the bytes come from
 the storage API, with single-range support so a video player can seek (the
 stock FileResponse always sends the whole file). In the two front-server
-modes Django only names the file and nginx / Apache sends it.
+modes Django only names the file and nginx / Apache sends it. In "redirect"
+mode (media on S3) the browser is sent to a short-lived presigned URL of the
+bucket, which answers ranges itself.
 """
 
 from __future__ import annotations
@@ -19,12 +21,19 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.files.storage import Storage
 from django.db.models.fields.files import FieldFile
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 
 from photos.kinds import kind_of
 from photos.models import MediaItem
+from photos.services.media_files import signed_url
 
 # Nothing of a private album may be usable from a shared browser's cache after
 # logout. Originals are never stored at all (`no-store`: they are opened one at a
@@ -121,6 +130,8 @@ def media_response(
     name = field_file.name or ""  # media_field() only returns files that have a name
     content_type = media_content_type(item, variant, name)
     mode = settings.MEDIA_SERVE_MODE
+    if mode == "redirect":
+        return bucket_redirect(item, variant, field_file, content_type)
     if mode == "x-accel-redirect":
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = settings.MEDIA_ACCEL_PREFIX + quote(name)
@@ -141,13 +152,36 @@ def media_response(
         response["ETag"] = etag
     response["X-Content-Type-Options"] = "nosniff"
     if variant == "original":
-        # The client's name, quoted or RFC 5987-encoded by Django, never raw.
-        response["Content-Disposition"] = (
-            content_disposition_header(
-                as_attachment=False, filename=item.original_filename or "original"
-            )
-            or ""
+        response["Content-Disposition"] = original_disposition(item)
+    return response
+
+
+def original_disposition(item: MediaItem) -> str:
+    # The client's name, quoted or RFC 5987-encoded by Django, never raw.
+    return (
+        content_disposition_header(
+            as_attachment=False, filename=item.original_filename or "original"
         )
+        or ""
+    )
+
+
+def bucket_redirect(
+    item: MediaItem, variant: str, field_file: FieldFile, content_type: str
+) -> HttpResponseBase:
+    """302 to a presigned URL that the bucket serves with this view's headers.
+
+    The redirect itself is never stored: its URL dies after MEDIA_URL_EXPIRE seconds.
+    """
+    url = signed_url(
+        field_file.storage,
+        field_file.name or "",
+        content_type=content_type,
+        cache_control=CACHE_CONTROL[variant],
+        disposition=original_disposition(item) if variant == "original" else "inline",
+    )
+    response = HttpResponseRedirect(url)
+    response["Cache-Control"] = "private, no-store"
     return response
 
 

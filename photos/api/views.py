@@ -260,7 +260,11 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @extend_schema(
         request=None,
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
-        description="The item's file: `original`, `thumbnail` or (videos) `poster`.",
+        description=(
+            "The item's file: `original`, `thumbnail` or (videos) `poster`. With media on "
+            "S3 (`MEDIA_SERVE_MODE=redirect`), a 302 to a presigned URL of the bucket, valid "
+            "for `MEDIA_URL_EXPIRE` seconds: follow it without the Authorization header."
+        ),
     )
     @action(detail=True, methods=["get"], url_path="files/<str:variant>")
     def file(self, request: Request, pk: str | None = None, variant: str = "") -> HttpResponseBase:

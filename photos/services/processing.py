@@ -276,6 +276,7 @@ def error_reason(exc: Exception, ai_settings: AISettings) -> tuple[str, bool]:
     from celery.exceptions import SoftTimeLimitExceeded
 
     from ai_engine.errors import BackendUnavailable, ModelUnavailable, UnreadableMedia
+    from photos.services.media_files import storage_unavailable
 
     if isinstance(exc, SoftTimeLimitExceeded):
         return (
@@ -289,8 +290,8 @@ def error_reason(exc: Exception, ai_settings: AISettings) -> tuple[str, bool]:
         return str(exc) or "The file cannot be read.", False
     if isinstance(exc, ModelUnavailable):
         return f"AI models unavailable: {exc}", False
-    if isinstance(exc, BackendUnavailable | OSError):
-        # Endpoint busy, network storage hiccup: the same item may work later.
+    if isinstance(exc, BackendUnavailable | OSError) or storage_unavailable(exc):
+        # Endpoint busy, network storage or bucket hiccup: the same item may work later.
         return f"Temporarily unavailable: {exc}", True
     return f"Unexpected error: {type(exc).__name__}: {exc}", False
 
