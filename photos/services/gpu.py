@@ -50,7 +50,9 @@ def gpu_worker_online() -> str | None:
         raw = heartbeat_client().get(GPU_HEARTBEAT_KEY)
     except redis.RedisError:
         return None
-    return None if raw is None else raw.decode(errors="replace")
+    if raw is None:
+        return None
+    return raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
 
 
 class GpuHeartbeat:

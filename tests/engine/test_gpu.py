@@ -7,12 +7,16 @@ is skipped without it (run it on a GPU machine: it compares with fp32 on the CPU
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
-from ai_engine import EngineSettings
+from ai_engine import Context, EngineSettings, Registry, analyze_video
 from ai_engine.cuda import cuda_device_name, pick_dtype
 from ai_engine.hf_backend import TransformersBackend
 
+from .conftest import make_video
 from .tiny_models import save_tiny_blip, save_tiny_clip, save_tiny_florence2, save_tiny_siglip
 
 torch = pytest.importorskip("torch")
@@ -105,3 +109,60 @@ def test_on_cuda_half_precision_scores_like_fp32(models, photo, request):
         assert_scores_close(got, gpu.image_text.scores(image), 3e-2)
     captions = gpu.captioner.captions_batch(images)
     assert len(captions) == len(images) and all(isinstance(c, str) for c in captions)
+
+
+def count_batches(monkeypatch, component, method: str, sizes: list[tuple[str, int]]) -> None:
+    """Record the size of every batch `component.method` runs (and run it)."""
+    run = getattr(component, method)
+
+    def counted(images):
+        sizes.append((method, len(images)))
+        return run(images)
+
+    monkeypatch.setattr(component, method, counted)
+
+
+def test_a_videos_frames_go_through_the_models_in_one_batch(
+    siglip_florence, tmp_path, photo, monkeypatch
+):
+    video = make_video(tmp_path / "clip.mp4", [photo(name) for name in IMAGES[:3]], 3.0)
+    settings = EngineSettings(
+        backend="transformers", model_dir=str(siglip_florence), threads=1, min_confidence=0.0
+    )
+    context = Context(settings=settings, registry=Registry())
+    backend = context.registry.backend(settings)  # type: ignore[union-attr]
+    sizes: list[tuple[str, int]] = []
+    count_batches(monkeypatch, backend.image_text, "scores_batch", sizes)
+    count_batches(monkeypatch, backend.captioner, "captions_batch", sizes)
+
+    batched = analyze_video(str(video), context=context)
+    assert sizes == [("scores_batch", 3), ("captions_batch", 3)]
+
+    sizes.clear()
+    monkeypatch.delattr(TransformersBackend, "frames_batched")  # frame after frame instead
+    one_by_one = analyze_video(str(video), context=context)
+    assert sizes == [("scores_batch", 1), ("captions_batch", 1)] * 3
+
+    assert batched.description == one_by_one.description
+    assert {t.name: t.score for t in batched.tags} == pytest.approx(
+        {t.name: t.score for t in one_by_one.tags}, abs=1e-3
+    )
+
+
+@pytest.mark.skipif(CUDA, reason="a CUDA GPU is present")
+def test_the_cuda_check_says_no_where_there_is_no_gpu():
+    # What a worker with PHOTO_ALBUM_GPU=1 and scripts/run ask before using a GPU.
+    done = subprocess.run(
+        [sys.executable, "-m", "ai_engine.cuda"], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1
+    assert done.stdout.strip() == "No working CUDA device."
+
+
+@pytest.mark.skipif(not CUDA, reason="needs a CUDA GPU")
+def test_the_cuda_check_names_the_gpu():
+    done = subprocess.run(
+        [sys.executable, "-m", "ai_engine.cuda"], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0
+    assert done.stdout.strip() == torch.cuda.get_device_name(0)
