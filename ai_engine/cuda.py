@@ -40,11 +40,12 @@ def cuda_device_name() -> str | None:
 def pick_dtype(device: str) -> torch.dtype:
     """The precision the models run in on `device`.
 
-    On a GPU, half precision: twice the speed and half the memory of fp32 for these
-    models, with scores within ~1e-2 (tests/engine/test_gpu.py). bf16 where the GPU
-    computes it natively (Ampere and later), since it keeps fp32's range (no overflow
-    in attention); fp16 on older GPUs, which only emulate bf16, slowly. fp32 on the CPU,
-    where half precision is slower, not faster.
+    On a GPU, half precision: half the memory of fp32 and the GPU's fast matrix units,
+    with scores within a few hundredths of fp32's (tests/engine/test_gpu.py checks it
+    on CUDA; not yet run on a GPU). bf16 where the GPU computes it natively (Ampere and
+    later), since it keeps fp32's range (no overflow in attention); fp16 on older GPUs,
+    which only emulate bf16, slowly. fp32 on the CPU, where half precision is slower,
+    not faster.
     """
     import torch
 

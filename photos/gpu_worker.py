@@ -16,17 +16,20 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery.signals import celeryd_after_setup, worker_ready, worker_shutdown
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from photos.services.gpu import GpuHeartbeat
 
 logger = logging.getLogger(__name__)
 
 CUDA_PROBE_TIMEOUT_S = 120  # importing torch and creating a CUDA context, on a slow disk
 
 # This worker's heartbeat, once it has found a GPU and is ready (main process only).
-_heartbeat: Any = None
+_heartbeat: GpuHeartbeat | None = None
 _gpu_name: str | None = None
 
 
