@@ -13,10 +13,13 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from .captions import Evidence, check_caption
 from .component import Component
+from .cuda import cuda_device_name, on_device, pick_dtype
 from .describe import Facts, compose, visible_text, when_where
 from .errors import ModelUnavailable
 from .types import ScoredTag
@@ -53,18 +56,11 @@ FLORENCE_TASK = "<CAPTION>"
 
 def pick_device(requested: str | None) -> str:
     """CUDA when present and working, else CPU with a logged warning."""
-    import torch
-
     if requested == "cpu":
         return "cpu"
-    if torch.cuda.is_available():
-        try:
-            torch.zeros(1, device="cuda").add_(1)  # "available" can still fail at first use
-            return "cuda"
-        except RuntimeError as exc:
-            logger.warning("CUDA is present but not working (%s); using the CPU", exc)
-    else:
-        logger.warning("No working CUDA device; running the transformers models on the CPU")
+    if cuda_device_name():
+        return "cuda"
+    logger.warning("No working CUDA device; running the transformers models on the CPU")
     return "cpu"
 
 
@@ -89,6 +85,7 @@ class _HFComponent(Component):
         self.model: Any = None
         self.processor: Any = None
         self.family = ""  # the config's model_type: "siglip", "clip", "florence2", "blip"
+        self.dtype: Any = None  # torch's dtype of the weights: half on CUDA (cuda.pick_dtype)
 
     def weights_path(self) -> str:
         if not self.settings.model_dir:
@@ -131,7 +128,9 @@ class _HFComponent(Component):
                 f"{self.name}: {path} holds a {self.family!r} model; "
                 f"supported: {', '.join(sorted(model_classes))}"
             )
-        self.model = model_cls.from_pretrained(path, local_files_only=True).to(self.device)
+        self.dtype = pick_dtype(self.device)
+        model = model_cls.from_pretrained(path, local_files_only=True)
+        self.model = model.to(device=self.device, dtype=self.dtype)
         self.model.eval()
         self.processor = AutoProcessor.from_pretrained(path, local_files_only=True)
 
@@ -155,7 +154,8 @@ class ImageTextTagger(_HFComponent):
         prompts = [f"a photo of {_article(v)}" for v in self.vocabulary]
         cache = self._cache_path(prompts)
         try:
-            self._text_features = torch.load(cache, map_location=self.device)
+            # float32 whatever precision wrote the cache: scores are computed in fp32.
+            self._text_features = torch.load(cache, map_location=self.device).float()
             return
         except (OSError, RuntimeError, EOFError):
             pass  # not cached yet for these weights and words
@@ -164,7 +164,7 @@ class ImageTextTagger(_HFComponent):
         inputs = self.processor(text=prompts, return_tensors="pt", padding=padding)
         with torch.inference_mode():
             features = self.model.get_text_features(**inputs.to(self.device))
-        features = getattr(features, "pooler_output", features)
+        features = getattr(features, "pooler_output", features).float()
         # The vocabulary is fixed: embed it once, at load, not per photo.
         self._text_features = features / features.norm(dim=-1, keepdim=True)
         self._save_cache(cache)
@@ -206,23 +206,30 @@ class ImageTextTagger(_HFComponent):
 
     def scores(self, image: Image.Image) -> list[tuple[str, float]]:
         """Every word of the vocabulary with its score, best first."""
+        return self.scores_batch([image])[0]
+
+    def scores_batch(self, images: list[Image.Image]) -> list[list[tuple[str, float]]]:
+        """scores() of several images in one forward pass (the frames of a video, a
+        benchmark's batch): on a GPU, N images cost little more than one."""
         import torch
 
         self.load()
-        inputs = self.processor(images=image.convert("RGB"), return_tensors="pt")
         with self.lock, torch.inference_mode():
-            features = self.model.get_image_features(**inputs.to(self.device))
-            features = getattr(features, "pooler_output", features)
-            features = features / features.norm(dim=-1, keepdim=True)
-            logits = self.model.logit_scale.exp() * features @ self._text_features.T
+            features = image_features_batch(self.model, self.processor, images)
+            # fp32 from here, whatever the model's precision: the scores of a half-precision
+            # model then differ from fp32's by the embeddings' rounding only.
+            scale = self.model.logit_scale.float().exp()
+            logits = scale * features @ self._text_features.T
             if self.sigmoid:
                 # SigLIP scores each word on its own (a probability that the text matches).
-                scores = torch.sigmoid(logits + self.model.logit_bias)[0].cpu().tolist()
+                scores = torch.sigmoid(logits + self.model.logit_bias.float()).cpu().tolist()
             else:
                 # Softmax over ~150 words spreads the mass; sqrt maps a clear 0.25 to 0.5 so
                 # that scores sit on the scale of the other backends (a calibration).
-                scores = (logits.softmax(dim=-1)[0].cpu() ** 0.5).tolist()
-        return sorted(zip(self.vocabulary, scores, strict=True), key=lambda kv: -kv[1])
+                scores = (logits.softmax(dim=-1).cpu() ** 0.5).tolist()
+        return [
+            sorted(zip(self.vocabulary, row, strict=True), key=lambda kv: -kv[1]) for row in scores
+        ]
 
     def sample(self, image: Image.Image) -> None:
         self.tags(image)
@@ -242,20 +249,46 @@ class Captioner(_HFComponent):
         )
 
     def caption(self, image: Image.Image) -> str:
+        return self.captions_batch([image])[0]
+
+    def captions_batch(self, images: list[Image.Image]) -> list[str]:
+        """caption() of several images, generated together (one forward pass per token)."""
         import torch
 
         self.load()
         prompt = FLORENCE_TASK if self.family == "florence2" else BLIP_PROMPT
-        inputs = self.processor(images=image.convert("RGB"), text=prompt, return_tensors="pt")
+        inputs = self.processor(
+            images=[image.convert("RGB") for image in images],
+            text=[prompt] * len(images),  # one prompt, so every row has the same length
+            return_tensors="pt",
+        )
         with self.lock, torch.inference_mode():
-            output = self.model.generate(**inputs.to(self.device), max_new_tokens=40, num_beams=1)
-        text: str = self.processor.batch_decode(output, skip_special_tokens=True)[0].strip()
-        if text.lower().startswith(BLIP_PROMPT):
-            text = text[len(BLIP_PROMPT) :].strip()
-        return text
+            output = self.model.generate(
+                **on_device(inputs, self.device, self.dtype), max_new_tokens=40, num_beams=1
+            )
+        texts = self.processor.batch_decode(output, skip_special_tokens=True)
+        return [_without_prompt(str(text).strip()) for text in texts]
 
     def sample(self, image: Image.Image) -> None:
         self.caption(image)
+
+
+def image_features_batch(model: Any, processor: Any, images: list[Image.Image]) -> Any:
+    """Unit-length image embeddings (N x D, float32) of `images`, in one forward pass on
+    the model's device and in its precision. Works on any device, so that the batching
+    a GPU relies on is tested on the CPU (tests/engine/test_gpu.py)."""
+    import torch
+
+    inputs = processor(images=[image.convert("RGB") for image in images], return_tensors="pt")
+    with torch.inference_mode():
+        features = model.get_image_features(**on_device(inputs, model.device, model.dtype))
+    features = getattr(features, "pooler_output", features).float()
+    return features / features.norm(dim=-1, keepdim=True)
+
+
+def _without_prompt(text: str) -> str:
+    # BLIP repeats its prompt at the start of the caption.
+    return text[len(BLIP_PROMPT) :].strip() if text.lower().startswith(BLIP_PROMPT) else text
 
 
 def top_tags(ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
@@ -306,6 +339,8 @@ class TransformersBackend:
         words, self.parents = vocabulary()
         self.image_text = ImageTextTagger(settings, threads, words)
         self.captioner = Captioner(settings, threads)
+        # id(image) -> (scores, caption) computed ahead in one batch (frames_batched).
+        self._batched: dict[int, tuple[list[tuple[str, float]], str]] = {}
 
     def components(self) -> list[Component]:
         return [self.image_text, self.captioner]
@@ -328,8 +363,9 @@ class TransformersBackend:
         facts: Facts,
         timings: dict[str, float],
     ) -> None:
+        batched = self._batched.get(id(image))  # a video's frame, computed ahead
         started = time.perf_counter()
-        ranked = self.image_text.scores(image)
+        ranked = batched[0] if batched else self.image_text.scores(image)
         found = top_tags(ranked)
         timings["image-text"] = time.perf_counter() - started
         for word, score in found:
@@ -341,12 +377,33 @@ class TransformersBackend:
         caption = ""
         if self.captioner.loaded:
             started = time.perf_counter()
-            caption = self.captioner.caption(image)
+            caption = batched[1] if batched else self.captioner.caption(image)
             timings["captioner"] = time.perf_counter() - started
         people = facts.faces > 0 or any(w in PERSON_TAGS for w in confident)
         analysis.description = caption_sentence(
             caption, facts, people=people, doubted=doubted_words(ranked, self.parents)
         )
+
+    @contextmanager
+    def frames_batched(
+        self, images: list[Image.Image], timings: dict[str, float]
+    ) -> Iterator[None]:
+        """A video's frames: their scores and captions each computed in one batch (on a GPU,
+        three frames cost about one); analyze_image takes them from here within the block.
+        `timings` gets the batches' seconds."""
+        started = time.perf_counter()
+        ranked = self.image_text.scores_batch(images)
+        timings["image-text"] = timings.get("image-text", 0.0) + time.perf_counter() - started
+        captions = [""] * len(images)
+        if self.captioner.loaded:
+            started = time.perf_counter()
+            captions = self.captioner.captions_batch(images)
+            timings["captioner"] = timings.get("captioner", 0.0) + time.perf_counter() - started
+        self._batched = {id(i): (r, c) for i, r, c in zip(images, ranked, captions, strict=True)}
+        try:
+            yield
+        finally:
+            self._batched = {}  # ids are reused once the images are gone
 
     def describe_video(self, facts: Facts, frame_descriptions: list[str]) -> str:
         if not self.captioner.loaded:

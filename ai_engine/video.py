@@ -7,6 +7,7 @@ import os
 import re
 import time
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, Union
@@ -53,12 +54,17 @@ def analyze_video(source: VideoSource, context: Context | None = None) -> Analys
     backend = registry.backend(settings)
 
     results: list[tuple[Analysis, Facts]] = []
-    for image in frames.images:
-        prepared = Prepared(image=image, width=frames.width, height=frames.height, exif=frames.exif)
-        frame_timings: dict[str, float] = {}
-        results.append(analyze_prepared(prepared, backend, registry, settings, frame_timings))
-        for stage, seconds in frame_timings.items():
-            timings[stage] = timings.get(stage, 0.0) + seconds
+    # A backend that batches (transformers) runs its models on all the frames at once.
+    batched = getattr(backend, "frames_batched", None)
+    with batched(frames.images, timings) if batched else nullcontext():
+        for image in frames.images:
+            prepared = Prepared(
+                image=image, width=frames.width, height=frames.height, exif=frames.exif
+            )
+            frame_timings: dict[str, float] = {}
+            results.append(analyze_prepared(prepared, backend, registry, settings, frame_timings))
+            for stage, seconds in frame_timings.items():
+                timings[stage] = timings.get(stage, 0.0) + seconds
 
     analysis = _merge(results, frames)
     facts = _merge_facts(results, frames)

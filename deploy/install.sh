@@ -4,7 +4,7 @@
 # do reports "unchanged" for every step and changes nothing.
 #
 #   deploy/install.sh [--domain NAME] [--no-local-services] [--worker-only]
-#                     [--no-system] [--prefix DIR] [--with-models]
+#                     [--no-system] [--prefix DIR] [--with-models] [--gpu]
 #
 #   --domain NAME        the site's host name: ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS
 #                        and nginx server_name (default: the existing env file's
@@ -24,6 +24,9 @@
 #                        fetch_ai_models, into AI_MODEL_DIR, by default
 #                        /var/lib/photo-album/models); needs internet, ~2.6 GB;
 #                        without it the offline backend still works
+#   --gpu                also enable photo-album-celery-gpu, the GPU worker (a CUDA
+#                        GPU, for the transformers backend); its unit is installed
+#                        either way, and without a working GPU it serves the CPU queue
 #
 # Layout on the server: code and .venv in /opt/photo-album, settings in
 # /etc/photo-album/photo-album.env, media and static files in
@@ -38,12 +41,15 @@ ETC=/etc/photo-album
 ENV_FILE=$ETC/photo-album.env
 SERVICE_USER=photo-album
 UNITS=(photo-album-web photo-album-celery-worker photo-album-celery-interactive photo-album-celery-beat)
+# Installed with the others, enabled only with --gpu.
+GPU_UNIT=photo-album-celery-gpu
 
 ROOT=""
 SYSTEM=1
 LOCAL_SERVICES=1
 WORKER_ONLY=0
 WITH_MODELS=0
+GPU=0
 DOMAIN=""
 while [ $# -gt 0 ]; do
     case $1 in
@@ -53,6 +59,7 @@ while [ $# -gt 0 ]; do
         --worker-only) WORKER_ONLY=1; LOCAL_SERVICES=0; shift ;;
         --domain) DOMAIN=$2; shift 2 ;;
         --with-models) WITH_MODELS=1; shift ;;
+        --gpu) GPU=1; shift ;;
         -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -314,7 +321,7 @@ EOF
 # --- service and front-end configuration -----------------------------------------
 install_configs() {
     local unit
-    for unit in "${UNITS[@]}"; do
+    for unit in "${UNITS[@]}" "$GPU_UNIT"; do
         put "$SRC/deploy/systemd/$unit.service" "/etc/systemd/system/$unit.service" 644
     done
     put "$SRC/deploy/logrotate/photo-album" /etc/logrotate.d/photo-album 644
@@ -395,7 +402,7 @@ collect_static() {
 fingerprint() {
     case $1 in
         code) (cd "$APP" && tr '\n' '\0' <.install-manifest | xargs -0 sha256sum) | sha256sum ;;
-        units) (cd /etc/systemd/system && sha256sum "${UNITS[@]/%/.service}") | sha256sum ;;
+        units) (cd /etc/systemd/system && sha256sum "${UNITS[@]/%/.service}" "$GPU_UNIT.service") | sha256sum ;;
         nginx) sha256sum </etc/nginx/sites-available/photo-album.conf ;;
     esac | cut -d' ' -f1
 }
@@ -434,6 +441,7 @@ start_services() {
     fi
     local unit enabled=("${UNITS[@]}")
     [ "$WORKER_ONLY" = 0 ] || enabled=(photo-album-celery-worker)
+    [ "$GPU" = 0 ] || enabled+=("$GPU_UNIT")
     for unit in "${enabled[@]}"; do
         if ! systemctl is-enabled --quiet "$unit"; then
             systemctl enable --now "$unit"

@@ -292,6 +292,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # AI settings' sample test, embedding refreshes after an edit), served by its
 # own small worker so it never waits behind the batch. A worker started without
 # -Q consumes both; the deployment's units split them (-Q celery, -Q interactive).
+# A third queue, `gpu`, is not listed: a worker without -Q must not take GPU work.
+# Only a GPU worker consumes it (see PHOTO_ALBUM_GPU below).
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_QUEUES: dict[str, dict[str, str]] = {"celery": {}, "interactive": {}}
 CELERY_TASK_ROUTES = {
@@ -332,6 +334,15 @@ AI_REAPER_INTERVAL = env_int("AI_REAPER_INTERVAL", 60)
 # Beat records a heartbeat on every scheduler tick (5 s); older than this, beat
 # counts as stopped (validate_deployment test 6, ai_health, /ops/).
 BEAT_HEARTBEAT_STALE = env_int("BEAT_HEARTBEAT_STALE", 60)
+# A worker started with PHOTO_ALBUM_GPU=1 checks for working CUDA at start; with it,
+# the worker also consumes the `gpu` queue and keeps a heartbeat in Redis, lasting
+# GPU_HEARTBEAT_TTL seconds and renewed every third of that. While the heartbeat
+# lasts, AI work is sent to `gpu`; otherwise to `celery` (photos.services.gpu).
+# Without CUDA the worker is an ordinary CPU worker.
+PHOTO_ALBUM_GPU = env_bool("PHOTO_ALBUM_GPU", False)
+GPU_HEARTBEAT_TTL = env_int("GPU_HEARTBEAT_TTL", 30)
+if GPU_HEARTBEAT_TTL < 3:
+    raise ImproperlyConfigured("GPU_HEARTBEAT_TTL must be at least 3 seconds")
 
 # The schedule lives in the database (django-celery-beat); this scheduler also
 # re-applies the AISettings hour after beat copies these entries in at start.

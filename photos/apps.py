@@ -23,6 +23,7 @@ class PhotosConfig(AppConfig):
         # Connected in this order: the pool's stderr filter is in place before the
         # warm-up loads the models that write start-up chatter to it.
         from . import (
+            gpu_worker,  # noqa: F401 - a GPU worker's queue and heartbeat
             worker_control,  # noqa: F401 - stderr filter, "pool_memory" command
             worker_init,  # noqa: F401 - connects the worker-start warm-up
         )

@@ -25,7 +25,7 @@ from django.utils import timezone
 from photos.kinds import KINDS
 from photos.models import MediaItem, ProcessingStatus
 from photos.services.beat import BEAT_STOPPED_HINT, beat_alive, beat_heartbeat_age
-from photos.services.queue import INTERACTIVE_QUEUE
+from photos.services.queue import GPU_QUEUE, INTERACTIVE_QUEUE
 
 NIGHTLY_TASK_NAMES = tuple(kind.beat_entry for kind in KINDS.values())
 INSPECT_TIMEOUT_S = 1.0
@@ -133,10 +133,11 @@ def broker_client() -> redis.Redis:
 
 
 def queue_names() -> list[str]:
-    """The default queue ("celery") and any queue the Celery config names."""
+    """The default queue ("celery"), any queue the Celery config names, and `gpu` (only
+    a GPU worker declares it, at start)."""
     from photo_album.celery import app
 
-    names = {app.conf.task_default_queue or "celery"}
+    names = {app.conf.task_default_queue or "celery", GPU_QUEUE}
     for queue in app.conf.task_queues or ():
         names.add(getattr(queue, "name", str(queue)))
     return sorted(names)

@@ -5,7 +5,10 @@
   only the name, and tests/pipeline/test_queue.py checks that every name here
   is a registered task. Which queue a task goes to is the app's routing
   (CELERY_TASK_ROUTES in settings), so a `.delay()` typed in a shell lands in
-  the same queue as a send from here.
+  the same queue as a send from here. One exception: an item's AI processing goes
+  to the `gpu` queue while a GPU worker is online (photos.services.gpu), decided at
+  each send, so a re-send by the sweep or the reaper after the GPU worker is gone
+  goes to the CPU queue.
 - A send that follows a write goes out on commit (the worker must see the row)
   and is robust: a broker that is down is logged, never raised into the
   request. The row stays the truth and a sweep sends again later (pending
@@ -19,7 +22,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from celery.result import AsyncResult
@@ -28,6 +31,7 @@ from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
 from photos.kinds import KINDS
+from photos.services.gpu import gpu_worker_online
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +40,7 @@ BROKER_ERRORS: tuple[type[Exception], ...] = (OperationalError, RedisError, OSEr
 
 BATCH_QUEUE = "celery"  # CELERY_TASK_DEFAULT_QUEUE: the AI work
 INTERACTIVE_QUEUE = "interactive"  # what a page waits for; see settings' CELERY_TASK_ROUTES
+GPU_QUEUE = "gpu"  # the AI work while a GPU worker is online
 
 ROUND_TRIP_TASK = "photos.tasks.test_celery_task"
 EMBED_QUERY_TASK = "photos.tasks.embed_query_task"
@@ -65,17 +70,23 @@ def send(name: str, *, args: Sequence[Any] = (), wait: bool = False, **options: 
 
 
 def sends_on_commit(
-    what: str, messages: Sequence[tuple[str, Sequence[Any], dict[str, Any]]]
+    what: str,
+    messages: Sequence[tuple[str, Sequence[Any], dict[str, Any]]],
+    *,
+    at_send: Callable[[], dict[str, Any]] | None = None,
 ) -> None:
     """After commit, send each (name, args, options); a broker outage is logged, not raised.
 
     `what` names the messages in the log line, e.g. "3 photos for processing".
+    `at_send`: options decided when the messages leave, not when they were asked for
+    (which queue takes AI work), added to each message's own.
     """
 
     def send_all() -> None:
+        late = at_send() if at_send else {}
         for sent, (name, args, options) in enumerate(messages):
             try:
-                send(name, args=args, **options)
+                send(name, args=args, **options, **late)
             except BROKER_ERRORS as error:
                 logger.warning(
                     "Broker unreachable, %d of %s not sent (the sweep sends them later): %s",
@@ -99,7 +110,13 @@ def items_process_on_commit(*, items: Sequence[tuple[int, str]], limits: tuple[i
     soft, hard = limits
     options = {"soft_time_limit": soft, "time_limit": hard}
     messages = [(KINDS[kind].process_task, [item_id], options) for item_id, kind in items]
-    sends_on_commit(f"{len(messages)} item(s) for processing", messages)
+    sends_on_commit(f"{len(messages)} item(s) for processing", messages, at_send=ai_queue)
+
+
+def ai_queue() -> dict[str, str]:
+    """The queue for AI processing: `gpu` while a GPU worker's heartbeat lasts, else the
+    CPU queue (also when Redis cannot say: the send then fails and the sweep retries)."""
+    return {"queue": GPU_QUEUE if gpu_worker_online() else BATCH_QUEUE}
 
 
 def embedding_update_on_commit(

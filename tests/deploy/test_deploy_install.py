@@ -76,7 +76,7 @@ def test_it_lays_out_the_server(tmp_path: Path) -> None:
     root = tmp_path / "root"
     install(snapshot_source(tmp_path / "src"), root)
 
-    for unit in ("web", "celery-worker", "celery-interactive", "celery-beat"):
+    for unit in ("web", "celery-worker", "celery-interactive", "celery-beat", "celery-gpu"):
         assert (root / f"etc/systemd/system/photo-album-{unit}.service").is_file()
     assert (root / "etc/logrotate.d/photo-album").is_file()
     assert (root / "opt/photo-album/manage.py").is_file()

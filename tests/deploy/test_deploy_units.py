@@ -33,8 +33,13 @@ UNITS = [
     "photo-album-celery-worker.service",
     "photo-album-celery-interactive.service",
     "photo-album-celery-beat.service",
+    "photo-album-celery-gpu.service",
 ]
-WORKERS = ["photo-album-celery-worker.service", "photo-album-celery-interactive.service"]
+WORKERS = [
+    "photo-album-celery-worker.service",
+    "photo-album-celery-interactive.service",
+    "photo-album-celery-gpu.service",
+]
 
 
 def test_it_passes_systemd_analyze_verify(tmp_path: Path) -> None:
@@ -96,6 +101,27 @@ def test_it_splits_the_queues_between_the_batch_and_the_interactive_worker() -> 
     assert settings.CELERY_TASK_DEFAULT_QUEUE == "celery"
 
 
+def test_the_gpu_worker_is_one_process_taking_one_message_at_a_time() -> None:
+    unit = "photo-album-celery-gpu.service"
+    command = unit_value(unit, "ExecStart")
+    # `gpu` is added at start, only when CUDA works (photos.gpu_worker).
+    assert "--queues celery " in command
+    assert "--concurrency 1 " in command
+    assert "--prefetch-multiplier 1 " in command
+    assert "--hostname photo-album-gpu@%H" in command
+    assert "--max-memory-per-child ${CELERY_GPU_WORKER_MAX_MEMORY_PER_CHILD}" in command
+    defaults = unit_defaults(unit)
+    assert defaults["PHOTO_ALBUM_GPU"] == "1"
+    # A CUDA process holds more host memory than the CPU worker's ceiling before any model.
+    cpu_ceiling = unit_defaults("photo-album-celery-worker.service")
+    assert int(defaults["CELERY_GPU_WORKER_MAX_MEMORY_PER_CHILD"]) > int(
+        cpu_ceiling["CELERY_WORKER_MAX_MEMORY_PER_CHILD"]
+    )
+    # Only this unit's worker may become a GPU worker.
+    for other in set(UNITS) - {unit}:
+        assert "PHOTO_ALBUM_GPU" not in unit_defaults(other)
+
+
 def test_it_logs_celery_to_var_log_celery() -> None:
     assert "--logfile /var/log/celery/worker.log" in unit_value(
         "photo-album-celery-worker.service", "ExecStart"
@@ -105,6 +131,9 @@ def test_it_logs_celery_to_var_log_celery() -> None:
     )
     assert "--logfile /var/log/celery/interactive.log" in unit_value(
         "photo-album-celery-interactive.service", "ExecStart"
+    )
+    assert "--logfile /var/log/celery/gpu.log" in unit_value(
+        "photo-album-celery-gpu.service", "ExecStart"
     )
     assert all(key != "ExecStartPre" for key, _ in unit_settings("photo-album-web.service"))
 
@@ -138,6 +167,25 @@ def test_it_starts_worker_from_unit_execstart(
 
     assert stop(worker, timeout=30) == 0
     assert "Warm shutdown" in (tmp_path / f"{unit}.out").read_text()
+
+
+@pytest.mark.worker
+def test_the_gpu_unit_without_cuda_starts_a_worker_on_the_cpu_queue(
+    tmp_path: Path,
+    start_unit: Callable[..., subprocess.Popen[bytes]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # CUDA hidden, so a GPU machine tests the same fallback.
+    worker = start_unit("photo-album-celery-gpu.service", CUDA_VISIBLE_DEVICES="")
+    log = tmp_path / "log" / "gpu.log"
+    wait_for(file_contains(log, " ready."), 60, "the worker's 'ready' line in gpu.log")
+
+    client = broker_client(monkeypatch)
+    task = client.send_task("celery.accumulate", args=[42], queue="celery", ignore_result=False)
+    assert task.get(timeout=120) == [42]
+    assert "no working CUDA device was found" in log.read_text()
+
+    assert stop(worker, timeout=30) == 0
 
 
 @pytest.mark.worker

@@ -9,6 +9,7 @@ CELERY_BROKER_URL (scripts/test: 15), flushed when a worker starts.
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import signal
@@ -179,6 +180,15 @@ def beat_start(media_root: Path, log_dir: Path, **env: str) -> Process:
 
 def redis_flush() -> None:
     redis.Redis.from_url(broker_url()).flushdb()
+
+
+def queued_messages(queue_name: str) -> list[tuple[str, str]]:
+    """(task name, args) of the messages waiting in a Redis queue."""
+    raw = redis.Redis.from_url(broker_url()).lrange(queue_name, 0, -1)
+    return [
+        (message["headers"]["task"], message["headers"]["argsrepr"])
+        for message in map(json.loads, raw)
+    ]
 
 
 @pytest.fixture(autouse=True)

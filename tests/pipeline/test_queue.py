@@ -4,7 +4,6 @@ broker outage, and an interactive worker that answers searches while the batch i
 from __future__ import annotations
 
 import ast
-import json
 import socket
 import subprocess
 import sys
@@ -13,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 from django.urls import reverse
 
 from photos.kinds import KINDS
@@ -24,7 +22,7 @@ from tests.pipeline.conftest import (
     ROOT,
     Process,
     ai_settings_set,
-    broker_url,
+    queued_messages,
     redis_flush,
     statuses,
     subprocess_env,
@@ -113,15 +111,6 @@ def completed_photo(album: Album, description: str, **fields) -> Photo:
         ai_description=description,
         **fields,
     )
-
-
-def queued_messages(queue_name: str) -> list[tuple[str, str]]:
-    """(task name, args) of the messages waiting in a Redis queue."""
-    raw = redis.Redis.from_url(broker_url()).lrange(queue_name, 0, -1)
-    return [
-        (message["headers"]["task"], message["headers"]["argsrepr"])
-        for message in map(json.loads, raw)
-    ]
 
 
 @pytest.mark.django_db(transaction=True)  # the web process in a subprocess sees committed rows
