@@ -10,6 +10,7 @@ Nothing is downloaded at run time: loading is local_files_only, without remote c
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -204,8 +205,16 @@ class ImageTextTagger(_HFComponent):
     def tags(self, image: Image.Image) -> list[tuple[str, float]]:
         return top_tags(self.scores(image))
 
-    def scores(self, image: Image.Image) -> list[tuple[str, float]]:
-        """Every word of the vocabulary with its score, best first."""
+    @functools.cached_property
+    def model_id(self) -> str:
+        """Stored with each image vector: another model's vectors never meet a query."""
+        from .image_space import model_id
+
+        return model_id(self.weights_path())
+
+    def image_features(self, image: Image.Image) -> Any:
+        """The photo's unit vector in image space (a 1 x dims tensor): what its tags are scored
+        from, and what image-space search stores (ai_engine.image_space)."""
         import torch
 
         self.load()
@@ -213,7 +222,16 @@ class ImageTextTagger(_HFComponent):
         with self.lock, torch.inference_mode():
             features = self.model.get_image_features(**inputs.to(self.device))
             features = getattr(features, "pooler_output", features)
-            features = features / features.norm(dim=-1, keepdim=True)
+            return features / features.norm(dim=-1, keepdim=True)
+
+    def scores(self, image: Image.Image, features: Any = None) -> list[tuple[str, float]]:
+        """Every word of the vocabulary with its score, best first (`features`: the image's,
+        when the caller already has them)."""
+        import torch
+
+        if features is None:
+            features = self.image_features(image)
+        with self.lock, torch.inference_mode():
             logits = self.model.logit_scale.exp() * features @ self._text_features.T
             if self.sigmoid:
                 # SigLIP scores each word on its own (a probability that the text matches).
@@ -329,9 +347,13 @@ class TransformersBackend:
         timings: dict[str, float],
     ) -> None:
         started = time.perf_counter()
-        ranked = self.image_text.scores(image)
+        features = self.image_text.image_features(image)
+        ranked = self.image_text.scores(image, features)
         found = top_tags(ranked)
         timings["image-text"] = time.perf_counter() - started
+        # The same pass places the photo in image space, for search (ai_engine.image_space).
+        analysis.image_embedding = features[0].float().cpu().tolist()
+        analysis.image_model = self.image_text.model_id
         for word, score in found:
             analysis.tags.append(ScoredTag(word, round(score, 4), "image-text"))
             for parent in self.parents.get(word, ()):
