@@ -233,6 +233,11 @@ AI_BATCH_SIZE = env_int("AI_BATCH_SIZE", 500)
 # Where `fetch_ai_models` puts the transformers backend's models and where that backend
 # loads them from, unless the AI settings page names another folder.
 AI_MODEL_DIR = env_str("AI_MODEL_DIR", str(VAR_DIR / "models"))
+# Meaning search answers exactly (a matrix product) below this many vectors in a space,
+# and from an approximate HNSW index (usearch) at or above it: exact search costs ~6 ms
+# a query at 20,000 768-d vectors and ~30 ms at 100,000; the approximate one ~1 ms with
+# recall@10 ~0.99 (scripts/bench_vectors.py), for a build of ~20 CPU-seconds at 100,000.
+SEARCH_ANN_MIN_VECTORS = env_int("SEARCH_ANN_MIN_VECTORS", 20_000)
 
 # --- Celery reliability --------------------------------------------------------
 # The database row is the truth and the queue only carries ids; these settings
