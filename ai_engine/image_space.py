@@ -151,6 +151,6 @@ def mean_vector(vectors: list[list[float]]) -> np.ndarray:
     """The unit mean of unit vectors: a video's frames as one point in image space."""
     import numpy as np
 
-    mean = np.asarray(vectors, dtype=np.float32).mean(axis=0)
+    mean: np.ndarray = np.asarray(vectors, dtype=np.float32).mean(axis=0)
     norm = float(np.linalg.norm(mean))
     return mean / norm if norm > 0 else mean

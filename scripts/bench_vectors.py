@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
 import sys
 import time
@@ -31,11 +30,11 @@ def percentiles(samples: list[float]) -> str:
     return f"p50 {statistics.median(ordered) * 1000:6.2f} ms   p95 {p95 * 1000:6.2f} ms"
 
 
-def timed(search, queries) -> tuple[list[list[int]], list[float]]:
+def timed(index, allowed, queries) -> tuple[list[list[int]], list[float]]:
     found, times = [], []
     for query in queries:
         started = time.perf_counter()
-        hits = search(query)
+        hits = index.search(query, allowed, 10)
         times.append(time.perf_counter() - started)
         found.append([pk for pk, _ in hits])
     return found, times
@@ -43,6 +42,7 @@ def timed(search, queries) -> tuple[list[list[int]], list[float]]:
 
 def main() -> None:
     import numpy as np
+    import psutil
 
     from photos.services import vector_index
     from photos.services.vector_index import ApproximateIndex, VectorIndex
@@ -66,19 +66,22 @@ def main() -> None:
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     started = time.perf_counter()
     vectors, queries = clustered(args.count, args.queries, dims=args.dims)
-    print(f"{args.count:,} clustered {args.dims}-d vectors in {time.perf_counter() - started:.1f} s")
+    print(
+        f"{args.count:,} clustered {args.dims}-d vectors in {time.perf_counter() - started:.1f} s"
+    )
     ids = np.arange(1, args.count + 1, dtype=np.int64)
     album_ids = np.where(np.arange(args.count) % 10 == 0, 2, 1).astype(np.int64)
     kinds = np.full(args.count, "photo")
     updated = np.zeros(args.count, dtype=np.int64)
 
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    process = psutil.Process()
+    rss_before = process.memory_info().rss
     wall, cpu = time.perf_counter(), time.process_time()
     approximate = ApproximateIndex.build(
         ids, vectors, album_ids, kinds, updated, threads=args.threads
     )
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_after = process.memory_info().rss
     exact = VectorIndex(ids, vectors, album_ids, kinds)
     print(
         f"approximate index (usearch {args.dtype}, connectivity {args.connectivity}, "
@@ -87,15 +90,15 @@ def main() -> None:
     print(f"  build     {wall:6.1f} s wall, {cpu:6.1f} s CPU")
     print(
         f"  memory    {approximate.graph.memory_bytes / 2**20:6.0f} MiB (usearch's count; "
-        f"peak RSS grew {(rss_after - rss_before) / 1024:.0f} MiB); "
+        f"the process grew {(rss_after - rss_before) / 2**20:.0f} MiB); "
         f"exact matrix {vectors.nbytes / 2**20:.0f} MiB float32"
     )
 
     truth = exact_top(vectors, queries, 10) + 1  # row numbers to ids
     mine = exact.ids_in_albums([1])
     for label, allowed in (("all rows", None), ("one owner (90 %)", mine)):
-        ann_found, ann_times = timed(lambda q: approximate.search(q, allowed, 10), queries)
-        exact_found, exact_times = timed(lambda q: exact.search(q, allowed, 10), queries)
+        ann_found, ann_times = timed(approximate, allowed, queries)
+        exact_found, exact_times = timed(exact, allowed, queries)
         recall = recall_at(ann_found, np.asarray(exact_found))
         print(f"  {label}:")
         print(f"    recall@10 {recall:.4f} against exact search")

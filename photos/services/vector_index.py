@@ -57,7 +57,13 @@ class VectorIndex:
     def exact(self, query_vec: np.ndarray, rows: np.ndarray, k: int) -> list[tuple[int, float]]:
         if len(rows) == 0 or k <= 0:
             return []
-        scores = self.vectors_at(rows) @ query_vec.astype(np.float32, copy=False)
+        query_vec = query_vec.astype(np.float32, copy=False)
+        if len(rows) * 4 >= len(self.matrix) > 0:
+            # Most rows: one product over the whole matrix, then pick, rather than copy
+            # most of it first (a gather of 90 % of 100k 768-d rows moves ~270 MB).
+            scores = (self.matrix @ query_vec)[rows]
+        else:
+            scores = self.vectors_at(rows) @ query_vec
         k = min(k, len(rows))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]
@@ -142,18 +148,20 @@ class ApproximateIndex(VectorIndex):
         self, query_vec: np.ndarray, allowed_ids: np.ndarray | None, k: int
     ) -> list[tuple[int, float]]:
         if allowed_ids is None:
-            return self.graph.search(query_vec, min(k, len(self)))
+            keys, cosines = self.graph.search(query_vec, min(k, len(self)))
+            return list(zip(keys.tolist(), cosines.tolist(), strict=True))
         rows = self.rows_of(allowed_ids)
         if len(rows) <= EXACT_MAX_ROWS:
             return self.exact(query_vec, rows, k)
         # Ask the graph for enough candidates that about k fall inside the filter
         # (twice the expected number), and go exact in the rare case they don't.
-        share = len(rows) / len(self)
-        want = min(len(self), int(2 * k / share) + 1)
-        allowed = set(self.ids[rows].tolist())
-        hits = [hit for hit in self.graph.search(query_vec, want) if hit[0] in allowed]
-        if len(hits) >= min(k, len(rows)):
-            return hits[:k]
+        want = min(len(self), int(2 * k * len(self) / len(rows)) + 1)
+        keys, cosines = self.graph.search(query_vec, want)
+        allowed = np.sort(self.ids[rows])
+        at = np.clip(np.searchsorted(allowed, keys), 0, len(allowed) - 1)
+        inside = allowed[at] == keys
+        if inside.sum() >= min(k, len(rows)):
+            return list(zip(keys[inside][:k].tolist(), cosines[inside][:k].tolist(), strict=True))
         return self.exact(query_vec, rows, k)
 
     def vectors_at(self, rows: np.ndarray) -> np.ndarray:
@@ -186,20 +194,18 @@ class _Graph:
             with self.lock:
                 self.index.remove(ids.astype(np.uint64))
 
-    def search(self, query_vec: np.ndarray, count: int) -> list[tuple[int, float]]:
+    def search(self, query_vec: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """The `count` nearest keys, best first, and their cosines."""
         if count <= 0:
-            return []
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         with self.lock:
             found = self.index.search(query_vec.astype(np.float32), count)
         # usearch's cosine distance is 1 - cosine.
-        return [
-            (int(key), 1.0 - float(distance))
-            for key, distance in zip(found.keys, found.distances, strict=True)
-        ]
+        return found.keys.astype(np.int64), 1.0 - found.distances.astype(np.float32)
 
     def get(self, ids: np.ndarray) -> np.ndarray:
         with self.lock:
-            vectors = self.index.get(ids.astype(np.uint64), dtype=np.float32)
+            vectors = self.index.get(ids.astype(np.uint64), dtype="f32")
         return np.asarray(vectors, dtype=np.float32).reshape(len(ids), self.ndim)
 
     @property

@@ -30,18 +30,17 @@ def clustered(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(count x dims vectors, queries x dims query vectors), float32, unit length."""
     rng = np.random.default_rng(seed)
-    basis = np.linalg.qr(rng.standard_normal((dims, INTRINSIC)))[0].T
-    shared = rng.standard_normal(dims)
+    basis = np.linalg.qr(rng.standard_normal((dims, INTRINSIC)))[0].T.astype(np.float32)
+    shared = rng.standard_normal(dims).astype(np.float32)
     shared /= np.linalg.norm(shared)
-    centres = rng.standard_normal((CLUSTERS, INTRINSIC))
+    centres = rng.standard_normal((CLUSTERS, INTRINSIC)).astype(np.float32)
     sizes = rng.lognormal(0.0, 1.0, CLUSTERS)
 
     def draw(n: int) -> np.ndarray:
         labels = rng.choice(CLUSTERS, n, p=sizes / sizes.sum())
-        low = centres[labels] + SPREAD * rng.standard_normal((n, INTRINSIC))
-        vectors = (low @ basis) / np.sqrt(INTRINSIC) + SHARED * shared
-        vectors += NOISE * rng.standard_normal((n, dims))
-        vectors = vectors.astype(np.float32)
+        low = centres[labels] + SPREAD * rng.standard_normal((n, INTRINSIC), dtype=np.float32)
+        vectors = (low @ basis) / INTRINSIC**0.5 + SHARED * shared
+        vectors += NOISE * rng.standard_normal((n, dims), dtype=np.float32)
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
     return draw(count), draw(queries)
@@ -58,5 +57,7 @@ def exact_top(vectors: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
 def recall_at(found: list[list[int]], truth: np.ndarray) -> float:
     """Share of the exact top-k that the approximate search also returned, over the queries."""
     k = truth.shape[1]
-    hits = sum(len(set(row[:k]) & set(true.tolist())) for row, true in zip(found, truth, strict=True))
+    hits = sum(
+        len(set(row[:k]) & set(true.tolist())) for row, true in zip(found, truth, strict=True)
+    )
     return hits / (k * len(truth))

@@ -88,9 +88,7 @@ def placed(ids: list[int], model: str):
     return check
 
 
-def test_a_text_query_finds_photos_in_image_space_above_the_floor(
-    module_worker, album, tmp_path
-):
+def test_a_text_query_finds_photos_in_image_space_above_the_floor(module_worker, album, tmp_path):
     from tests.pipeline.conftest import ai_settings_set, wait_until
 
     save_tiny_siglip(tmp_path / "image-text")
@@ -134,9 +132,7 @@ def test_a_text_query_finds_photos_in_image_space_above_the_floor(
     )
 
 
-def test_without_an_image_text_model_meaning_search_is_minilm_over_the_text(
-    module_worker, album
-):
+def test_without_an_image_text_model_meaning_search_is_minilm_over_the_text(module_worker, album):
     from tests.pipeline.conftest import ai_settings_set, wait_until
 
     ai_settings_set(auto_process_on_upload=True)  # the offline default: no image-text model
