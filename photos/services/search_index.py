@@ -72,5 +72,5 @@ def item_search_index_update(item: MediaItem) -> None:
 
 def album_search_index_update(album: Album) -> None:
     """After an album's title changes: its items' vectors hold the old title."""
-    for item in album.items.defer("embedding"):
+    for item in album.items.defer("embedding", "image_embedding"):
         item_search_index_update(item)
