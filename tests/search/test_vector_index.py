@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -81,3 +83,64 @@ def test_a_refresh_adds_new_rewritten_and_drops_deleted_vectors():
     assert len(fresh) == len(ids)
     rows = fresh.rows_of(np.array([rewritten]))
     assert fresh.vectors_at(rows)[0] == pytest.approx(target, abs=1e-3)  # half precision
+
+
+@pytest.fixture
+def fresh_index(monkeypatch):
+    from photos.services import vectors
+
+    monkeypatch.setattr(vectors, "KEY_CHECK_INTERVAL_S", 0.0)  # every search checks the key
+    vectors.index_cache_clear()
+    yield vectors
+    vectors.index_cache_clear()
+
+
+@pytest.mark.django_db
+def test_past_the_configured_size_search_turns_approximate_and_follows_changes(
+    settings, fresh_index, make_item, album, monkeypatch
+):
+    from django.utils import timezone
+
+    from photos.models import MediaItem
+
+    vectors = fresh_index
+    settings.SEARCH_ANN_MIN_VECTORS = 30
+    points, _ = clustered(40, 1, dims=vectors.DIMENSIONS, seed=3)
+
+    def store(pk: int, vector: np.ndarray) -> None:
+        MediaItem.objects.filter(pk=pk).update(
+            embedding=vector.tobytes(), embedding_updated_at=timezone.now()
+        )
+
+    items = [make_item(album).pk for _ in points]
+    for pk, vector in zip(items, points, strict=True):
+        store(pk, vector)
+
+    def nearest(vector: np.ndarray, k: int = 3) -> list[int]:
+        hits = vectors.meaning_search(query=vector, album_ids=[album.pk], k=k)
+        return [pk for pk, _ in hits]
+
+    # The first search is exact: the graph is built beside it, in a thread.
+    assert not isinstance(vectors.index_for(), ApproximateIndex)
+    assert nearest(points[0])[0] == items[0]
+    deadline = time.monotonic() + 60
+    while not isinstance(vectors.index_for(), ApproximateIndex):
+        assert time.monotonic() < deadline, "the approximate index was never installed"
+        time.sleep(0.05)
+    assert nearest(points[0])[0] == items[0]
+
+    # An edit, an addition and a deletion reach it at the next search, like the exact one.
+    store(items[5], points[0])
+    added = make_item(album).pk
+    store(added, points[0])
+    MediaItem.objects.filter(pk=items[7]).delete()
+    assert set(nearest(points[0])) == {items[0], items[5], added}
+    assert items[7] not in nearest(points[7], k=40)
+    assert isinstance(vectors.index_for(), ApproximateIndex)
+
+    # Back under the size: exact again. A deletion alone does not move the key; like the
+    # exact index, the approximate one is refreshed when it ages.
+    MediaItem.objects.filter(pk__in=items[10:30]).delete()
+    monkeypatch.setattr(vectors, "INDEX_MAX_AGE_S", 0.0)
+    assert not isinstance(vectors.index_for(), ApproximateIndex)
+    assert nearest(points[0])[:1] in ([items[0]], [items[5]], [added])
