@@ -3,9 +3,10 @@
 No Django here: photos.services.vectors reads the rows and picks the index, and
 scripts/bench_vectors.py measures both on the same vectors.
 
-Exact search costs one multiply-add per dimension and row: ~30 ms a query at 100,000
-768-d vectors on one core. Past settings.SEARCH_ANN_MIN_VECTORS the approximate index
-answers in ~1 ms instead, at a recall@10 of ~0.99 against exact search (the benchmark).
+Exact search costs one multiply-add per dimension and row: at 100,000 768-d vectors
+~70-90 ms a query (p50, measured on a shared 2-core box at load average 4-9). Past
+settings.SEARCH_ANN_MIN_VECTORS the approximate index answers in ~1 ms instead, at a
+recall@10 of ~0.99 against exact search (scripts/bench_vectors.py).
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-# HNSW parameters (usearch). Measured at 100,000 clustered 768-d vectors on 2 cores
+# HNSW parameters (usearch). Measured at 100,000 clustered 768-d vectors on 2 shared cores
 # (scripts/bench_vectors.py): connectivity 16 and expansion 40 on adding build the graph in
-# ~25 CPU-s with recall@10 ~0.99 at expansion 128 on search; connectivity 8 halves the
-# build but drops recall to ~0.95. Half-precision vectors halve the memory (~290 MB at
-# 100k, graph included) and cost no measurable recall; 8-bit ones capped it at ~0.90.
+# ~27-38 CPU-s with recall@10 0.994-0.998 at expansion 128 on search; connectivity 8 with
+# expansion 32 saved only ~15 % of the build and dropped recall to 0.950. Half-precision
+# vectors halve the memory (~273 MiB at 100k, graph included, against 293 MiB for the
+# float32 matrix alone) and cost no measurable recall; 8-bit ones capped it at ~0.90.
 CONNECTIVITY = 16
 EXPANSION_ADD = 40
 EXPANSION_SEARCH = 128
@@ -157,9 +159,10 @@ class ApproximateIndex(VectorIndex):
         # (twice the expected number), and go exact in the rare case they don't.
         want = min(len(self), int(2 * k * len(self) / len(rows)) + 1)
         keys, cosines = self.graph.search(query_vec, want)
-        allowed = np.sort(self.ids[rows])
-        at = np.clip(np.searchsorted(allowed, keys), 0, len(allowed) - 1)
-        inside = allowed[at] == keys
+        allowed = np.zeros(len(self), dtype=bool)
+        allowed[rows] = True
+        at = np.clip(np.searchsorted(self.ids, keys), 0, len(self) - 1)
+        inside = (self.ids[at] == keys) & allowed[at]
         if inside.sum() >= min(k, len(rows)):
             return list(zip(keys[inside][:k].tolist(), cosines[inside][:k].tolist(), strict=True))
         return self.exact(query_vec, rows, k)
