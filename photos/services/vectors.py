@@ -154,10 +154,11 @@ def item_image_embedding_update(*, item_id: int) -> bool:
     """Place the item in the current image-text model's space again (after a model change,
     or for items processed before there was one); loads the model: workers only.
 
-    An item that cannot be read gets an empty vector with the model's id: "nothing to
-    embed", which the index skips and the sweep leaves alone.
+    An item whose file is gone or unreadable gets an empty vector with the model's id:
+    "nothing to embed", which the index skips and the sweep leaves alone. Other errors
+    (a model that fails to load) raise: the sweep asks again later.
     """
-    from ai_engine.errors import EngineError
+    from ai_engine.errors import UnreadableMedia
     from photos.services.ai import image_model_current, item_image_embed
 
     item = MediaItem.objects.only("kind", "original", "original_filename").filter(pk=item_id)
@@ -166,7 +167,7 @@ def item_image_embedding_update(*, item_id: int) -> bool:
         return False
     try:
         placed = item_image_embed(found)
-    except (EngineError, OSError, RuntimeError, ValueError) as exc:
+    except (UnreadableMedia, FileNotFoundError) as exc:
         logger.warning("Item %s cannot be placed in image space: %s", item_id, exc)
         placed = (b"", image_model_current())
     if placed is None:  # no image-text model (any more)
