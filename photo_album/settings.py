@@ -234,9 +234,10 @@ AI_BATCH_SIZE = env_int("AI_BATCH_SIZE", 500)
 # loads them from, unless the AI settings page names another folder.
 AI_MODEL_DIR = env_str("AI_MODEL_DIR", str(VAR_DIR / "models"))
 # Meaning search answers exactly (a matrix product) below this many vectors in a space,
-# and from an approximate HNSW index (usearch) at or above it: exact search costs ~6 ms
-# a query at 20,000 768-d vectors and ~30 ms at 100,000; the approximate one ~1 ms with
-# recall@10 ~0.99 (scripts/bench_vectors.py), for a build of ~20 CPU-seconds at 100,000.
+# and from an approximate HNSW index (usearch) at or above it. Measured with 768-d vectors
+# on a shared 2-core box (scripts/bench_vectors.py): exact p50 ~16 ms at 20,000 and ~70-90
+# ms at 100,000; approximate ~1 ms, recall@10 ~0.99, built in a background thread in
+# ~5 CPU-s at 20,000 and ~27-38 at 100,000.
 SEARCH_ANN_MIN_VECTORS = env_int("SEARCH_ANN_MIN_VECTORS", 20_000)
 
 # --- Celery reliability --------------------------------------------------------
