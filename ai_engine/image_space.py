@@ -28,10 +28,12 @@ if TYPE_CHECKING:
 
 # The relevance floor. SigLIP is trained with a sigmoid per (image, text) pair, so
 # sigmoid(scale * cosine + bias) is the model's own probability that the text describes
-# the image: the floor is that probability, and each model's scale and bias turn it into
-# a cosine. 1 %: a query that names what the photo shows scores well above it; "anything
-# at all" against a photo of a cat scores far below (the bias alone is ~-16, a probability
-# of ~1e-7), so it returns nothing rather than the least unlikely photos.
+# the image: the floor is that probability, and each model's scale and bias (read from
+# its weights) turn it into a cosine. The bias is strongly negative (training starts it at
+# -10, so an unrelated pair sits near sigmoid(-10) ~ 5e-5), while a query that names what
+# the photo shows reaches several per cent or more. 1 % keeps those and drops "anything at
+# all", which would otherwise return the least unlikely photos as if they were answers.
+# Not tuned on real weights here (none can be downloaded); MIN_PROBABILITY is the knob.
 MIN_PROBABILITY = 0.01
 # CLIP has no calibrated bias (a softmax over a batch): a plain cosine floor, where
 # OpenAI's ViT-B/32 puts unrelated pairs at ~0.10-0.18 and matching ones at ~0.25-0.35.
