@@ -10,6 +10,7 @@ Nothing is downloaded at run time: loading is local_files_only, without remote c
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -204,18 +205,41 @@ class ImageTextTagger(_HFComponent):
     def tags(self, image: Image.Image) -> list[tuple[str, float]]:
         return top_tags(self.scores(image))
 
-    def scores(self, image: Image.Image) -> list[tuple[str, float]]:
-        """Every word of the vocabulary with its score, best first."""
-        return self.scores_batch([image])[0]
+    @functools.cached_property
+    def model_id(self) -> str:
+        """Stored with each image vector: another model's vectors never meet a query."""
+        from .image_space import model_id
 
-    def scores_batch(self, images: list[Image.Image]) -> list[list[tuple[str, float]]]:
-        """scores() of several images in one forward pass (the frames of a video, a
-        benchmark's batch): on a GPU, N images cost little more than one."""
+        return model_id(self.weights_path())
+
+    def image_features(self, image: Image.Image) -> Any:
+        """The photo's unit vector in image space (a 1 x dims float32 tensor): what its tags
+        are scored from, and what image-space search stores (ai_engine.image_space)."""
+        return self.features_batch([image])
+
+    def features_batch(self, images: list[Image.Image]) -> Any:
+        """image_features() of several images in one forward pass (N x dims)."""
         import torch
 
         self.load()
         with self.lock, torch.inference_mode():
-            features = image_features_batch(self.model, self.processor, images)
+            return image_features_batch(self.model, self.processor, images)
+
+    def scores(self, image: Image.Image, features: Any = None) -> list[tuple[str, float]]:
+        """Every word of the vocabulary with its score, best first (`features`: the image's,
+        when the caller already has them)."""
+        return self.scores_batch([image], features)[0]
+
+    def scores_batch(
+        self, images: list[Image.Image], features: Any = None
+    ) -> list[list[tuple[str, float]]]:
+        """scores() of several images in one forward pass (the frames of a video, a
+        benchmark's batch): on a GPU, N images cost little more than one."""
+        import torch
+
+        if features is None:
+            features = self.features_batch(images)
+        with self.lock, torch.inference_mode():
             # fp32 from here, whatever the model's precision: the scores of a half-precision
             # model then differ from fp32's by the embeddings' rounding only.
             scale = self.model.logit_scale.float().exp()
@@ -339,8 +363,9 @@ class TransformersBackend:
         words, self.parents = vocabulary()
         self.image_text = ImageTextTagger(settings, threads, words)
         self.captioner = Captioner(settings, threads)
-        # id(image) -> (scores, caption) computed ahead in one batch (frames_batched).
-        self._batched: dict[int, tuple[list[tuple[str, float]], str]] = {}
+        # id(image) -> (image features, scores, caption) computed ahead in one batch
+        # (frames_batched).
+        self._batched: dict[int, tuple[Any, list[tuple[str, float]], str]] = {}
 
     def components(self) -> list[Component]:
         return [self.image_text, self.captioner]
@@ -365,9 +390,16 @@ class TransformersBackend:
     ) -> None:
         batched = self._batched.get(id(image))  # a video's frame, computed ahead
         started = time.perf_counter()
-        ranked = batched[0] if batched else self.image_text.scores(image)
+        if batched:
+            features, ranked, _ = batched
+        else:
+            features = self.image_text.image_features(image)
+            ranked = self.image_text.scores(image, features)
         found = top_tags(ranked)
         timings["image-text"] = time.perf_counter() - started
+        # The same pass places the photo in image space, for search (ai_engine.image_space).
+        analysis.image_embedding = features[0].float().cpu().tolist()
+        analysis.image_model = self.image_text.model_id
         for word, score in found:
             analysis.tags.append(ScoredTag(word, round(score, 4), "image-text"))
             for parent in self.parents.get(word, ()):
@@ -377,7 +409,7 @@ class TransformersBackend:
         caption = ""
         if self.captioner.loaded:
             started = time.perf_counter()
-            caption = batched[1] if batched else self.captioner.caption(image)
+            caption = batched[2] if batched else self.captioner.caption(image)
             timings["captioner"] = time.perf_counter() - started
         people = facts.faces > 0 or any(w in PERSON_TAGS for w in confident)
         analysis.description = caption_sentence(
@@ -392,14 +424,18 @@ class TransformersBackend:
         three frames cost about one); analyze_image takes them from here within the block.
         `timings` gets the batches' seconds."""
         started = time.perf_counter()
-        ranked = self.image_text.scores_batch(images)
+        features = self.image_text.features_batch(images)
+        ranked = self.image_text.scores_batch(images, features)
         timings["image-text"] = timings.get("image-text", 0.0) + time.perf_counter() - started
         captions = [""] * len(images)
         if self.captioner.loaded:
             started = time.perf_counter()
             captions = self.captioner.captions_batch(images)
             timings["captioner"] = timings.get("captioner", 0.0) + time.perf_counter() - started
-        self._batched = {id(i): (r, c) for i, r, c in zip(images, ranked, captions, strict=True)}
+        self._batched = {
+            id(image): (features[n : n + 1], ranked[n], captions[n])
+            for n, image in enumerate(images)
+        }
         try:
             yield
         finally:

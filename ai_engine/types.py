@@ -53,6 +53,10 @@ class Analysis:
     frames_analysed: int = 0  # videos only
     # Saved to their own table by the album, not in the JSON (see to_dict).
     faces_found: list[FaceFound] = field(default_factory=list)
+    # The photo's unit vector in the image-text model's space (transformers backend only),
+    # and that model's id; saved to their own columns, not in the JSON.
+    image_embedding: list[float] = field(default_factory=list)
+    image_model: str = ""
 
     @property
     def tag_names(self) -> list[str]:
@@ -61,6 +65,8 @@ class Analysis:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("faces_found")
+        data.pop("image_embedding")
+        data.pop("image_model")
         data["taken_at"] = self.taken_at.isoformat() if self.taken_at else None
         data["face_boxes"] = [list(b) for b in self.face_boxes]
         return data

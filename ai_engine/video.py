@@ -199,7 +199,19 @@ def _merge(results: list[tuple[Analysis, Facts]], frames: Frames) -> Analysis:
         backend=middle.backend,
         duration_s=round(frames.duration_s, 3),
         frames_analysed=count,
+        **_image_space(analyses),
     )
+
+
+def _image_space(analyses: list[Analysis]) -> dict[str, Any]:
+    """The frames' mean vector in image space: the video as one point (when it has one)."""
+    from .image_space import mean_vector
+
+    placed = [a for a in analyses if a.image_embedding]
+    if not placed:
+        return {}
+    vector = mean_vector([a.image_embedding for a in placed])
+    return {"image_embedding": vector.tolist(), "image_model": placed[0].image_model}
 
 
 def _merge_facts(results: list[tuple[Analysis, Facts]], frames: Frames) -> Facts:

@@ -250,6 +250,12 @@ AI_BATCH_SIZE = env_int("AI_BATCH_SIZE", 500)
 # Where `fetch_ai_models` puts the transformers backend's models and where that backend
 # loads them from, unless the AI settings page names another folder.
 AI_MODEL_DIR = env_str("AI_MODEL_DIR", str(VAR_DIR / "models"))
+# Meaning search answers exactly (a matrix product) below this many vectors in a space,
+# and from an approximate HNSW index (usearch) at or above it. Measured with 768-d vectors
+# on a shared 2-core box (scripts/bench_vectors.py): exact p50 ~16 ms at 20,000 and ~70-90
+# ms at 100,000; approximate ~1 ms, recall@10 ~0.99, built in a background thread in
+# ~5 CPU-s at 20,000 and ~27-38 at 100,000.
+SEARCH_ANN_MIN_VECTORS = env_int("SEARCH_ANN_MIN_VECTORS", 20_000)
 
 # --- Celery reliability --------------------------------------------------------
 # The database row is the truth and the queue only carries ids; these settings

@@ -166,6 +166,12 @@ class MediaItem(models.Model):
     # When `embedding` last changed (indexed): the meaning index's staleness check reads
     # its maximum, one index probe, instead of aggregating the whole table.
     embedding_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # float32 bytes of the item's unit vector in the image-text model's space (image-space
+    # search, photos.services.vectors), and that model's id: vectors of another model are
+    # never compared, and are computed again (b"": nothing to embed). Writing either moves
+    # `embedding_updated_at` too, the one key of the cached indexes.
+    image_embedding = models.BinaryField(null=True, blank=True, editable=False)
+    image_embedding_model = models.CharField(max_length=200, blank=True, default="", editable=False)
     uploaded_at = models.DateTimeField(default=timezone.now, db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     # A video's id from before photos and videos shared one table (migration

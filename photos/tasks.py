@@ -60,8 +60,13 @@ def process_pending_videos_task() -> int:
 
 @shared_task
 def sweep_pending_items_task() -> int:
-    """Items (and embeddings) whose message was lost are queued again."""
-    return processing.stale_pending_enqueue() + vectors.stale_embeddings_enqueue()
+    """Items (and embeddings) whose message was lost are queued again; items without a
+    vector from the current image-text model are queued for one."""
+    return (
+        processing.stale_pending_enqueue()
+        + vectors.stale_embeddings_enqueue()
+        + vectors.stale_image_embeddings_enqueue()
+    )
 
 
 @shared_task
@@ -85,13 +90,20 @@ def item_embedding_update_task(kind: str, item_id: int) -> None:
     vectors.item_embedding_refresh(item_id=item_id)
 
 
+@shared_task
+def item_image_embedding_update_task(item_id: int) -> None:
+    """From the sweep: an item without a vector from the current image-text model."""
+    vectors.item_image_embedding_update(item_id=item_id)
+
+
 @shared_task(ignore_result=False)  # the search waits for it
-def embed_query_task(text: str) -> list[float]:
-    """A search query's embedding, for the web process that never loads models.
+def embed_query_task(text: str) -> dict[str, Any]:
+    """A search query's vectors, for the web process that never loads models: in text space,
+    and in image space when there is an image-text model (vectors.QueryVectors reads it).
 
     A warm worker answers in ~10-30 ms; the caller waits a few seconds at most.
     """
-    return ai.texts_embed([text])[0].tolist()
+    return ai.query_embed(text)
 
 
 @shared_task

@@ -309,7 +309,8 @@ def run(args: argparse.Namespace) -> None:
     for budget in (20, 50):
         print(
             f"  within {budget} ms a query: up to ~{budget / ms * 100_000:,.0f} vectors; "
-            "beyond that an approximate index (usearch/hnswlib) behind VectorIndex pays off."
+            "beyond that the approximate index pays off (SEARCH_ANN_MIN_VECTORS; "
+            "scripts/bench_vectors.py)."
         )
     print(f"  memory: {384 * 4 * 100_000 / 2**20:.0f} MiB per 100k vectors, per web process.")
 

@@ -15,7 +15,13 @@ from photos.models import Album, MediaItem
 
 PAGE_SIZE = 48
 # What a grid card never shows: the embedding alone is 1.5 kB a row.
-GRID_DEFERRED = ("embedding", "search_vector", "ai_analysis", "removed_tags")
+GRID_DEFERRED = (
+    "embedding",
+    "image_embedding",
+    "search_vector",
+    "ai_analysis",
+    "removed_tags",
+)
 
 
 def albums_visible_to(user: User) -> QuerySet[Album]:

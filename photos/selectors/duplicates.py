@@ -51,5 +51,5 @@ def item_near_duplicates(
         for pk, other in candidates.values_list("pk", "image_hash")
         if (distance := hash_distance(item.image_hash, other)) <= max_bits
     }
-    near = candidates.filter(pk__in=close).defer("embedding", "search_vector")
+    near = candidates.filter(pk__in=close).defer("embedding", "image_embedding", "search_vector")
     return sorted(near, key=lambda row: (close[row.pk], -row.uploaded_at.timestamp()))

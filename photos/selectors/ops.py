@@ -228,7 +228,7 @@ def median_upload_to_completed_s(*, sample: int = 1000) -> float | None:
 def recent_failures(*, limit: int = 20) -> list[dict[str, Any]]:
     failed = (
         MediaItem.objects.filter(processing_status=ProcessingStatus.FAILED)
-        .defer("embedding", "search_vector", "ai_analysis")
+        .defer("embedding", "image_embedding", "search_vector", "ai_analysis")
         .order_by(
             Coalesce("processed_at", "processing_started_at", "uploaded_at").desc(),
             "-uploaded_at",

@@ -83,11 +83,12 @@ def items_search(
     user: User,
     query: str,
     filters: SearchFilters | None = None,
-    query_vector: np.ndarray | None = None,
+    query_vector: vectors.QueryVectors | np.ndarray | None = None,
 ) -> QuerySet[MediaItem]:
     """Items the user may see that match the words and filters: best match first.
 
-    With `query_vector` (the query's embedding), items near it in meaning join in.
+    With `query_vector` (the query's vectors; an array: text space only), items near it
+    in meaning join in: in text space, and in image space when there is an image-text model.
     With no words, every item that passes the filters, newest first. Ordering
     and paging happen in the database: a page reads its own rows only.
     """
@@ -110,7 +111,7 @@ def meaning_matching(
     visible: QuerySet,
     filters: SearchFilters,
     kind: Kind | None,
-    query_vector: np.ndarray,
+    query_vector: vectors.QueryVectors | np.ndarray,
 ) -> list[int]:
     """Ids of the visible items near the query, nearest first; the filters hold for them too."""
     albums = albums_visible_to(user)
@@ -120,7 +121,7 @@ def meaning_matching(
     # need the rows, so only then are the matching ids read from the database.
     by_rows = filters != SearchFilters(kind=filters.kind, album_id=filters.album_id)
     hits = vectors.meaning_search(
-        query_vec=query_vector,
+        query=query_vector,
         album_ids=list(albums.values_list("pk", flat=True)),
         kind=kind.name if kind else None,
         allowed_ids=list(visible.values_list("pk", flat=True)) if by_rows else None,

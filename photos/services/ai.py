@@ -8,13 +8,14 @@ module level, so the web process that enqueues work never loads a model.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings as django_settings
 
 from photos.kinds import kind_of
 from photos.languages import site_language
 from photos.models import AIBackend, AISettings, MediaItem
+from photos.services.ai_settings import ai_settings_get
 from photos.services.secrets import api_key_for_endpoint
 
 if TYPE_CHECKING:
@@ -134,6 +135,55 @@ def embedding_model_load() -> None:
         load()
     except (ImportError, OSError) as exc:  # an item is still analysed, found by words only
         logger.warning("Embedding model unavailable (%s); meaning search is off", exc)
+
+
+def query_embed(text: str) -> dict[str, Any]:
+    """A search query's vectors (workers only): {"text": [...], "image": None or {"vector",
+    "model", "min_cosine"}}; the image-text model is the AI settings' (transformers backend)."""
+    from dataclasses import asdict
+
+    from ai_engine.image_space import embed_query
+
+    image = None
+    settings = engine_settings(ai_settings_get())
+    try:
+        found = embed_query(text, settings)
+        image = asdict(found) if found else None
+    except Exception:  # noqa: BLE001 - the text space still answers
+        logger.exception("The image-text model could not embed the query; text space only")
+    return {"text": texts_embed([text])[0].tolist(), "image": image}
+
+
+def image_model_current() -> str:
+    """The id of the image-text model the AI settings point at ("" none): read from its
+    folder, nothing loaded."""
+    from ai_engine.image_space import current_model
+
+    return current_model(engine_settings(ai_settings_get()))
+
+
+def item_image_embed(item: MediaItem) -> tuple[bytes, str] | None:
+    """The item's vector in the current image-text model's space, as stored, and the model's
+    id; None without a model. A photo is decoded as for analysis; a video is the mean of the
+    frames its analysis looks at."""
+    import numpy as np
+
+    from ai_engine.image_space import embed_images
+    from ai_engine.media import prepare
+    from ai_engine.video import read_frames
+
+    settings = engine_settings(ai_settings_get())
+    # Read as its kind's analysis reads it (analyze_video: frames), through the storage API.
+    with item.original.storage.open(item.original.name or "", "rb") as fileobj:
+        if kind_of(item).analyze == "analyze_video":
+            images = read_frames(fileobj).images
+        else:
+            images = [prepare(fileobj, max_pixels=settings.max_pixels).image]
+    placed = embed_images(images, settings)
+    if placed is None:
+        return None
+    vector, model = placed
+    return np.asarray(vector, dtype=np.float32).tobytes(), model
 
 
 def texts_embed(texts: list[str]) -> np.ndarray:

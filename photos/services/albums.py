@@ -30,7 +30,9 @@ def album_delete(*, album: Album) -> None:
     """Delete the album, its items and, once that is committed, their files."""
     names = [
         field_file.name
-        for item in album.items.defer("embedding", "search_vector", "ai_analysis")
+        for item in album.items.defer(
+            "embedding", "image_embedding", "search_vector", "ai_analysis"
+        )
         for field_file in item_files(item)
         if field_file.name
     ]

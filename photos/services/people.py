@@ -200,7 +200,7 @@ def people_group_all() -> dict[int, GroupResult]:
 
 def items_reindex(item_ids: set[int]) -> None:
     """Person names are searchable words of the owner's items: rewrite their vectors."""
-    for item in MediaItem.objects.filter(pk__in=item_ids).defer("embedding"):
+    for item in MediaItem.objects.filter(pk__in=item_ids).defer("embedding", "image_embedding"):
         item_search_index_update(item)
 
 

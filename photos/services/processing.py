@@ -42,7 +42,7 @@ from photos.services.ai_settings import ai_settings_get
 from photos.services.leases import LeaseHeartbeat, holder_gone, holder_here, lease_expiry
 from photos.services.people import faces_save
 from photos.services.search_index import item_search_index_update
-from photos.services.vectors import item_embedding_refresh
+from photos.services.vectors import image_space_fields, item_embedding_refresh
 
 if TYPE_CHECKING:
     from ai_engine import Analysis
@@ -114,7 +114,9 @@ def item_process_once(
     with LeaseHeartbeat(claim.held()):
         try:
             # The engine needs the file and its name, not the old embedding or search vector.
-            item = model.objects.defer("embedding", "search_vector").get(pk=item_id)
+            item = model.objects.defer("embedding", "image_embedding", "search_vector").get(
+                pk=item_id
+            )
             # Written for the owner, in their language, whoever uploaded it.
             language = album_owner_language(item.album_id)
             analysis = item_analyze(item, ai_settings, language=language)
@@ -213,6 +215,8 @@ def item_complete(claim: Claim, analysis: Analysis, *, language: str) -> bool:
             # Stale until recomputed below; should this worker die first, the sweep finds it.
             embedding=None,
             embedding_updated_at=timezone.now(),
+            # The image-text model's vector comes with the analysis (none on other backends).
+            **image_space_fields(analysis),
         )
         if saved:
             # One read for what the rest needs: every round trip here is paid per item.
@@ -313,6 +317,8 @@ def item_fail(claim: Claim, reason: str) -> bool:
             ai_language="",
             processed_at=None,
             embedding=None,
+            image_embedding=None,
+            image_embedding_model="",
         )
         if failed:
             ai_tags_replace(item_id=claim.item_id, tags=[], removed=())

@@ -46,6 +46,7 @@ ROUND_TRIP_TASK = "photos.tasks.test_celery_task"
 EMBED_QUERY_TASK = "photos.tasks.embed_query_task"
 SAMPLE_TEST_TASK = "photos.tasks.ai_sample_test_task"
 EMBEDDING_UPDATE_TASK = "photos.tasks.item_embedding_update_task"
+IMAGE_EMBEDDING_UPDATE_TASK = "photos.tasks.item_image_embedding_update_task"
 PEOPLE_GROUP_TASK = "photos.tasks.people_group_task"
 # A send in a request gives up quickly: a broker that is down would otherwise
 # hold the page for Celery's default retries.
@@ -134,6 +135,14 @@ def embedding_update_on_commit(
         options["queue"] = queue_name
     messages = [(EMBEDDING_UPDATE_TASK, [kind, item_id], options) for item_id, kind in items]
     sends_on_commit(f"{len(messages)} embedding refresh(es)", messages)
+
+
+def image_embedding_update_on_commit(*, items: Sequence[tuple[int, str]], expires_s: float) -> None:
+    """Place these (id, kind) items in the current image-text model's space once committed,
+    on the batch queue (the sweep's backlog never stands in front of a search)."""
+    options: dict[str, Any] = {"expires": expires_s, "queue": BATCH_QUEUE}
+    messages = [(IMAGE_EMBEDDING_UPDATE_TASK, [item_id], options) for item_id, _kind in items]
+    sends_on_commit(f"{len(messages)} image-space update(s)", messages)
 
 
 def embed_query_send(text: str, *, expires_s: float) -> AsyncResult:

@@ -90,5 +90,5 @@ def written_language_config() -> Case:
 
 def album_search_index_update(album: Album) -> None:
     """After an album's title changes: its items' vectors hold the old title."""
-    for item in album.items.defer("embedding"):
+    for item in album.items.defer("embedding", "image_embedding"):
         item_search_index_update(item)

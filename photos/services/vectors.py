@@ -1,9 +1,15 @@
-"""Meaning search: sentence embeddings of items, and exact cosine search over them.
+"""Meaning search: items' vectors in two spaces, and nearest-neighbour search over them.
 
-Each item's embedding (description, tags, place) is computed by a worker, where
-torch is loaded anyway; the web process never loads a model, so the query text
-is embedded by a worker too (embed_query_task, on the interactive queue) and
-the web process only does the matrix product.
+- Text space (always): the sentence embedding (MiniLM) of each item's description,
+  tags and place. It finds what the words say, in other words ("kitty" for a cat).
+- Image space (with an image-text model, the transformers backend): the photo's own
+  vector from SigLIP 2 or CLIP, stored with the model's id. It finds what the AI failed
+  to write ("water" for a lake tagged "blue").
+
+Vectors are computed by workers, where torch is loaded anyway; the web process never
+loads a model, so the query is embedded by a worker too (embed_query_task, on the
+interactive queue: one vector per space) and the web process only searches the cached
+index (photos.services.vector_index: exact, or approximate past SEARCH_ANN_MIN_VECTORS).
 """
 
 from __future__ import annotations
@@ -11,15 +17,22 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import Max, Q
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from photos.models import ItemTag, MediaItem, ProcessingStatus
 from photos.services import queue
+from photos.services.vector_index import ApproximateIndex, VectorIndex
+
+if TYPE_CHECKING:
+    from ai_engine import Analysis
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +42,8 @@ DIMENSIONS = 384
 # with this model; "kitty" against a cat description ~0.6).
 MIN_COSINE = 0.35
 MEANING_LIMIT = 200
+# Reciprocal rank fusion's damping constant, as the word search uses (Cormack et al.: 60).
+RRF_K = 60
 # A warm worker answers in ~10-30 ms; past this the page answers with words alone.
 QUERY_EMBED_TIMEOUT_S = 3.0
 # Deleting an item does not move the cache key below; the cached matrix is rebuilt
@@ -123,11 +138,97 @@ def stale_embeddings_enqueue() -> int:
     return len(items)
 
 
+# --- image space: writing ---------------------------------------------------------
+
+
+def image_space_fields(analysis: Analysis) -> dict[str, Any]:
+    """The columns an analysis writes for image-space search: the photo's vector and its
+    model's id; none on a backend without an image-text model."""
+    if not analysis.image_embedding:
+        return {"image_embedding": None, "image_embedding_model": ""}
+    vector = np.asarray(analysis.image_embedding, dtype=np.float32)
+    return {"image_embedding": vector.tobytes(), "image_embedding_model": analysis.image_model}
+
+
+def item_image_embedding_update(*, item_id: int) -> bool:
+    """Place the item in the current image-text model's space again (after a model change,
+    or for items processed before there was one); loads the model: workers only.
+
+    An item whose file is gone or unreadable gets an empty vector with the model's id:
+    "nothing to embed", which the index skips and the sweep leaves alone. Other errors
+    (a model that fails to load) raise: the sweep asks again later.
+    """
+    from ai_engine.errors import UnreadableMedia
+    from photos.services.ai import image_model_current, item_image_embed
+
+    item = MediaItem.objects.only("kind", "original", "original_filename").filter(pk=item_id)
+    found = item.first()
+    if found is None:
+        return False
+    try:
+        placed = item_image_embed(found)
+    except (UnreadableMedia, FileNotFoundError) as exc:
+        logger.warning("Item %s cannot be placed in image space: %s", item_id, exc)
+        placed = (b"", image_model_current())
+    if placed is None:  # no image-text model (any more)
+        return False
+    vector, model = placed
+    MediaItem.objects.filter(pk=item_id).update(
+        image_embedding=vector, image_embedding_model=model, embedding_updated_at=timezone.now()
+    )
+    return True
+
+
+def stale_image_embeddings_enqueue() -> int:
+    """The sweep (it runs on a worker, which can read the model folder): completed items with
+    no vector from the current image-text model, because the model changed or came after
+    them. On the batch queue, a few hundred per sweep, like the text embeddings."""
+    from photos.services.ai import image_model_current
+
+    current = image_model_current()
+    if not current:
+        return 0
+    items = list(
+        MediaItem.objects.filter(processing_status=ProcessingStatus.COMPLETED)
+        .exclude(image_embedding_model=current)
+        .order_by("pk")
+        .values_list("pk", "kind")[: settings.AI_BATCH_SIZE]
+    )
+    if items:
+        queue.image_embedding_update_on_commit(items=items, expires_s=settings.AI_SWEEP_INTERVAL)
+        logger.info("Sweep: queued %d items for image space (%s)", len(items), current)
+    return len(items)
+
+
 # --- the query -------------------------------------------------------------------
 
 
-def query_embed(text: str) -> np.ndarray | None:
-    """The query's embedding, computed by the interactive worker; None when none answers
+@dataclass(frozen=True)
+class QueryVectors:
+    """A query embedded by the worker: in text space, and in image space when there is an
+    image-text model (`image_model` names it; `image_min_cosine` is its relevance floor)."""
+
+    text: np.ndarray
+    image: np.ndarray | None = None
+    image_model: str = ""
+    image_min_cosine: float = 1.0
+
+    @classmethod
+    def from_task(cls, answer: Any) -> QueryVectors:
+        # A bare list: a worker from before image space (during a rolling upgrade).
+        if isinstance(answer, list):
+            return cls(text=np.asarray(answer, dtype=np.float32))
+        image = answer.get("image")
+        return cls(
+            text=np.asarray(answer["text"], dtype=np.float32),
+            image=np.asarray(image["vector"], dtype=np.float32) if image else None,
+            image_model=image["model"] if image else "",
+            image_min_cosine=float(image["min_cosine"]) if image else 1.0,
+        )
+
+
+def query_embed(text: str) -> QueryVectors | None:
+    """The query's vectors, computed by the interactive worker; None when none answers
     in time."""
     from celery.exceptions import TaskRevokedError
     from celery.exceptions import TimeoutError as ResultTimeout
@@ -140,61 +241,39 @@ def query_embed(text: str) -> np.ndarray | None:
     )
     try:
         result = queue.embed_query_send(text, expires_s=QUERY_EMBED_TIMEOUT_S)
-        vector = result.get(timeout=QUERY_EMBED_TIMEOUT_S)
+        answer = result.get(timeout=QUERY_EMBED_TIMEOUT_S)
     except failures as exc:
         logger.warning("No worker embedded the search query (%s); words only", exc)
         return None
     result.forget()
-    return np.asarray(vector, dtype=np.float32)
+    return QueryVectors.from_task(answer)
 
 
 # --- the index -------------------------------------------------------------------
 
 
-class VectorIndex:
-    """Exact cosine search over unit vectors: one matrix-vector product.
+@dataclass(frozen=True)
+class Space:
+    """Where vectors of one kind live: the text space, or one image-text model's space."""
 
-    The interface an approximate index (usearch, hnswlib) would keep.
-    """
+    name: str
+    column: str
+    model: str = ""  # image space: the id the rows must carry
 
-    def __init__(
-        self, ids: np.ndarray, matrix: np.ndarray, album_ids: np.ndarray, kinds: np.ndarray
-    ) -> None:
-        self.ids = ids
-        self.matrix = matrix
-        self.album_ids = album_ids
-        self.kinds = kinds  # each row's kind name
+    @classmethod
+    def text(cls) -> Space:
+        return cls(name=f"text:{EMBEDDING_MODEL}", column="embedding")
 
-    def __len__(self) -> int:
-        return len(self.ids)
+    @classmethod
+    def image(cls, model: str) -> Space:
+        return cls(name=f"image:{model}", column="image_embedding", model=model)
 
-    def search(
-        self, query_vec: np.ndarray, allowed_ids: np.ndarray | None, k: int
-    ) -> list[tuple[int, float]]:
-        """Up to k (id, cosine) pairs, best first, among allowed_ids (None: all)."""
-        rows = np.arange(len(self.ids)) if allowed_ids is None else self.rows_of(allowed_ids)
-        if len(rows) == 0:
-            return []
-        scores = self.matrix[rows] @ query_vec
-        k = min(k, len(rows))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top])]
-        return [(int(self.ids[rows[i]]), float(scores[i])) for i in top]
-
-    def ids_in_albums(self, album_ids: list[int], kind: str | None = None) -> np.ndarray:
-        """The owner (and kind) filter on the id array: ~0.5 ms at 100k, where asking
-        PostgreSQL for the visible ids took ~110 ms (wide rows, 90k ids over the wire)."""
-        inside = np.isin(self.album_ids, album_ids)
-        if kind is not None:
-            inside &= self.kinds == kind
-        return self.ids[inside]
-
-    def rows_of(self, allowed_ids: np.ndarray) -> np.ndarray:
-        # self.ids is sorted (built ordered by pk), so membership is a binary search.
-        positions = np.searchsorted(self.ids, allowed_ids)
-        inside = positions < len(self.ids)
-        positions, wanted = positions[inside], allowed_ids[inside]
-        return positions[self.ids[positions] == wanted]
+    def rows(self) -> Any:
+        """The items with a vector here (b"": nothing to embed, skipped by length later)."""
+        having = ~Q(**{self.column: None})
+        if self.model:
+            having &= Q(image_embedding_model=self.model)
+        return MediaItem.objects.filter(having).order_by("pk")
 
 
 @dataclass
@@ -206,7 +285,6 @@ class _Cached:
 
 
 _cache: dict[str, _Cached] = {}
-_CACHE_KEY = "items"
 _cache_lock = threading.Lock()
 
 
@@ -216,7 +294,7 @@ def index_cache_clear() -> None:
 
 
 def index_key() -> tuple:
-    """Changes when any embedding is written or rewritten (processing, a person's edit).
+    """Changes when any vector is written or rewritten (processing, a person's edit).
 
     Two index probes (~0.1 ms at 100k items; the count over the table it replaces
     took ~190 ms). A deleted item only leaves a stale row in the cached index,
@@ -224,13 +302,15 @@ def index_key() -> tuple:
     database for the rows of the ids it found.
     """
     stats = MediaItem.objects.aggregate(latest=Max("embedding_updated_at"), top=Max("pk"))
-    return (EMBEDDING_MODEL, stats["latest"], stats["top"])
+    return (stats["latest"], stats["top"])
 
 
-def index_for() -> VectorIndex:
-    """The index of every item, cached per process; rebuilt only when its key changes (or ages)."""
+def index_for(space: Space | None = None) -> VectorIndex:
+    """The space's index (default: text), cached per process; rebuilt (or, when approximate,
+    brought up to date) only when its key changes or it ages."""
+    space = space or Space.text()
     with _cache_lock:
-        cached = _cache.get(_CACHE_KEY)
+        cached = _cache.get(space.name)
         now = time.monotonic()
         if cached and now - cached.checked_at < KEY_CHECK_INTERVAL_S:
             return cached.index
@@ -238,48 +318,177 @@ def index_for() -> VectorIndex:
         if cached and cached.key == key and now - cached.built_at < INDEX_MAX_AGE_S:
             cached.checked_at = now
             return cached.index
-        index = index_build()
-        _cache[_CACHE_KEY] = _Cached(key=key, index=index)
+        index = index_build(space, previous=cached.index if cached else None)
+        if space.model and not cached:  # a new image-text model: the old one's index goes
+            for name in [name for name in _cache if name.startswith("image:")]:
+                del _cache[name]
+        _cache[space.name] = _Cached(key=key, index=index)
         return index
 
 
-def index_build() -> VectorIndex:
-    rows = MediaItem.objects.exclude(embedding=None).order_by("pk")
-    ids: list[int] = []
-    albums: list[int] = []
-    kinds: list[str] = []
-    chunks: list[bytes] = []
-    fields = ("pk", "album_id", "kind", "embedding")
-    for pk, album_id, kind, blob in rows.values_list(*fields).iterator(5000):
-        if len(blob) == DIMENSIONS * 4:  # another model's vectors would not compare
+def index_build(space: Space | None = None, previous: VectorIndex | None = None) -> VectorIndex:
+    """The exact index of the space's rows; an approximate index is refreshed in place
+    instead (only new and rewritten vectors are read), and past SEARCH_ANN_MIN_VECTORS one
+    is built beside the exact index, which answers until it is ready."""
+    space = space or Space.text()
+    if isinstance(previous, ApproximateIndex):
+        refreshed = index_refresh(space, previous)
+        if refreshed is not None:
+            return refreshed
+    ids, albums, kinds, updated, chunks = [], [], [], [], []
+    dims = DIMENSIONS if space.column == "embedding" else 0
+    fields = ("pk", "album_id", "kind", "embedding_updated_at", space.column)
+    for pk, album_id, kind, at, blob in space.rows().values_list(*fields).iterator(5000):
+        dims = dims or len(blob) // 4  # image space: the model's own width
+        if dims and len(blob) == dims * 4:  # another model's vectors would not compare
             ids.append(pk)
             albums.append(album_id)
             kinds.append(kind)
+            updated.append(_micros(at))
             chunks.append(bytes(blob))
-    matrix = np.frombuffer(b"".join(chunks), dtype=np.float32).reshape(len(ids), DIMENSIONS)
-    return VectorIndex(
+    matrix = np.frombuffer(b"".join(chunks), dtype=np.float32).reshape(len(ids), dims or 1)
+    exact = VectorIndex(
         np.asarray(ids, dtype=np.int64),
         matrix,
         np.asarray(albums, dtype=np.int64),
         np.asarray(kinds, dtype=str),
     )
+    if len(ids) >= settings.SEARCH_ANN_MIN_VECTORS:
+        approximate_build_start(space, exact, np.asarray(updated, dtype=np.int64))
+    return exact
+
+
+_building: set[str] = set()
+
+
+def approximate_build_start(space: Space, exact: VectorIndex, updated: np.ndarray) -> None:
+    """Build the approximate index in a thread. It takes ~25 CPU-seconds at 100,000 768-d
+    vectors: inside a search it would hold every search of this process (and outlast a
+    web worker's timeout). Once built it replaces the exact index, marked stale so that
+    the next search brings it up to date with what changed meanwhile."""
+    if space.name in _building:
+        return
+    _building.add(space.name)
+
+    def build() -> None:
+        try:
+            started = time.process_time()
+            index = ApproximateIndex.build(
+                exact.ids, exact.matrix, exact.album_ids, exact.kinds, updated
+            )
+            with _cache_lock:
+                cached = _cache.get(space.name)
+                if cached and not isinstance(cached.index, ApproximateIndex):
+                    cached.index, cached.key, cached.checked_at = index, (), 0.0
+            logger.info(
+                "Approximate %s index of %d vectors built (%.1f CPU-s)",
+                space.name,
+                len(index),
+                time.process_time() - started,
+            )
+        except Exception:  # the exact index keeps answering
+            logger.exception("Building the approximate %s index failed", space.name)
+        finally:
+            _building.discard(space.name)
+
+    threading.Thread(target=build, name=f"ann-{space.name}", daemon=True).start()
+
+
+def index_refresh(space: Space, previous: ApproximateIndex) -> ApproximateIndex | None:
+    """The approximate index brought up to date: the rows' ids, albums, kinds and write
+    times are read (no vectors), then the vectors of new and rewritten rows only.
+    None when it should be rebuilt or replaced (it shrank below the threshold)."""
+    width = previous.graph.ndim * 4
+    fields = ("pk", "album_id", "kind", "embedding_updated_at")
+    rows = space.rows().annotate(vector_bytes=Length(space.column)).filter(vector_bytes=width)
+    found = list(rows.values_list(*fields).iterator(20_000))
+    if len(found) < settings.SEARCH_ANN_MIN_VECTORS:
+        return None
+    ids = np.fromiter((r[0] for r in found), dtype=np.int64, count=len(found))
+    albums = np.fromiter((r[1] for r in found), dtype=np.int64, count=len(found))
+    kinds = np.asarray([r[2] for r in found], dtype=str)
+    updated = np.fromiter((_micros(r[3]) for r in found), dtype=np.int64, count=len(found))
+
+    def vectors_of(pks: np.ndarray) -> np.ndarray:
+        return _vectors_read(space, pks.tolist(), previous.graph.ndim)
+
+    return previous.refreshed(ids, albums, kinds, updated, vectors_of)
+
+
+def _vectors_read(space: Space, pks: Iterable[int], dims: int) -> np.ndarray:
+    """These rows' vectors, in the order of `pks` (sorted, as an index's ids are)."""
+    pks = list(pks)
+    blobs: dict[int, bytes] = {}
+    for start in range(0, len(pks), 5000):
+        chunk = pks[start : start + 5000]
+        rows = MediaItem.objects.filter(pk__in=chunk).values_list("pk", space.column)
+        blobs.update((pk, bytes(blob)) for pk, blob in rows)
+    # A row rewritten between the two reads: its newer vector, of the same width (checked).
+    zero = bytes(dims * 4)
+    joined = b"".join(
+        blobs.get(pk, zero) if len(blobs.get(pk, b"")) == dims * 4 else zero for pk in pks
+    )
+    return np.frombuffer(joined, dtype=np.float32).reshape(len(pks), dims)
+
+
+def _micros(at: Any) -> int:
+    return int(at.timestamp() * 1_000_000) if at is not None else 0
 
 
 def meaning_search(
     *,
-    query_vec: np.ndarray,
+    query: QueryVectors | np.ndarray,
     album_ids: list[int],
     kind: str | None = None,
     allowed_ids: list[int] | None = None,
     k: int = MEANING_LIMIT,
 ) -> list[tuple[int, float]]:
-    """(id, cosine) of the nearest items of this kind (None: any) in these albums (and
-    among allowed_ids, when given), at least MIN_COSINE."""
-    index = index_for()
+    """Ids of the items of this kind (None: any) in these albums (and among allowed_ids, when
+    given) near the query, nearest first, with their fused score.
+
+    Each space answers above its own floor (MiniLM: MIN_COSINE; image space: the model's
+    probability floor). Both lists are fused by reciprocal rank: an item both spaces find
+    comes first, then the best of either; an item without an image vector (processed before
+    the model came) is still found by its text.
+    """
+    if isinstance(query, np.ndarray):
+        query = QueryVectors(text=query)
+    lists = [space_search(Space.text(), query.text, MIN_COSINE, album_ids, kind, allowed_ids, k)]
+    if query.image is not None and query.image_model:
+        image = Space.image(query.image_model)
+        floor = query.image_min_cosine
+        lists.append(space_search(image, query.image, floor, album_ids, kind, allowed_ids, k))
+    return rank_fused(lists)[:k]
+
+
+def space_search(
+    space: Space,
+    query_vec: np.ndarray,
+    floor: float,
+    album_ids: list[int],
+    kind: str | None,
+    allowed_ids: list[int] | None,
+    k: int,
+) -> list[tuple[int, float]]:
+    """(id, cosine) of the nearest items in one space, at least `floor`."""
+    index = index_for(space)
+    if len(index) == 0 or index.matrix.shape[1] != len(query_vec):
+        return []
     allowed = index.ids_in_albums(album_ids, kind)
     if allowed_ids is not None:
         allowed = allowed[np.isin(allowed, allowed_ids)]
     if len(allowed) == 0:
         return []
     hits = index.search(query_vec, allowed, k)
-    return [(pk, score) for pk, score in hits if score >= MIN_COSINE]
+    return [(pk, score) for pk, score in hits if score >= floor]
+
+
+def rank_fused(lists: list[list[tuple[int, float]]]) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion (k=60, as the word search uses) of ranked (id, score) lists."""
+    if len(lists) == 1:
+        return lists[0]
+    fused: dict[int, float] = {}
+    for hits in lists:
+        for rank, (pk, _score) in enumerate(hits, start=1):
+            fused[pk] = fused.get(pk, 0.0) + 1.0 / (RRF_K + rank)
+    return sorted(fused.items(), key=lambda kv: -kv[1])
