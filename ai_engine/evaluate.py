@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Protocol
 
 EVALSET = Path(__file__).resolve().parent / "evalset"
-SETS = ("tune", "holdout")
+SETS = ("tune", "holdout", "holdout2")
 TOP_N = 5
 RIGHT_MIN = 2
 MANY_RELEVANT = 5
