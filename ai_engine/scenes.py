@@ -127,6 +127,8 @@ def analyse_scene(
     warm = ((hue <= 50) | (hue >= 330)) & (sat >= 0.35) & (val >= 0.3)
     # Dusk and dawn colour a sky purple or pink: no "daytime" under it.
     twilight = (hue >= 250) & (hue <= 345) & (sat >= 0.15)
+    # Bright, saturated yellow-orange: lamps, floodlit stone, a low sun.
+    glow = (hue >= 15) & (hue <= 60) & (sat >= 0.45) & (val >= 0.8)
 
     f = {
         "sky_top": _share(blue_sky[top]),
@@ -137,6 +139,9 @@ def analyse_scene(
         "white_lower": _share(white[lower]),
         "warm_smooth_upper": _share((warm & smooth)[upper]),
         "dark": _share(val < 0.2),
+        "glow": _share(glow),
+        "glow_high": _share(glow[: 2 * h // 3]),
+        "shadow": _share(val < 0.25),
         "blue_bottom": _share(blue_sky[bottom]),
         "twilight_top": _share(twilight[top]),
         "sky_val": float(val[top][blue_sky[top]].mean()) if blue_sky[top].any() else 0.0,
@@ -313,6 +318,13 @@ def _decide(
         day_hour = hour is None or 7 <= hour <= 18
         # A dark ground with deep shadows under a bright sky: dusk, or a backlit view.
         dusk_ground = f["dark"] >= 0.15 and f["val_bottom"] < 0.3
+        # Yellow light beside deep shadow, or high up under a sky: floodlights or street
+        # lamps at dusk (a lit monument under a still-blue sky), or a low sun. Sunlit
+        # stone under a daytime sky is paler; a sunlit flower or sand glows without
+        # deep shadows, and low in the picture.
+        lamplit = f["glow"] >= 0.02 and (
+            f["shadow"] >= 0.15 or ("sky" in tags and f["glow_high"] >= 0.02)
+        )
         clear_day = blue_sky and f["mean_val"] >= 0.45 and f["val_bottom"] >= 0.4
         bright_day = "sky" not in tags and f["mean_val"] >= 0.5 and f["dark"] < 0.1
         if (
@@ -322,6 +334,7 @@ def _decide(
             and day_light
             and f["twilight_top"] < 0.05
             and not dusk_ground
+            and not lamplit
         ):
             tags["daytime"] = 0.45
     if scene.indoors:
