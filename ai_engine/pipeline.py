@@ -23,6 +23,7 @@ MIN_COLOUR_TAG_SIDE = 32
 CHROMATIC = ("red", "orange", "yellow", "green", "cyan", "blue", "purple", "pink")
 COLOURFUL_COUNT = 3
 COLOURFUL_SHARE = 0.1
+BLACK_AND_WHITE_SCORE = 0.9
 
 
 def _registry(context: Context) -> Registry:
@@ -106,7 +107,7 @@ def colour_tags(colours: ColourFacts, size: tuple[int, int]) -> list[ScoredTag]:
     an image too small to judge gets no colour tags at all.
     """
     if colours.black_and_white:
-        return [ScoredTag("black and white", 0.9, "colour")]
+        return [ScoredTag("black and white", BLACK_AND_WHITE_SCORE, "colour")]
     if min(size) < MIN_COLOUR_TAG_SIDE:
         return []
     tags = [
@@ -122,6 +123,9 @@ def colour_tags(colours: ColourFacts, size: tuple[int, int]) -> list[ScoredTag]:
 def finish_tags(analysis: Analysis, settings: EngineSettings) -> None:
     """One tag per name (best score), confident ones only, best first, at most max_tags.
 
+    Where there are more than max_tags, dominant colours give way first: they say the
+    least about a photo (a subject or a scene is what people search for), and they are
+    true of a photo less often than the tags that name what it shows.
     Names come out in the settings' language (place names stay as the geocoder has them).
     """
     best: dict[str, ScoredTag] = {}
@@ -130,5 +134,12 @@ def finish_tags(analysis: Analysis, settings: EngineSettings) -> None:
         if key not in best or tag.score > best[key].score:
             best[key] = tag
     kept = [t for t in best.values() if t.score >= settings.min_confidence]
+    kept.sort(key=lambda t: (_is_plain_colour(t), -t.score))
+    kept = kept[: max(0, settings.max_tags)]
     kept.sort(key=lambda t: -t.score)
-    analysis.tags = kept[: max(0, settings.max_tags)]
+    analysis.tags = kept
+
+
+def _is_plain_colour(tag: ScoredTag) -> bool:
+    """A dominant colour ("blue", "colorful"); black and white says how the photo was taken."""
+    return tag.source == "colour" and tag.score < BLACK_AND_WHITE_SCORE

@@ -325,8 +325,8 @@ def _decide(
         lamplit = f["glow"] >= 0.02 and (
             f["shadow"] >= 0.15 or ("sky" in tags and f["glow_high"] >= 0.02)
         )
-        clear_day = blue_sky and f["mean_val"] >= 0.45 and f["val_bottom"] >= 0.4
-        bright_day = "sky" not in tags and f["mean_val"] >= 0.5 and f["dark"] < 0.1
+        clear_day = blue_sky and f["mean_val"] >= 0.45 and f["val_bottom"] >= 0.3
+        bright_day = "sky" not in tags and f["mean_val"] >= 0.45 and f["dark"] < 0.1
         if (
             (clear_day or bright_day)
             and not (sunset or night)
