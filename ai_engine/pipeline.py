@@ -24,6 +24,8 @@ CHROMATIC = ("red", "orange", "yellow", "green", "cyan", "blue", "purple", "pink
 COLOURFUL_COUNT = 3
 COLOURFUL_SHARE = 0.1
 BLACK_AND_WHITE_SCORE = 0.9
+# The least share of the picture for these colours to be a tag (others: any dominant one).
+TAG_SHARE = {"grey": 0.5, "black": 0.5, "white": 0.5, "cyan": 0.3}
 
 
 def _registry(context: Context) -> Registry:
@@ -104,7 +106,10 @@ def colour_tags(colours: ColourFacts, size: tuple[int, int]) -> list[ScoredTag]:
 
     Scored by how much of the picture the colour covers (0.31-0.75), below a
     confident subject. A black-and-white photo is tagged as such, not "grey";
-    an image too small to judge gets no colour tags at all.
+    an image too small to judge gets no colour tags at all. Shadows, overcast skies
+    and walls make grey, black or white dominant in most photos without anyone calling
+    the photo grey (measured: 8% of "grey" tags true at the dominant-colour share): those,
+    and turquoise, are tags only where they fill much of the picture.
     """
     if colours.black_and_white:
         return [ScoredTag("black and white", BLACK_AND_WHITE_SCORE, "colour")]
@@ -113,6 +118,7 @@ def colour_tags(colours: ColourFacts, size: tuple[int, int]) -> list[ScoredTag]:
     tags = [
         ScoredTag(name, round(0.25 + colours.shares[name] / 2, 3), "colour")
         for name in colours.colours
+        if colours.shares[name] >= TAG_SHARE.get(name, 0.0)
     ]
     vivid = [n for n in CHROMATIC if colours.shares.get(n, 0.0) >= COLOURFUL_SHARE]
     if len(vivid) >= COLOURFUL_COUNT:
