@@ -213,5 +213,11 @@ def test_a_cheetah_is_not_a_leopard(photo_analysis):
 def test_a_bird_imagenet_has_no_class_for_is_still_a_bird(photo_analysis):
     # A kookaburra: kite 0.19, bald eagle 0.11, bustard 0.08, vulture 0.08... 0.65 bird.
     result = photo_analysis("holdout2/jigzo-kookaburra.jpg")
-    assert {"bird", "animal"} <= set(result.tag_names)
+    assert {"bird", "animal", "wildlife"} <= set(result.tag_names)
     assert not said(result) & {"eagle", "kite", "vulture", "owl"}
+
+
+def test_a_hen_is_a_farm_animal_not_wildlife(photo_analysis):
+    result = photo_analysis("gcompris-chicken.jpg")
+    assert {"chicken", "bird", "farm animal"} <= set(result.tag_names)
+    assert "wildlife" not in result.tag_names
