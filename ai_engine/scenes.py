@@ -200,7 +200,7 @@ MAN_MADE_SUBJECTS = frozenset(
 )
 # Classifier tags seen standing or played on grass.
 GRASS_SUBJECTS = frozenset({"farm animal", "sport", "dog", "horse", "sheep", "cattle"})
-# A car, a bus or a truck outdoors is nearly always on a road or a street.
+# A car, a bus or a truck outdoors is nearly always on a road or a street: both words.
 ROAD_SUBJECTS = frozenset({"car", "bus", "truck"})
 
 
@@ -348,6 +348,7 @@ def _decide(
         tags["nature"] = 0.45
     if scene.outdoors and subjects & ROAD_SUBJECTS:
         tags["street"] = 0.42
+        tags["road"] = 0.4
     # A photo of an animal, a vehicle or people is of them, not a landscape, however
     # much sky shows: a landscape from the pixels needs nobody and nothing in front.
     no_subject = not f.get("people") and not subjects & {"animal", "vehicle", "person"}
