@@ -195,6 +195,13 @@ SMALL_SUBJECTS = frozenset(
      "cup", "coffee", "tea", "dessert"}
 )  # fmt: skip
 NATURE_SUBJECTS = frozenset({"wildlife", "bird", "insect", "flower", "plant", "mushroom"})
+# Small living things: a sharp one before a soft surround is a macro shot (a bird or a
+# mammal before a soft surround is a telephoto one).
+MACRO_SUBJECTS = frozenset({"insect", "spider", "snail", "flower", "plant", "mushroom"})
+BIG_ANIMALS = frozenset({"bird", "mammal"})
+# An animal is seen outdoors as often against grey rock or a grey wall as under a grey
+# sky: only a landscape or a man-made outdoor subject makes a pale top an overcast sky.
+ANIMAL_SUBJECTS = frozenset({"wildlife", "farm animal", "bird"})
 MAN_MADE_SUBJECTS = frozenset(
     {"building", "street", "bridge", "monument", "fountain", "vehicle", "sport", "shop"}
 )
@@ -240,7 +247,12 @@ def _decide(
     blue_sky = sky and f["sky_val"] >= 0.6 and f["twilight_top"] < 0.05 and day_light
     if blue_sky:
         tags["blue sky"] = round(min(0.75, 0.35 + f["sky_top"] / 2), 3)
-    overcast = pixels_say and f["pale_top"] >= 0.45 and f["tex_top"] < 0.04 and scenery
+    wide_scenery = (
+        landscape_p >= 0.2
+        or water_p >= 0.3
+        or bool(subjects & (OUTDOOR_SUBJECTS - ANIMAL_SUBJECTS))
+    )
+    overcast = pixels_say and f["pale_top"] >= 0.45 and f["tex_top"] < 0.04 and wide_scenery
     if (sky and f["pale_top"] >= 0.12) or overcast:
         tags["clouds"] = round(min(0.7, 0.35 + f["pale_top"] / 2), 3)
         tags.setdefault("sky", 0.45)
@@ -373,12 +385,14 @@ def _decide(
     )
     if scene.close_up:
         tags["close-up"] = 0.5
-        if subjects & NATURE_SUBJECTS or foliage or green_frame:
+        small = not subjects & BIG_ANIMALS
+        if subjects & MACRO_SUBJECTS or (small and (foliage or green_frame)):
             tags["macro"] = 0.4
         # Soft green behind a sharp subject: a plant or an insect (indoors or out).
         if blurred_around and f["green_all"] >= 0.15 and indoor_p < 0.2:
             tags["nature"] = 0.45
-            tags["macro"] = 0.4
+            if small:
+                tags["macro"] = 0.4
 
     # The sentence: the ground first ("grass"), then where ("by the sea"), sky, time, room.
     order = ("snow", "sand", "grass", "meadow", "foliage", "sea", "water", "mountain")

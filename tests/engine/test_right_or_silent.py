@@ -221,3 +221,16 @@ def test_a_hen_is_a_farm_animal_not_wildlife(photo_analysis):
     result = photo_analysis("gcompris-chicken.jpg")
     assert {"chicken", "bird", "farm animal"} <= set(result.tag_names)
     assert "wildlife" not in result.tag_names
+
+
+def test_grey_rock_behind_an_animal_is_no_overcast_sky(photo_analysis):
+    # A crab on pale grey rock that fills the top of the frame.
+    result = photo_analysis("holdout2/gcompris-crab.jpg")
+    assert not {"sky", "clouds"} & set(result.tag_names)
+    assert {"crab", "animal"} <= set(result.tag_names)
+
+
+def test_a_bird_before_a_soft_background_is_not_macro(photo_analysis):
+    # A heron in flight, shot with a long lens: a close view, but no macro shot.
+    result = photo_analysis("holdout2/gcompris-heron.jpg")
+    assert "bird" in result.tag_names and "macro" not in result.tag_names
