@@ -349,8 +349,6 @@ def _decide(
             and not lamplit
         ):
             tags["daytime"] = 0.45
-        if lamplit and sky and not night:
-            tags["evening"] = 0.4  # lights on under a sky still blue: the blue hour
     if scene.indoors:
         tags["indoor"] = round(min(0.7, 0.35 + indoor_p / 2), 3)
     man_made = bool(subjects & MAN_MADE_SUBJECTS)
