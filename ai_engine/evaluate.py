@@ -28,12 +28,12 @@ import statistics
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 EVALSET = Path(__file__).resolve().parent / "evalset"
-SETS = ("tune", "holdout")
+SETS = ("tune", "holdout", "holdout2")
 TOP_N = 5
 RIGHT_MIN = 2
 MANY_RELEVANT = 5
@@ -105,6 +105,7 @@ class Score:
     tags: list[str]
     description: str
     seconds: float = 0.0
+    wrong_tags: list[str] = field(default_factory=list)  # tags that claim a wrong subject
 
     @property
     def many_relevant(self) -> bool:
@@ -186,11 +187,14 @@ def score(labels: Labels, analysis: AnalysisLike) -> Score:
     ]
 
     claims: list[str] = []
+    wrong_tags: list[str] = []
     for tag in tags:
         tag_words = words(tag.name)
         if tag.source in READ_SOURCES or tag_words in accept:
             continue
-        claims += [f"tag {tag.name!r}: {w}" for w, ww in wrong if _contains(tag_words, ww)]
+        found = [f"tag {tag.name!r}: {w}" for w, ww in wrong if _contains(tag_words, ww)]
+        claims += found
+        wrong_tags += [tag.name] if found else []
     said = words(unquoted(analysis.description))
     claims += [f"description: {w}" for w, ww in wrong if _claims(said, ww, accept)]
 
@@ -204,6 +208,7 @@ def score(labels: Labels, analysis: AnalysisLike) -> Score:
         top_subject_tags=[t.name for t in top],
         tags=[t.name for t in tags],
         description=analysis.description,
+        wrong_tags=wrong_tags,
     )
 
 
@@ -244,8 +249,45 @@ def totals(scores: Sequence[Score]) -> Totals:
     )
 
 
+@dataclass
+class TagPrecision:
+    """How often one tag was said, accepted (true), listed as wrong, or neither."""
+
+    name: str
+    said: int = 0
+    accepted: int = 0
+    wrong: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.accepted / self.said if self.said else 0.0
+
+    def line(self) -> str:
+        neither = self.said - self.accepted - self.wrong
+        return (
+            f"{self.name:<18} said {self.said:3d}  accepted {self.accepted:3d} "
+            f"({100 * self.precision:3.0f}%)  wrong {self.wrong:2d}  neither {neither:2d}"
+        )
+
+
+def tag_precision(scores: Sequence[Score]) -> list[TagPrecision]:
+    """Per tag name, most said first: a measured precision for every tag the engine says.
+
+    "neither" counts tags the labels neither accept nor list as wrong (unknown, not false).
+    """
+    table: dict[str, TagPrecision] = {}
+    for result in scores:
+        relevant, wrong = set(result.relevant_tags), set(result.wrong_tags)
+        for name in result.tags:
+            row = table.setdefault(name, TagPrecision(name))
+            row.said += 1
+            row.accepted += name in relevant
+            row.wrong += name in wrong
+    return sorted(table.values(), key=lambda r: (-r.said, r.name))
+
+
 def load_labels(set_name: str, root: Path = EVALSET) -> list[tuple[Path, Labels]]:
-    """The photos of one set ("tune" or "holdout") with their labels."""
+    """The photos of one set ("tune", "holdout" or "holdout2") with their labels."""
     import yaml
 
     data = yaml.safe_load((root / f"{set_name}.yaml").read_text(encoding="utf-8"))
@@ -292,6 +334,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--language", default="en", help="EngineSettings.language (labels are English)"
     )
+    parser.add_argument(
+        "--precision", action="store_true", help="also print each tag's measured precision"
+    )
     options = parser.parse_args(argv)
 
     photos = photo_set(options.set_name, options.only)
@@ -323,6 +368,10 @@ def main(argv: list[str] | None = None) -> int:
         _print_totals(f"{set_name.upper()} ({len(scores)} photos)", scores)
     if len(by_set) > 1:
         _print_totals("ALL", [s for scores in by_set.values() for s in scores])
+    if options.precision:
+        print("\nprecision per tag (all photos scored):")
+        for row in tag_precision([s for scores in by_set.values() for s in scores]):
+            print(f"  {row.line()}")
 
     if options.json:
         payload = {

@@ -15,6 +15,7 @@ from .face_embed import FaceEmbedder
 from .faces import Face, FaceDetector
 from .nsfw import NsfwDetector
 from .ocr import TextReader
+from .rules import ClassifierTag
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
     from ..component import Component
     from ..settings import EngineSettings
     from ..types import Analysis
-    from .rules import ClassifierTag
 
 MIN_MODEL_SIDE = 32  # below this no model sees anything; colours are all we can say
 PORTRAIT_FACE_HEIGHT = 0.15  # a face this tall (share of the image height) makes a portrait
@@ -32,6 +32,8 @@ PEOPLE_ANIMAL_SCORE = 0.6  # an animal tag in a photo of people needs this much
 SCENE_SUBJECTS = {"landscape": "", "mountain": "mountain", "beach": "beach", "lake": "water"}
 # Group tags that read badly as a subject ("a photo of music").
 SUBJECT_NOUNS = {"music": "instrument"}
+# Birds kept by people: a bird with one of these tags is not "wildlife".
+TAME_BIRDS = frozenset({"chicken", "parrot", "farm animal", "pet"})
 # Tags that describe rather than name a thing: never the sentence's subject.
 NOT_SUBJECTS = frozenset(
     {"architecture", "historic", "landmark", "city", "mammal", "wildlife", "farm animal", "sport"}
@@ -73,7 +75,7 @@ class OfflineBackend:
         probs = self.classifier.probabilities(image)
         rules = self.classifier.rules
         assert rules is not None
-        classified = rules.apply(probs)
+        classified = _wild_birds(rules.apply(probs))
         timings["classifier"] = _since(started)
 
         started = time.perf_counter()
@@ -160,6 +162,17 @@ def _without_people_bias(tags: list[ClassifierTag]) -> list[ClassifierTag]:
     sure = [t for t in tags if "animal" in t.ancestors and t.score >= PEOPLE_ANIMAL_SCORE]
     keep = {t.name for t in sure} | {a for t in sure for a in t.ancestors}
     return [t for t in tags if not _is_animal(t) or t.name in keep]
+
+
+def _wild_birds(tags: list[ClassifierTag]) -> list[ClassifierTag]:
+    """A bird that is neither a chicken nor a parrot is a wild bird (the heron, the
+    kingfisher, the kookaburra ImageNet knows only as "bird"): "wildlife" too."""
+    names = {t.name for t in tags}
+    bird = next((t for t in tags if t.name == "bird"), None)
+    if bird is None or "wildlife" in names or names & TAME_BIRDS:
+        return tags
+    wild = ClassifierTag("wildlife", bird.score, 1, "wildlife", frozenset({"animal"}))
+    return sorted([*tags, wild], key=lambda t: -t.score)
 
 
 def _is_animal(tag: ClassifierTag) -> bool:

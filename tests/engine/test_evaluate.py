@@ -10,7 +10,15 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from ai_engine.evaluate import Labels, photo_set, score, singular, totals, unquoted
+from ai_engine.evaluate import (
+    Labels,
+    photo_set,
+    score,
+    singular,
+    tag_precision,
+    totals,
+    unquoted,
+)
 
 
 @dataclass
@@ -150,17 +158,30 @@ def test_totals_add_up_right_wrong_and_relevant() -> None:
 
 
 def test_the_evaluation_set_is_complete_and_labelled() -> None:
-    tune, holdout = photo_set("tune"), photo_set("holdout")
-    assert len(tune) >= 60 and len(holdout) >= 25
-    assert {p.name for _, p, _ in tune}.isdisjoint({p.name for _, p, _ in holdout})
-    # Same mix of kinds in both sets.
+    tune, holdout, holdout2 = photo_set("tune"), photo_set("holdout"), photo_set("holdout2")
+    assert len(tune) >= 60 and len(holdout) >= 25 and len(holdout2) >= 25
+    names = [{p.name for _, p, _ in s} for s in (tune, holdout, holdout2)]
+    assert len(set.union(*names)) == sum(len(n) for n in names)  # no photo in two sets
+    # Same mix of kinds in the first two sets (the second held-out set has no people).
     assert {labels.category for *_, labels in tune} == {labels.category for *_, labels in holdout}
-    for _, path, labels in tune + holdout:
+    for _, path, labels in tune + holdout + holdout2:
         assert labels.accept and labels.wrong, labels.file
         assert not set(labels.accept) & set(labels.wrong), labels.file
         with Image.open(path) as image:
             assert max(image.size) <= 1024, labels.file
-    assert sum(p.name.startswith("skimage-") for _, p, _ in tune + holdout) <= 5
+    assert sum(p.name.startswith("skimage-") for _, p, _ in tune + holdout + holdout2) <= 5
+
+
+def test_each_tag_gets_a_measured_precision() -> None:
+    cows = score(COWS, Result("Cattle.", [Tag("cattle", 0.9), Tag("dog", 0.5), Tag("leaf", 0.4)]))
+    leaf = score(LEAF, Result("A leaf.", [Tag("leaf", 0.9), Tag("dog", 0.4)]))
+    table = {row.name: (row.said, row.accepted, row.wrong) for row in tag_precision([cows, leaf])}
+    assert table["cattle"] == (1, 1, 0)
+    assert table["dog"] == (2, 0, 1)  # wrong for the cows, neither for the leaf
+    assert table["leaf"] == (2, 1, 0)
+    rows = tag_precision([cows, leaf])
+    assert [r.name for r in rows] == ["dog", "leaf", "cattle"]  # most said first
+    assert rows[1].precision == 0.5
 
 
 def test_one_claim_per_wrong_subject_however_many_spellings_name_it() -> None:

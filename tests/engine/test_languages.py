@@ -82,3 +82,20 @@ def test_every_catalogue_has_what_english_has(language):
     assert set(english["tags"]) <= names
     assert len(other["numbers"]) == len(english["numbers"])
     assert len(other["months"]) == 12
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("en", "A close-up of a waterfowl."),
+        ("de", "Eine Nahaufnahme von einem Wasservogel."),
+        ("fr", "Un gros plan d'un oiseau aquatique."),
+        # A feminine noun with a stressed a- takes "un": "un ave", never "una ave".
+        ("es", "Un primer plano de un ave acuática."),
+    ],
+)
+def test_a_new_noun_reads_right_in_each_language(language, sentence):
+    from ai_engine.describe import Facts, Thing, compose
+
+    facts = Facts(things=[Thing("waterfowl")], close_up=True, language=language)
+    assert compose(facts) == sentence

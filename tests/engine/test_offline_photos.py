@@ -130,6 +130,18 @@ def test_it_caps_the_tags(registry, photo):
     assert [t.score for t in result.tags] == sorted((t.score for t in result.tags), reverse=True)
 
 
+def test_over_the_cap_colours_give_way_first(registry, photo):
+    # The astronaut: a portrait with several dominant colours. With room for three tags,
+    # what the photo shows comes before what colour it is.
+    astronaut = photo("astronaut")
+    full = analyze(astronaut, context=Context(settings=EngineSettings(), registry=registry))
+    shown = [t for t in full.tags if t.source != "colour"]
+    assert len(shown) >= 3 and any(t.source == "colour" for t in full.tags)
+    settings = EngineSettings(backend="offline", max_tags=3)
+    capped = analyze(astronaut, context=Context(settings=settings, registry=registry))
+    assert [t.name for t in capped.tags] == [t.name for t in shown[:3]]
+
+
 def test_it_decodes_a_large_jpeg_small(ctx, photo):
     big = photo("chelsea").resize((4000, 3000))
     result = analyze(jpeg_bytes(big), context=ctx)
