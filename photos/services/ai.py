@@ -13,6 +13,7 @@ from django.conf import settings as django_settings
 
 from photos.kinds import kind_of
 from photos.models import AIBackend, AISettings, MediaItem
+from photos.selectors.vocabulary import vocabulary_current
 from photos.services.secrets import api_key_for_endpoint
 
 if TYPE_CHECKING:
@@ -59,6 +60,10 @@ def engine_settings(ai_settings: AISettings) -> EngineSettings:
         timeout_s=float(ai_settings.processing_timeout),
         # The upload's cap: what was accepted is analysed (ai_engine.media.check_pixels).
         max_pixels=django_settings.UPLOAD_MAX_PIXELS,
+        # Read per item (cheaply: see vocabulary_current), so an edit needs no restart.
+        vocabulary=(
+            vocabulary_current() if ai_settings.backend == AIBackend.TRANSFORMERS else None
+        ),
     )
 
 
