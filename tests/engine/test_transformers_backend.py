@@ -220,3 +220,43 @@ def test_the_default_vocabulary_is_about_a_thousand_concepts_with_thresholds():
     names = {c.name for c in vocabulary.concepts}
     # Every broader tag a concept implies is a concept too (so it has a threshold, evidence).
     assert {p for c in vocabulary.concepts for p in c.parents} <= names
+
+
+# --- captions: the captioner's sentence, checked, completed by the facts ----------------
+
+
+@pytest.fixture(scope="module")
+def captioned(model_dir, tmp_path_factory):
+    """Registries whose captioner always writes the given sentence (same image-text model)."""
+
+    def with_caption(caption: str) -> tuple[Registry, EngineSettings]:
+        root = tmp_path_factory.mktemp("captioned")
+        (root / "image-text").symlink_to(model_dir / "image-text", target_is_directory=True)
+        save_tiny_florence2(root / "captioner", caption=caption)
+        return Registry(), settings_for(root, vocabulary=EVERYDAY)
+
+    return with_caption
+
+
+def test_a_person_nobody_saw_is_cut_and_the_facts_complete_the_sentence(captioned, photo):
+    registry, settings = captioned("a man on a street")
+    context = Context(settings=settings, registry=registry)
+    paris = gps_exif(48.8566, 2.3522, "2024:05:12 10:30:00")
+
+    cat = analyze(jpeg_bytes(photo("chelsea"), paris), context=context)
+    # No face: "a man" goes, and with it the whole sentence; the facts speak instead.
+    assert "man" not in cat.description.lower()
+    assert cat.description.endswith(", in Paris, France, May 2024.")
+
+    astronaut = analyze(jpeg_bytes(photo("astronaut"), paris), context=context)
+    assert astronaut.faces == 1
+    assert astronaut.description == "A man on a street, in Paris, France, May 2024."
+
+
+def test_read_text_is_quoted_after_the_captioners_sentence(captioned):
+    registry, settings = captioned("a dog on a street")
+    result = analyze(str(SIGN), context=Context(settings=settings, registry=registry))
+    # The sentence, the photo's date from EXIF, then the text the offline OCR read.
+    assert result.description == (
+        "A dog on a street, August 2004. Text: 'NOTICE DOUBLE PARKING PROHIBITED AT ALL TIMES'."
+    )
