@@ -172,15 +172,16 @@ def api_key_hint(token: str) -> str:
     return "••••" + (key[-4:] if len(key) >= 12 else "")
 
 
-class CommaListField(forms.CharField):
+class CommaListField(forms.Field):
     """ "puppy, doggy" <-> ["puppy", "doggy"]: lower case, each once, blanks dropped."""
+
+    widget = forms.TextInput
 
     def prepare_value(self, value: Any) -> Any:
         return ", ".join(value) if isinstance(value, list | tuple) else value
 
     def to_python(self, value: Any) -> list[str]:
-        text = super().to_python(value) or ""
-        words = [w.strip().lower() for w in text.split(",")]
+        words = [w.strip().lower() for w in str(value or "").split(",")]
         return list(dict.fromkeys(w for w in words if w))
 
     def validate(self, value: Any) -> None:

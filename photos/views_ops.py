@@ -11,14 +11,14 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 from functools import wraps
-from urllib.parse import urlencode
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.paginator import Paginator
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import (
     FileResponse,
     Http404,
@@ -130,7 +130,9 @@ def vocabulary_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @staff_required
-def concept_edit_view(request: AuthenticatedHttpRequest, concept_id: int | None = None) -> HttpResponse:
+def concept_edit_view(
+    request: AuthenticatedHttpRequest, concept_id: int | None = None
+) -> HttpResponse:
     concept = None
     if concept_id is not None:
         concept = vocabulary_reads.concept_get(concept_id=concept_id)

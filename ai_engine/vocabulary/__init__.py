@@ -142,8 +142,8 @@ def doubted_words(scores: Mapping[str, float], vocabulary: Vocabulary) -> frozen
             support[parent] = max(support.get(parent, 0.0), score)
     doubted: set[str] = set()
     for concept in vocabulary.concepts:
-        score = support.get(concept.name)
-        if score is not None and score < DOUBT_SHARE * concept.threshold:
+        found = support.get(concept.name)
+        if found is not None and found < DOUBT_SHARE * concept.threshold:
             doubted.update(concept.texts())
     return frozenset(doubted)
 

@@ -22,7 +22,9 @@ def concepts_search(*, query: str = "", category: str = "") -> QuerySet[Concept]
     concepts = Concept.objects.all()
     if query:
         words = query.strip().lower()
-        synonyms = Func(F("synonyms"), Value(" "), function="array_to_string", output_field=CharField())
+        synonyms = Func(
+            F("synonyms"), Value(" "), function="array_to_string", output_field=CharField()
+        )
         concepts = concepts.annotate(synonym_text=synonyms).filter(
             Q(name__icontains=words) | Q(synonym_text__icontains=words)
         )

@@ -111,7 +111,9 @@ def concept_preview(concept: dict[str, Any]) -> dict[str, Any]:
             score = tagger.concept_scores(features, vocabulary)[name]
             analysis = item.ai_analysis or {}
             seen = Seen(faces=int(analysis.get("faces") or 0), text=bool(analysis.get("text")))
-            photos.append(_preview_row(item, score, bool(vocabulary_tags({name: score}, vocabulary, seen))))
+            photos.append(
+                _preview_row(item, score, bool(vocabulary_tags({name: score}, vocabulary, seen)))
+            )
     except (EngineError, OSError, ValueError) as error:
         return {"ok": False, "error": f"{type(error).__name__}: {error}"}
     photos.sort(key=lambda p: -p["score"])

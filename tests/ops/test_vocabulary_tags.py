@@ -35,7 +35,12 @@ def model_dir(tmp_path_factory):
 @pytest.fixture
 def transformers_backend(model_dir, queue_sends):
     row = ai_settings_get()
-    row.backend, row.model_dir, row.min_confidence, row.max_tags = "transformers", str(model_dir), 0.0, 50
+    row.backend, row.model_dir, row.min_confidence, row.max_tags = (
+        "transformers",
+        str(model_dir),
+        0.0,
+        50,
+    )
     row.auto_process_on_upload = False
     row.save()
     Concept.objects.all().delete()
@@ -58,9 +63,7 @@ def process(photo: Photo) -> dict[str, str]:
     """Back to pending and processed again; the item's tags as {name: source}."""
     Photo.objects.filter(pk=photo.pk).update(processing_status=ProcessingStatus.PENDING)
     assert item_process(kind="photo", item_id=photo.pk) == Outcome.COMPLETED
-    return dict(
-        ItemTag.objects.filter(item_id=photo.pk).values_list("tag__name", "source")
-    )
+    return dict(ItemTag.objects.filter(item_id=photo.pk).values_list("tag__name", "source"))
 
 
 def test_tags_come_from_the_vocabulary_with_the_facts(transformers_backend, album):
