@@ -60,6 +60,33 @@ def siglip2_vocabulary() -> tuple[Any, Callable[[Any], Any]]:
     return model, run
 
 
+def siglip2_tags() -> tuple[Any, Callable[[Any], Any]]:
+    """One photo's tags over the whole default vocabulary (~940 concepts, ~1,250 texts):
+    the image embedding, its scores against the kept text matrix, thresholds and evidence."""
+    import torch
+
+    from .vocabulary import Seen, default_vocabulary, vocabulary_tags
+
+    model, image_features = siglip2_base_224()
+    vocabulary = default_vocabulary()
+    owners = [c.name for c in vocabulary.concepts for _ in c.texts()]
+    matrix = torch.nn.functional.normalize(torch.randn(len(owners), 768), dim=-1)
+
+    def run(image: Any) -> Any:
+        features = image_features(image)
+        features = getattr(features, "pooler_output", features)
+        features = features / features.norm(dim=-1, keepdim=True)
+        with torch.inference_mode():
+            logits = model.logit_scale.exp() * features @ matrix.T + model.logit_bias
+            scores = torch.sigmoid(logits)[0].tolist()
+        best: dict[str, float] = {}
+        for name, score in zip(owners, scores, strict=True):
+            best[name] = max(best.get(name, 0.0), score)
+        return vocabulary_tags(best, vocabulary, Seen())
+
+    return model, run
+
+
 def clip_vit_b32() -> tuple[Any, Callable[[Any], Any]]:
     """openai/clip-vit-base-patch32 (the previous default), for comparison."""
     import torch
@@ -164,6 +191,7 @@ def blip_base() -> tuple[Any, Callable[[Any], Any]]:
 ARCHITECTURES: dict[str, Callable[[], tuple[Any, Callable[[Any], Any]]]] = {
     "siglip2": siglip2_base_224,
     "siglip2-vocab": siglip2_vocabulary,
+    "siglip2-tags": siglip2_tags,
     "florence2": florence2_base,
     "clip": clip_vit_b32,
     "blip": blip_base,
