@@ -330,8 +330,9 @@ class Concept(models.Model):
     category = models.CharField(max_length=50, blank=True)
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
-    # Set by every write (services.vocabulary): with the row count, the vocabulary's version.
-    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Moved by every save: with the row count, the vocabulary's version (queryset.update()
+    # would not move it; services.vocabulary saves rows one by one).
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         ordering = ["name"]

@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
                 ("category", models.CharField(blank=True, max_length=50)),
                 ("enabled", models.BooleanField(default=True)),
                 ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("updated_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True)),
             ],
             options={
                 "ordering": ["name"],

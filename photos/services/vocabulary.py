@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 from celery.result import AsyncResult
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 
 from photos.models import AIBackend, Concept, MediaItem
 from photos.services import queue
@@ -46,8 +45,7 @@ def concept_save(*, concept: Concept | None, values: dict[str, Any]) -> Concept:
     row = concept or Concept()
     for name, value in values.items():
         setattr(row, name, value)
-    row.updated_at = timezone.now()  # the vocabulary's version moves (see module doc)
-    row.save()
+    row.save()  # updated_at (auto_now) moves the vocabulary's version: see the module doc
     return row
 
 
