@@ -278,7 +278,7 @@ class ImageTextTagger(_HFComponent):
             logger.info("Cannot keep the vocabulary embeddings in %s: %s", path, exc)
 
     def sample(self, image: Image.Image) -> None:
-        self.scores(image, self.settings.vocabulary or default_vocabulary())
+        self.scores(image, vocabulary_of(self.settings))
 
 
 class Captioner(_HFComponent):
@@ -354,7 +354,7 @@ class TransformersBackend:
         self.offline.analyze_image(image, settings, analysis, facts, timings)
         if facts.tiny:
             return
-        vocabulary = settings.vocabulary or default_vocabulary()
+        vocabulary = vocabulary_of(settings)
         started = time.perf_counter()
         scores = self.image_text.scores(image, vocabulary)
         timings["image-text"] = time.perf_counter() - started
@@ -378,6 +378,12 @@ class TransformersBackend:
         seconds = max(1, round(facts.duration_s or 0))
         middle = frame_descriptions[len(frame_descriptions) // 2] if frame_descriptions else ""
         return f"A {seconds}-second video. {middle}".strip()
+
+
+def vocabulary_of(settings: EngineSettings) -> Vocabulary:
+    """The caller's vocabulary, even an empty one (staff removed every concept); the
+    default list only when none is given (the engine used without the app)."""
+    return default_vocabulary() if settings.vocabulary is None else settings.vocabulary
 
 
 def merge_vocabulary_tags(

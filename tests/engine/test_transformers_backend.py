@@ -211,6 +211,12 @@ def test_an_edited_vocabulary_applies_to_the_next_photo_without_reloading(
     assert "Embedded 2 vocabulary texts" in " ".join(messages)
 
 
+def test_an_empty_vocabulary_tags_nothing(registry_with_models, photo):
+    result = tagged(registry_with_models, photo("chelsea"), vocabulary_of())
+    assert not [t for t in result.tags if t.source == "image-text"]
+    assert result.description  # the facts still speak
+
+
 def test_the_default_vocabulary_is_about_a_thousand_concepts_with_thresholds():
     vocabulary = default_vocabulary()
     assert 900 <= len(vocabulary) <= 1100
