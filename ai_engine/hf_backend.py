@@ -213,29 +213,41 @@ class ImageTextTagger(_HFComponent):
             self._matrices.popitem(last=False)
         return found
 
-    def concept_scores(self, image_features: Any, vocabulary: Vocabulary) -> dict[str, float]:
-        """Each concept's score for the photo: the best of its texts'."""
+    def concept_scores(self, features: Any, vocabulary: Vocabulary) -> list[dict[str, float]]:
+        """Per row of `features` (N x d): each concept's score, the best of its texts'."""
         import torch
 
         if not len(vocabulary):
-            return {}
+            return [{} for _ in range(len(features))]
         matrix, owners = self._text_matrix(vocabulary)
         with self.lock, torch.inference_mode():
-            logits = self.model.logit_scale.exp() * image_features @ matrix.T
+            logits = self.model.logit_scale.exp() * features @ matrix.T
             if self.sigmoid:
                 # SigLIP scores each text on its own (a probability that the text matches).
-                scores = torch.sigmoid(logits + self.model.logit_bias)[0].cpu().tolist()
+                rows = torch.sigmoid(logits + self.model.logit_bias).cpu().tolist()
             else:
                 # A softmax over the texts; sqrt maps a clear 0.25 to 0.5 so that scores sit
                 # on the scale of the other backends (a calibration).
-                scores = (logits.softmax(dim=-1)[0].cpu() ** 0.5).tolist()
-        best: dict[str, float] = {}
-        for name, score in zip(owners, scores, strict=True):
-            best[name] = max(best.get(name, 0.0), score)
-        return best
+                rows = (logits.softmax(dim=-1).cpu() ** 0.5).tolist()
+        found = []
+        for row in rows:
+            best: dict[str, float] = {}
+            for name, score in zip(owners, row, strict=True):
+                best[name] = max(best.get(name, 0.0), score)
+            found.append(best)
+        return found
 
-    def scores(self, image: Image.Image, vocabulary: Vocabulary) -> dict[str, float]:
-        return self.concept_scores(self.image_features(image), vocabulary)
+    def scores(
+        self, image: Image.Image, features: Any = None, vocabulary: Vocabulary | None = None
+    ) -> list[tuple[str, float]]:
+        """Every concept with its score, best first (`features`: the image's, when the
+        caller already has them; `vocabulary`: the settings' when not given)."""
+        if features is None:
+            features = self.image_features(image)
+        if vocabulary is None:
+            vocabulary = vocabulary_of(self.settings)
+        (row,) = self.concept_scores(features, vocabulary)
+        return sorted(row.items(), key=lambda kv: -kv[1])
 
     def _bank_path(self) -> str:
         """Where the texts' embeddings are kept, keyed by the weights.
@@ -278,7 +290,7 @@ class ImageTextTagger(_HFComponent):
             logger.info("Cannot keep the vocabulary embeddings in %s: %s", path, exc)
 
     def sample(self, image: Image.Image) -> None:
-        self.scores(image, vocabulary_of(self.settings))
+        self.scores(image)
 
 
 class Captioner(_HFComponent):
@@ -356,7 +368,7 @@ class TransformersBackend:
             return
         vocabulary = vocabulary_of(settings)
         started = time.perf_counter()
-        scores = self.image_text.scores(image, vocabulary)
+        scores = dict(self.image_text.scores(image, vocabulary=vocabulary))
         timings["image-text"] = time.perf_counter() - started
         merge_vocabulary_tags(analysis, scores, vocabulary, sigmoid=self.image_text.sigmoid)
         if not self.captioner.loaded or analysis.flags.get("nsfw"):

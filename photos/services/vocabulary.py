@@ -106,7 +106,7 @@ def concept_preview(concept: dict[str, Any]) -> dict[str, Any]:
             features = _image_features(tagger, item)
             if features is None:
                 continue
-            score = tagger.concept_scores(features, vocabulary)[name]
+            score = tagger.concept_scores(features, vocabulary)[0][name]
             analysis = item.ai_analysis or {}
             seen = Seen(faces=int(analysis.get("faces") or 0), text=bool(analysis.get("text")))
             photos.append(
