@@ -76,6 +76,36 @@ def siglip2_vocabulary() -> tuple[Any, Runner]:
     return model, run
 
 
+def siglip2_tags() -> tuple[Any, Runner]:
+    """One photo's tags over the whole default vocabulary (~940 concepts, ~1,250 texts):
+    the image embedding, its scores against the kept text matrix, thresholds and evidence."""
+    import torch
+
+    from .vocabulary import Seen, default_vocabulary, vocabulary_tags
+
+    model, image_features = siglip2_base_224()
+    vocabulary = default_vocabulary()
+    owners = [c.name for c in vocabulary.concepts for _ in c.texts()]
+    matrix = torch.nn.functional.normalize(torch.randn(len(owners), 768), dim=-1)
+
+    def run(images: list[Any]) -> Any:
+        output = image_features(images)
+        features = cast(Any, getattr(output, "pooler_output", output)).float()
+        features = features / features.norm(dim=-1, keepdim=True)
+        with torch.inference_mode():
+            scale, bias = model.logit_scale.float().exp(), model.logit_bias.float()
+            rows = torch.sigmoid(scale * features @ matrix.to(features.device).T + bias).tolist()
+        found = []
+        for scores in rows:
+            best: dict[str, float] = {}
+            for name, score in zip(owners, scores, strict=True):
+                best[name] = max(best.get(name, 0.0), score)
+            found.append(vocabulary_tags(best, vocabulary, Seen()))
+        return found
+
+    return model, run
+
+
 def clip_vit_b32() -> tuple[Any, Runner]:
     """openai/clip-vit-base-patch32 (the previous default), for comparison."""
     import torch
@@ -187,6 +217,7 @@ def blip_base() -> tuple[Any, Runner]:
 ARCHITECTURES: dict[str, Callable[[], tuple[Any, Runner]]] = {
     "siglip2": siglip2_base_224,
     "siglip2-vocab": siglip2_vocabulary,
+    "siglip2-tags": siglip2_tags,
     "florence2": florence2_base,
     "clip": clip_vit_b32,
     "blip": blip_base,

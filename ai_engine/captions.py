@@ -6,12 +6,13 @@ be checked cheaply and has no evidence is cut, together with the clause that car
 nothing useful is left, the caller composes the sentence from the facts instead.
 
 Checked claims:
-- people (man, woman, child, crowd, he, she...): need a face or a confident person tag;
+- people (man, woman, child, crowd, he, she..., and every one-word concept of the
+  vocabulary that needs a face: "bride", "chef"): need a face the offline engine confirmed;
 - proper names (a capitalised word after the first): must be the place's city, region or
   country code, or appear in the text read from the image;
 - "black and white": the picture must be black and white;
-- a word of the tag vocabulary ("dog", "beach") must not be one the image-text model
-  scored far below its best guess for this photo.
+- a word of the tag vocabulary ("dog", "beach", or a synonym, "puppy") must not be one
+  the image-text model scored far under the concept's threshold for this photo.
 """
 
 from __future__ import annotations
@@ -46,10 +47,12 @@ EMPTY = frozenset(
 
 @dataclass(frozen=True)
 class Evidence:
-    people: bool = False  # a face, or a confident person tag
+    people: bool = False  # a face was seen
     black_and_white: bool = False
     names: frozenset[str] = field(default_factory=frozenset)  # proper names known to be right
     doubted: frozenset[str] = field(default_factory=frozenset)  # vocabulary words judged absent
+    # Vocabulary words that name a person ("bride"), checked like PERSON_WORDS.
+    person_words: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
     def of(
@@ -60,10 +63,15 @@ class Evidence:
         place: Iterable[str],
         text: str,
         doubted: frozenset[str] = frozenset(),
+        person_words: frozenset[str] = frozenset(),
     ) -> Evidence:
         known = {w for phrase in place for w in phrase.split() if w}
         known |= set(re.findall(r"[A-Za-z][\w'-]*", text))
-        return cls(people, black_and_white, frozenset(known), doubted)
+        return cls(people, black_and_white, frozenset(known), doubted, person_words)
+
+    def names_person(self, word: str) -> bool:
+        singular = word[:-1] if word.endswith("s") else word
+        return word in PERSON_WORDS or bool({word, singular} & self.person_words)
 
 
 def check_caption(caption: str, evidence: Evidence) -> str:
@@ -87,7 +95,7 @@ def _unsupported(word: str, index: int, evidence: Evidence) -> bool:
     if not bare:
         return False
     lower = bare.lower().removesuffix("'s")
-    if lower in PERSON_WORDS and not evidence.people:
+    if not evidence.people and evidence.names_person(lower):
         return True
     if lower in evidence.doubted or (lower.endswith("s") and lower[:-1] in evidence.doubted):
         return True

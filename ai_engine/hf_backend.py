@@ -14,6 +14,7 @@ import functools
 import logging
 import os
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ from .cuda import cuda_device_name, on_device, pick_dtype
 from .describe import Facts, compose, visible_text, when_where
 from .errors import ModelUnavailable
 from .types import ScoredTag
+from .vocabulary import Seen, Vocabulary, default_vocabulary, doubted_words, vocabulary_tags
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -36,20 +38,10 @@ logger = logging.getLogger("ai_engine")
 IMAGE_TEXT_DIR = "image-text"
 CAPTIONER_DIR = "captioner"
 FETCH_HINT = "run `python manage.py fetch_ai_models` on a machine with internet"
-# Scenes an image-text model knows well that ImageNet-derived tags lack.
-EXTRA_VOCABULARY = (
-    "beach", "city", "forest", "snow", "sunset", "night", "sky", "garden", "street",
-    "indoor", "outdoor", "party", "wedding", "baby", "child", "selfie", "food", "document",
-    "screenshot", "mountain", "lake", "river", "waterfall", "desert", "concert", "sport",
-    "person", "people",
-)  # fmt: skip
-# Tags that count as evidence of a person for the caption check, and how sure they must be.
-PERSON_TAGS = frozenset({"person", "people", "baby", "child", "selfie", "wedding", "portrait"})
-PERSON_EVIDENCE = 0.5
-MIN_RELATIVE = 0.1  # a tag must reach this share of the best tag's score
-# A caption word from the vocabulary that scores under this share of the best word is one
-# the image-text model disagrees with: the caption check cuts it.
-DOUBT_RELATIVE = 0.02
+# A CLIP model (softmax scores): a tag must reach this share of the best concept's score.
+MIN_RELATIVE = 0.1
+TEXT_BATCH = 64  # texts embedded at once: bounds the text tower's memory
+KEPT_VERSIONS = 4  # vocabulary versions whose text matrix stays in memory
 # How each captioner family is asked for a one-sentence caption.
 BLIP_PROMPT = "a photography of"
 FLORENCE_TASK = "<CAPTION>"
@@ -137,73 +129,29 @@ class _HFComponent(Component):
 
 
 class ImageTextTagger(_HFComponent):
-    """Zero-shot tags: the photo against "a photo of <word>" for every word of the vocabulary."""
+    """Zero-shot scores: the photo against "a photo of <text>" for every concept's texts."""
 
     name = "image-text"
     subdir = IMAGE_TEXT_DIR
 
-    def __init__(self, settings: EngineSettings, threads: int, vocabulary: list[str]) -> None:
+    def __init__(self, settings: EngineSettings, threads: int) -> None:
         super().__init__(settings, threads)
-        self.vocabulary = vocabulary
-        self._text_features: Any = None
+        # Each text's unit embedding (fp32), kept for the process and on disk (_bank_path).
+        self._bank: dict[str, Any] = {}
+        # Per vocabulary version: its texts' embeddings as one matrix, and which concept
+        # each column belongs to. A few versions, so that a preview of an edit does not
+        # evict the vocabulary items are tagged with.
+        self._matrices: OrderedDict[str, tuple[Any, list[str]]] = OrderedDict()
 
     def _load(self) -> None:
-        import torch
         from transformers import AutoModel
 
         self._load_pretrained({"siglip": AutoModel, "siglip2": AutoModel, "clip": AutoModel})
-        prompts = [f"a photo of {_article(v)}" for v in self.vocabulary]
-        cache = self._cache_path(prompts)
-        try:
-            # float32 whatever precision wrote the cache: scores are computed in fp32.
-            self._text_features = torch.load(cache, map_location=self.device).float()
-            return
-        except (OSError, RuntimeError, EOFError):
-            pass  # not cached yet for these weights and words
-        # SigLIP was trained on text padded to its full length; CLIP pads to the longest.
-        padding = "max_length" if self.sigmoid else True
-        inputs = self.processor(text=prompts, return_tensors="pt", padding=padding)
-        with torch.inference_mode():
-            features = self.model.get_text_features(**inputs.to(self.device))
-        features = getattr(features, "pooler_output", features).float()
-        # The vocabulary is fixed: embed it once, at load, not per photo.
-        self._text_features = features / features.norm(dim=-1, keepdim=True)
-        self._save_cache(cache)
-
-    def _cache_path(self, prompts: list[str]) -> str:
-        """Where the vocabulary's text embeddings are kept, keyed by weights and words.
-
-        Embedding the words is the slow part of loading (measured: ~24 CPU-seconds for 150
-        words with SigLIP 2 base, one thread); every worker process would pay it again.
-        """
-        import hashlib
-
-        weights = os.path.join(self.weights_path(), "model.safetensors")
-        try:
-            stat = os.stat(weights)
-            identity = f"{stat.st_size}:{stat.st_mtime_ns}"
-        except OSError:
-            identity = "unknown"
-        key = hashlib.sha256("\n".join([identity, *prompts]).encode()).hexdigest()[:24]
-        return os.path.join(self.weights_path(), ".text-cache", f"{key}.pt")
-
-    def _save_cache(self, path: str) -> None:
-        import torch
-
-        try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            tmp = f"{path}.{os.getpid()}.tmp"
-            torch.save(self._text_features.cpu(), tmp)
-            os.replace(tmp, path)  # whole or absent, with several workers starting at once
-        except OSError as exc:  # a read-only model folder: just slower next time
-            logger.info("Cannot keep the vocabulary embeddings in %s: %s", path, exc)
+        self._bank = self._read_bank()
 
     @property
     def sigmoid(self) -> bool:
         return self.family.startswith("siglip")
-
-    def tags(self, image: Image.Image) -> list[tuple[str, float]]:
-        return top_tags(self.scores(image))
 
     @functools.cached_property
     def model_id(self) -> str:
@@ -211,6 +159,8 @@ class ImageTextTagger(_HFComponent):
         from .image_space import model_id
 
         return model_id(self.weights_path())
+
+    # --- the image side --------------------------------------------------------------
 
     def image_features(self, image: Image.Image) -> Any:
         """The photo's unit vector in image space (a 1 x dims float32 tensor): what its tags
@@ -225,38 +175,144 @@ class ImageTextTagger(_HFComponent):
         with self.lock, torch.inference_mode():
             return image_features_batch(self.model, self.processor, images)
 
-    def scores(self, image: Image.Image, features: Any = None) -> list[tuple[str, float]]:
-        """Every word of the vocabulary with its score, best first (`features`: the image's,
-        when the caller already has them)."""
-        return self.scores_batch([image], features)[0]
+    # --- the text side (the vocabulary, once per version) ------------------------------
 
-    def scores_batch(
-        self, images: list[Image.Image], features: Any = None
-    ) -> list[list[tuple[str, float]]]:
-        """scores() of several images in one forward pass (the frames of a video, a
-        benchmark's batch): on a GPU, N images cost little more than one."""
+    def text_features(self, texts: list[str]) -> Any:
+        """Unit fp32 embeddings of `texts` as "a photo of a <text>", in batches."""
         import torch
 
-        if features is None:
-            features = self.features_batch(images)
+        self.load()
+        prompts = [f"a photo of {_article(t)}" for t in texts]
+        # SigLIP was trained on text padded to its full length; CLIP pads to the longest.
+        padding = "max_length" if self.sigmoid else True
+        rows = []
+        with self.lock, torch.inference_mode():
+            for start in range(0, len(prompts), TEXT_BATCH):
+                batch = prompts[start : start + TEXT_BATCH]
+                inputs = self.processor(text=batch, return_tensors="pt", padding=padding)
+                features = self.model.get_text_features(**inputs.to(self.device))
+                features = getattr(features, "pooler_output", features).float()
+                rows.append(features / features.norm(dim=-1, keepdim=True))
+        return torch.cat(rows)
+
+    def _text_matrix(self, vocabulary: Vocabulary) -> tuple[Any, list[str]]:
+        """The vocabulary's text embeddings (texts x d) and each column's concept; texts
+        already embedded by an earlier version are not embedded again."""
+        import torch
+
+        found = self._matrices.get(vocabulary.version)
+        if found is not None:
+            self._matrices.move_to_end(vocabulary.version)
+            return found
+        texts = vocabulary.texts()
+        missing = [t for t in texts if t not in self._bank]
+        if missing:
+            started = time.perf_counter()
+            for text, row in zip(missing, self.text_features(missing), strict=True):
+                self._bank[text] = row
+            logger.info(
+                "Embedded %d vocabulary texts in %.1fs", len(missing), time.perf_counter() - started
+            )
+            self._save_bank()
+        columns = [(t, c.name) for c in vocabulary.concepts for t in c.texts()]
+        matrix = torch.stack([self._bank[t].to(self.device) for t, _ in columns])
+        found = (matrix, [name for _, name in columns])
+        self._matrices[vocabulary.version] = found
+        while len(self._matrices) > KEPT_VERSIONS:
+            self._matrices.popitem(last=False)
+        return found
+
+    def concept_scores(self, features: Any, vocabulary: Vocabulary) -> list[dict[str, float]]:
+        """Per row of `features` (N x d): each concept's score, the best of its texts'."""
+        import torch
+
+        if not len(vocabulary):
+            return [{} for _ in range(len(features))]
+        matrix, owners = self._text_matrix(vocabulary)
         with self.lock, torch.inference_mode():
             # fp32 from here, whatever the model's precision: the scores of a half-precision
             # model then differ from fp32's by the embeddings' rounding only.
-            scale = self.model.logit_scale.float().exp()
-            logits = scale * features @ self._text_features.T
+            logits = self.model.logit_scale.float().exp() * features.float() @ matrix.T
             if self.sigmoid:
-                # SigLIP scores each word on its own (a probability that the text matches).
-                scores = torch.sigmoid(logits + self.model.logit_bias.float()).cpu().tolist()
+                # SigLIP scores each text on its own (a probability that the text matches).
+                rows = torch.sigmoid(logits + self.model.logit_bias.float()).cpu().tolist()
             else:
-                # Softmax over ~150 words spreads the mass; sqrt maps a clear 0.25 to 0.5 so
-                # that scores sit on the scale of the other backends (a calibration).
-                scores = (logits.softmax(dim=-1).cpu() ** 0.5).tolist()
-        return [
-            sorted(zip(self.vocabulary, row, strict=True), key=lambda kv: -kv[1]) for row in scores
-        ]
+                # A softmax over the texts; sqrt maps a clear 0.25 to 0.5 so that scores sit
+                # on the scale of the other backends (a calibration).
+                rows = (logits.softmax(dim=-1).cpu() ** 0.5).tolist()
+        found = []
+        for row in rows:
+            best: dict[str, float] = {}
+            for name, score in zip(owners, row, strict=True):
+                best[name] = max(best.get(name, 0.0), score)
+            found.append(best)
+        return found
+
+    def scores(
+        self, image: Image.Image, features: Any = None, vocabulary: Vocabulary | None = None
+    ) -> list[tuple[str, float]]:
+        """Every concept with its score, best first (`features`: the image's, when the
+        caller already has them; `vocabulary`: the settings' when not given)."""
+        return self.scores_batch([image], features, vocabulary)[0]
+
+    def scores_batch(
+        self,
+        images: list[Image.Image],
+        features: Any = None,
+        vocabulary: Vocabulary | None = None,
+    ) -> list[list[tuple[str, float]]]:
+        """scores() of several images in one forward pass (the frames of a video, a
+        benchmark's batch): on a GPU, N images cost little more than one."""
+        if features is None:
+            features = self.features_batch(images)
+        if vocabulary is None:
+            vocabulary = vocabulary_of(self.settings)
+        rows = self.concept_scores(features, vocabulary)
+        return [sorted(row.items(), key=lambda kv: -kv[1]) for row in rows]
+
+    def _bank_path(self) -> str:
+        """Where the texts' embeddings are kept, keyed by the weights.
+
+        Embedding texts is the slow part (measured: 12.5 CPU-seconds for 150 texts with
+        SigLIP 2 base, one thread); every worker process would pay it again.
+        """
+        import hashlib
+
+        weights = os.path.join(self.weights_path(), "model.safetensors")
+        try:
+            stat = os.stat(weights)
+            identity = f"{stat.st_size}:{stat.st_mtime_ns}"
+        except OSError:
+            identity = "unknown"
+        key = hashlib.sha256(identity.encode()).hexdigest()[:24]
+        return os.path.join(self.weights_path(), ".text-cache", f"{key}.pt")
+
+    def _read_bank(self) -> dict[str, Any]:
+        import torch
+
+        try:
+            bank = torch.load(self._bank_path(), map_location=self.device)
+        except (OSError, RuntimeError, EOFError, ValueError):
+            return {}  # none kept yet for these weights
+        # float32 whatever precision wrote it: scores are computed in fp32.
+        return {t: v.float() for t, v in bank.items()} if isinstance(bank, dict) else {}
+
+    def _save_bank(self) -> None:
+        import torch
+
+        path = self._bank_path()
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            # Another worker may have added texts since this one read the file: keep them.
+            merged = {**self._read_bank(), **self._bank}
+            tmp = f"{path}.{os.getpid()}.tmp"
+            torch.save({t: v.cpu() for t, v in merged.items()}, tmp)
+            os.replace(tmp, path)  # whole or absent, with several workers at once
+        except OSError as exc:  # a read-only model folder: just slower next time
+            logger.info("Cannot keep the vocabulary embeddings in %s: %s", path, exc)
 
     def sample(self, image: Image.Image) -> None:
-        self.tags(image)
+        self.scores(image)
 
 
 class Captioner(_HFComponent):
@@ -315,62 +371,31 @@ def _without_prompt(text: str) -> str:
     return text[len(BLIP_PROMPT) :].strip() if text.lower().startswith(BLIP_PROMPT) else text
 
 
-def top_tags(ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
-    top = ranked[0][1] if ranked else 0.0
-    return [(word, s) for word, s in ranked[:20] if s >= MIN_RELATIVE * top]
-
-
-def doubted_words(
-    ranked: list[tuple[str, float]], parents: dict[str, frozenset[str]]
-) -> frozenset[str]:
-    """Vocabulary words the image-text model scored far below its best, counting a word as
-    seen when a narrower word under it was ("tabby" backs "cat")."""
-    support = dict(ranked)
-    for word, score in ranked:
-        for parent in parents.get(word, ()):
-            support[parent] = max(support.get(parent, 0.0), score)
-    top = ranked[0][1] if ranked else 0.0
-    return frozenset(w for w, s in support.items() if s < DOUBT_RELATIVE * top)
-
-
 def _article(word: str) -> str:
     return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
 
 
-def vocabulary() -> tuple[list[str], dict[str, frozenset[str]]]:
-    """Visible tags of the offline rules table plus scenes; and each tag's parents."""
-    import yaml
-
-    from .offline.rules import RULES_PATH
-
-    with open(RULES_PATH, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
-    tags = {str(k): (v or {}) for k, v in data["tags"].items()}
-    parents = {k: frozenset(v.get("parents") or ()) - _hidden(tags) for k, v in tags.items()}
-    words = [k for k, v in tags.items() if not v.get("hidden")]
-    words += [w for w in EXTRA_VOCABULARY if w not in tags]
-    return words, parents
-
-
-def _hidden(tags: dict[str, dict[str, Any]]) -> frozenset[str]:
-    return frozenset(k for k, v in tags.items() if v.get("hidden"))
-
-
 class TransformersBackend:
+    """The offline engine's facts (faces, text, scenes), tags over the vocabulary from the
+    image-text model, and the captioner's sentence checked against both."""
+
     name = "transformers"
 
     def __init__(self, settings: EngineSettings, threads: int) -> None:
-        words, self.parents = vocabulary()
-        self.image_text = ImageTextTagger(settings, threads, words)
+        from .offline.backend import OfflineBackend
+
+        self.offline = OfflineBackend(threads)
+        self.image_text = ImageTextTagger(settings, threads)
         self.captioner = Captioner(settings, threads)
         # id(image) -> (image features, scores, caption) computed ahead in one batch
         # (frames_batched).
         self._batched: dict[int, tuple[Any, list[tuple[str, float]], str]] = {}
 
     def components(self) -> list[Component]:
-        return [self.image_text, self.captioner]
+        return [*self.offline.components(), self.image_text, self.captioner]
 
     def load(self) -> None:
+        self.offline.load()
         self.image_text.load()
         if self.captioner.is_present():
             self.captioner.load()
@@ -388,44 +413,51 @@ class TransformersBackend:
         facts: Facts,
         timings: dict[str, float],
     ) -> None:
+        # Faces, text, scene cues and a description from the facts alone, as offline.
+        self.offline.analyze_image(image, settings, analysis, facts, timings)
+        if facts.tiny:
+            return
+        vocabulary = vocabulary_of(settings)
         batched = self._batched.get(id(image))  # a video's frame, computed ahead
         started = time.perf_counter()
         if batched:
             features, ranked, _ = batched
         else:
             features = self.image_text.image_features(image)
-            ranked = self.image_text.scores(image, features)
-        found = top_tags(ranked)
+            ranked = self.image_text.scores(image, features, vocabulary)
+        scores = dict(ranked)
         timings["image-text"] = time.perf_counter() - started
         # The same pass places the photo in image space, for search (ai_engine.image_space).
         analysis.image_embedding = features[0].float().cpu().tolist()
         analysis.image_model = self.image_text.model_id
-        for word, score in found:
-            analysis.tags.append(ScoredTag(word, round(score, 4), "image-text"))
-            for parent in self.parents.get(word, ()):
-                analysis.tags.append(ScoredTag(parent, round(score, 4), "image-text"))
-        confident = [w for w, s in found if s >= PERSON_EVIDENCE]
-        facts.subjects = [_article(w) for w in confident[:2]]
-        caption = ""
-        if self.captioner.loaded:
-            started = time.perf_counter()
-            caption = batched[2] if batched else self.captioner.caption(image)
-            timings["captioner"] = time.perf_counter() - started
-        people = facts.faces > 0 or any(w in PERSON_TAGS for w in confident)
+        merge_vocabulary_tags(analysis, scores, vocabulary, sigmoid=self.image_text.sigmoid)
+        if not self.captioner.loaded or analysis.flags.get("nsfw"):
+            return  # the offline description stands: nothing is said about a nude photo
+        started = time.perf_counter()
+        caption = batched[2] if batched else self.captioner.caption(image)
+        timings["captioner"] = time.perf_counter() - started
         analysis.description = caption_sentence(
-            caption, facts, people=people, doubted=doubted_words(ranked, self.parents)
+            caption,
+            facts,
+            people=facts.faces > 0,
+            doubted=doubted_words(scores, vocabulary),
+            person_words=vocabulary.words_needing("face"),
         )
 
     @contextmanager
     def frames_batched(
-        self, images: list[Image.Image], timings: dict[str, float]
+        self,
+        images: list[Image.Image],
+        timings: dict[str, float],
+        settings: EngineSettings | None = None,
     ) -> Iterator[None]:
         """A video's frames: their scores and captions each computed in one batch (on a GPU,
         three frames cost about one); analyze_image takes them from here within the block.
-        `timings` gets the batches' seconds."""
+        `timings` gets the batches' seconds; `settings` give the vocabulary."""
         started = time.perf_counter()
         features = self.image_text.features_batch(images)
-        ranked = self.image_text.scores_batch(images, features)
+        vocabulary = vocabulary_of(settings or self.image_text.settings)
+        ranked = self.image_text.scores_batch(images, features, vocabulary)
         timings["image-text"] = timings.get("image-text", 0.0) + time.perf_counter() - started
         captions = [""] * len(images)
         if self.captioner.loaded:
@@ -449,8 +481,33 @@ class TransformersBackend:
         return f"A {seconds}-second video. {middle}".strip()
 
 
+def vocabulary_of(settings: EngineSettings) -> Vocabulary:
+    """The caller's vocabulary, even an empty one (staff removed every concept); the
+    default list only when none is given (the engine used without the app)."""
+    return default_vocabulary() if settings.vocabulary is None else settings.vocabulary
+
+
+def merge_vocabulary_tags(
+    analysis: Analysis, scores: dict[str, float], vocabulary: Vocabulary, *, sigmoid: bool
+) -> None:
+    """The vocabulary's tags in place of the ImageNet classifier's; the facts' tags (faces,
+    text, place, colours, scene cues) stay. A concept that needs a face or read text is
+    tagged only when the offline engine found one."""
+    seen = Seen(faces=analysis.faces, text=bool(analysis.text))
+    # A CLIP model's softmax scores depend on the whole list: one relative floor for all.
+    floor = None if sigmoid else MIN_RELATIVE * max(scores.values(), default=0.0)
+    found = vocabulary_tags(scores, vocabulary, seen, floor=floor)
+    analysis.tags = [t for t in analysis.tags if t.source != "classifier"]
+    analysis.tags.extend(ScoredTag(name, score, "image-text") for name, score in found)
+
+
 def caption_sentence(
-    caption: str, facts: Facts, *, people: bool, doubted: frozenset[str] = frozenset()
+    caption: str,
+    facts: Facts,
+    *,
+    people: bool,
+    doubted: frozenset[str] = frozenset(),
+    person_words: frozenset[str] = frozenset(),
 ) -> str:
     """The captioner's first sentence, checked, completed with the date, place and text
     that only EXIF, GPS and OCR know; the facts alone when the check leaves nothing."""
@@ -461,6 +518,7 @@ def caption_sentence(
         place=place,
         text=facts.text,
         doubted=doubted,
+        person_words=person_words,
     )
     checked = check_caption(caption, evidence)
     if not checked:

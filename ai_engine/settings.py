@@ -9,6 +9,7 @@ from .media import MAX_PIXELS
 
 if TYPE_CHECKING:
     from .registry import Registry
+    from .vocabulary import Vocabulary
 
 BACKENDS = ("offline", "transformers", "openai")
 
@@ -29,6 +30,9 @@ class EngineSettings:
     max_pixels: int = MAX_PIXELS  # larger images are refused as decompression bombs
     max_retries: int = 3  # remote backends: attempts after the first on 429/5xx
     device: str | None = None  # transformers backend: "cuda", "cpu" or None for automatic
+    # Transformers backend: the concepts to tag with (None: vocabulary/default.yaml). Not
+    # part of registry_key: an edited vocabulary reuses the loaded models (see hf_backend).
+    vocabulary: Vocabulary | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:

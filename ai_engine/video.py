@@ -56,7 +56,7 @@ def analyze_video(source: VideoSource, context: Context | None = None) -> Analys
     results: list[tuple[Analysis, Facts]] = []
     # A backend that batches (transformers) runs its models on all the frames at once.
     batched = getattr(backend, "frames_batched", None)
-    with batched(frames.images, timings) if batched else nullcontext():
+    with batched(frames.images, timings, settings) if batched else nullcontext():
         for image in frames.images:
             prepared = Prepared(
                 image=image, width=frames.width, height=frames.height, exif=frames.exif

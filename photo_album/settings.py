@@ -306,6 +306,7 @@ CELERY_TASK_ROUTES = {
     "photos.tasks.embed_query_task": {"queue": "interactive"},
     "photos.tasks.ai_sample_test_task": {"queue": "interactive"},
     "photos.tasks.item_embedding_update_task": {"queue": "interactive"},
+    "photos.tasks.vocabulary_preview_task": {"queue": "interactive"},
 }
 # Nothing reads most tasks' return values (the rows are the truth); the few
 # whose caller waits for an answer say ignore_result=False (photos/tasks.py).

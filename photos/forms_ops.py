@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
-from photos.models import AIBackend, AISettings
+from photos.models import AIBackend, AISettings, Concept, ConceptNeeds
 from photos.services.secrets import endpoint_same, secret_decrypt, secret_encrypt
 
 
@@ -146,3 +146,75 @@ def api_key_hint(token: str) -> str:
     if not key:
         return ""
     return "••••" + (key[-4:] if len(key) >= 12 else "")
+
+
+class CommaListField(forms.Field):
+    """ "puppy, doggy" <-> ["puppy", "doggy"]: lower case, each once, blanks dropped."""
+
+    widget = forms.TextInput
+
+    def prepare_value(self, value: Any) -> Any:
+        return ", ".join(value) if isinstance(value, list | tuple) else value
+
+    def to_python(self, value: Any) -> list[str]:
+        words = [w.strip().lower() for w in str(value or "").split(",")]
+        return list(dict.fromkeys(w for w in words if w))
+
+    def validate(self, value: Any) -> None:
+        if self.required and not value:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        for word in value:
+            if len(word) > 100:
+                raise forms.ValidationError(f"“{word[:20]}…” is longer than 100 characters.")
+
+
+class ConceptForm(forms.ModelForm):
+    """One concept of the vocabulary (/ai-settings/vocabulary/): add, edit, preview."""
+
+    synonyms = CommaListField(
+        required=False,
+        help_text="Other words for the same thing, comma-separated; the best-scoring one counts.",
+    )
+    parents = CommaListField(
+        required=False,
+        help_text="Broader tags it implies, comma-separated (“golden retriever” → “dog”).",
+    )
+    threshold = forms.FloatField(
+        min_value=0.001,
+        max_value=1.0,
+        help_text="The image-text model's score (0-1) a photo needs to get this tag; "
+        "lower tags more photos. Use the preview to choose.",
+    )
+
+    class Meta:
+        model = Concept
+        fields = ["name", "synonyms", "parents", "threshold", "needs", "category", "enabled"]
+        help_texts = {
+            "name": "The tag, and the text the model reads (“a photo of a …”).",
+            "needs": "Evidence besides the score, so that the AI is right or silent.",
+        }
+
+    def clean_name(self) -> str:
+        name = " ".join(str(self.cleaned_data["name"]).split()).lower()
+        if not name:
+            raise forms.ValidationError("A name is required.")
+        return name
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        name = data.get("name")
+        data["synonyms"] = [s for s in data.get("synonyms") or [] if s != name]
+        data["parents"] = [p for p in data.get("parents") or [] if p != name]
+        return data
+
+    def model_values(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class ConceptPreviewForm(forms.Form):
+    """The fields a preview needs, from the (unsaved) concept form."""
+
+    name = forms.CharField(max_length=100)
+    synonyms = CommaListField(required=False)
+    threshold = forms.FloatField(min_value=0.001, max_value=1.0)
+    needs = forms.ChoiceField(choices=ConceptNeeds.choices, required=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Self, TypeVar
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
@@ -312,6 +313,40 @@ class AISettings(models.Model):
 
     def __str__(self) -> str:
         return "AI settings"
+
+
+class ConceptNeeds(models.TextChoices):
+    """Evidence a vocabulary concept needs besides its score (the "right or silent" rule)."""
+
+    NOTHING = "", "Nothing more"
+    FACE = "face", "A face in the photo"
+    TEXT = "text", "Text read in the photo"
+
+
+class Concept(models.Model):
+    """One tag of the transformers backend's vocabulary, edited at /ai-settings/vocabulary/.
+
+    The image-text model scores the photo against the name and each synonym; the best
+    score must reach `threshold` (SigLIP's sigmoid, 0-1) for the name to become a tag.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    synonyms = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    parents = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    threshold = models.FloatField(default=0.1)
+    needs = models.CharField(max_length=10, choices=ConceptNeeds.choices, default="", blank=True)
+    category = models.CharField(max_length=50, blank=True)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Moved by every save: with the row count, the vocabulary's version (queryset.update()
+    # would not move it; services.vocabulary saves rows one by one).
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class UserPreferences(models.Model):

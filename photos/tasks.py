@@ -15,7 +15,7 @@ from celery import Task, shared_task
 from django.conf import settings
 
 from photos.models import MediaKind
-from photos.services import ai, people, processing, vectors
+from photos.services import ai, people, processing, vectors, vocabulary
 from photos.services.ai_sample import sample_analyze
 
 
@@ -112,3 +112,9 @@ def people_group_task(owner_id: int | None = None) -> int:
     if owner_id is not None:
         return people.people_group(owner_id=owner_id).new_people
     return sum(r.new_people for r in people.people_group_all().values())
+
+
+@shared_task(ignore_result=False)  # the vocabulary page polls for it
+def vocabulary_preview_task(concept: dict[str, Any]) -> dict[str, Any]:
+    """Which recent photos a concept (saved or not) would tag, scored where models run."""
+    return vocabulary.concept_preview(concept)

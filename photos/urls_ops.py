@@ -15,6 +15,28 @@ urlpatterns = [
         views_ops.ai_settings_test_result_view,
         name="ai-settings-test-result",
     ),
+    path("ai-settings/vocabulary/", views_ops.vocabulary_view, name="ai-vocabulary"),
+    path("ai-settings/vocabulary/new/", views_ops.concept_edit_view, name="ai-concept-new"),
+    path(
+        "ai-settings/vocabulary/<int:concept_id>/",
+        views_ops.concept_edit_view,
+        name="ai-concept-edit",
+    ),
+    path(
+        "ai-settings/vocabulary/<int:concept_id>/delete/",
+        views_ops.concept_delete_view,
+        name="ai-concept-delete",
+    ),
+    path(
+        "ai-settings/vocabulary/preview/",
+        views_ops.concept_preview_view,
+        name="ai-vocabulary-preview",
+    ),
+    path(
+        "ai-settings/vocabulary/preview/<str:task_id>/",
+        views_ops.concept_preview_result_view,
+        name="ai-vocabulary-preview-result",
+    ),
     path("ops/", views_ops.dashboard_view, name="ops-dashboard"),
     path("ops/status.json", views_ops.dashboard_status_view, name="ops-status"),
     path("ops/retry-failed/", views_ops.retry_failed_view, name="ops-retry-failed"),

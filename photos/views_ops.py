@@ -1,4 +1,5 @@
-"""Operations pages: /ai-settings/, the /ops/ dashboard, item retry and status, /metrics.
+"""Operations pages: /ai-settings/ (and its vocabulary), the /ops/ dashboard, item retry
+and status, /metrics.
 
 Thin views: check permission, parse input, call one service, respond. Staff
 pages answer 403 to other users; anonymous users never get here (the login
@@ -11,11 +12,13 @@ import hmac
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import (
     FileResponse,
     Http404,
@@ -31,14 +34,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from photos.forms_ops import AISettingsForm, api_key_hint
+from photos.forms_ops import AISettingsForm, ConceptForm, ConceptPreviewForm, api_key_hint
 from photos.kinds import KINDS, Kind
 from photos.languages import language_name, site_language
 from photos.models import IllegalTransition
 from photos.request_types import AuthenticatedHttpRequest
 from photos.selectors import ops
+from photos.selectors import vocabulary as vocabulary_reads
 from photos.selectors.languages import user_language
-from photos.services import ai_sample, people, queue, retry
+from photos.services import ai_sample, people, queue, retry, vocabulary
 from photos.services.ai_settings import ai_settings_get, ai_settings_update
 from photos.views import item_or_404
 
@@ -106,6 +110,78 @@ def ai_settings_test_view(request: AuthenticatedHttpRequest) -> JsonResponse:
 @staff_required
 def ai_settings_test_result_view(request: AuthenticatedHttpRequest, task_id: str) -> JsonResponse:
     return JsonResponse(ai_sample.sample_test_result(task_id))
+
+
+# --- /ai-settings/vocabulary/ ------------------------------------------------------------
+
+CONCEPTS_PER_PAGE = 100
+
+
+@require_GET
+@staff_required
+def vocabulary_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    category = request.GET.get("category", "")
+    concepts = vocabulary_reads.concepts_search(query=query, category=category)
+    page = Paginator(concepts, CONCEPTS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "query": query,
+        "category": category,
+        "categories": vocabulary_reads.concept_categories(),
+    }
+    return render(request, "photos/ops/vocabulary.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def concept_edit_view(
+    request: AuthenticatedHttpRequest, concept_id: int | None = None
+) -> HttpResponse:
+    concept = None
+    if concept_id is not None:
+        concept = vocabulary_reads.concept_get(concept_id=concept_id)
+        if concept is None:
+            raise Http404("No such concept")
+    form = ConceptForm(request.POST or None, instance=concept)
+    if request.method == "POST" and form.is_valid():
+        saved = vocabulary.concept_save(concept=concept, values=form.model_values())
+        messages.success(request, f"“{saved.name}” saved; the next photos processed use it.")
+        return redirect(f"{reverse('ai-vocabulary')}?{urlencode({'q': saved.name})}")
+    return render(request, "photos/ops/concept_form.html", {"form": form, "concept": concept})
+
+
+@require_POST
+@staff_required
+def concept_delete_view(request: AuthenticatedHttpRequest, concept_id: int) -> HttpResponse:
+    concept = vocabulary_reads.concept_get(concept_id=concept_id)
+    if concept is None:
+        raise Http404("No such concept")
+    vocabulary.concept_delete(concept=concept)
+    messages.success(request, f"“{concept.name}” removed from the vocabulary.")
+    return redirect("ai-vocabulary")
+
+
+@require_POST
+@staff_required
+def concept_preview_view(request: AuthenticatedHttpRequest) -> JsonResponse:
+    """Queue a preview of the form's (unsaved) concept on recent photos."""
+    form = ConceptPreviewForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+    try:
+        task_id = vocabulary.preview_enqueue(form.cleaned_data)
+    except queue.BROKER_ERRORS as error:
+        return JsonResponse({"error": f"The queue (Redis) is unreachable: {error}"}, status=503)
+    url = reverse("ai-vocabulary-preview-result", args=[task_id])
+    return JsonResponse({"task_id": task_id, "result_url": url}, status=202)
+
+
+@require_GET
+@never_cache
+@staff_required
+def concept_preview_result_view(request: AuthenticatedHttpRequest, task_id: str) -> JsonResponse:
+    return JsonResponse(vocabulary.preview_result(task_id))
 
 
 # --- /ops/ dashboard -------------------------------------------------------------------

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("photos", "0011_user_language"),
+        ("photos", "0012_vocabulary"),
     ]
 
     operations = [

@@ -15,6 +15,7 @@ from django.conf import settings as django_settings
 from photos.kinds import kind_of
 from photos.languages import site_language
 from photos.models import AIBackend, AISettings, MediaItem
+from photos.selectors.vocabulary import vocabulary_current
 from photos.services.ai_settings import ai_settings_get
 from photos.services.secrets import api_key_for_endpoint
 
@@ -64,6 +65,10 @@ def engine_settings(ai_settings: AISettings, *, language: str | None = None) -> 
         timeout_s=float(ai_settings.processing_timeout),
         # The upload's cap: what was accepted is analysed (ai_engine.media.check_pixels).
         max_pixels=django_settings.UPLOAD_MAX_PIXELS,
+        # Read per item (cheaply: see vocabulary_current), so an edit needs no restart.
+        vocabulary=(
+            vocabulary_current() if ai_settings.backend == AIBackend.TRANSFORMERS else None
+        ),
     )
 
 

@@ -48,6 +48,7 @@ SAMPLE_TEST_TASK = "photos.tasks.ai_sample_test_task"
 EMBEDDING_UPDATE_TASK = "photos.tasks.item_embedding_update_task"
 IMAGE_EMBEDDING_UPDATE_TASK = "photos.tasks.item_image_embedding_update_task"
 PEOPLE_GROUP_TASK = "photos.tasks.people_group_task"
+VOCABULARY_PREVIEW_TASK = "photos.tasks.vocabulary_preview_task"
 # A send in a request gives up quickly: a broker that is down would otherwise
 # hold the page for Celery's default retries.
 PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
@@ -161,6 +162,18 @@ def sample_test_send(overrides: dict[str, Any], *, limits: tuple[int, int]) -> A
         soft_time_limit=soft,
         time_limit=hard,
         expires=max(soft, 120),
+    )
+
+
+def vocabulary_preview_send(concept: dict[str, Any], *, time_limit_s: int) -> AsyncResult:
+    """/ai-settings/vocabulary/'s preview of one (unsaved) concept, on the interactive worker."""
+    return send(
+        VOCABULARY_PREVIEW_TASK,
+        args=[concept],
+        wait=True,
+        soft_time_limit=time_limit_s,
+        time_limit=time_limit_s + 30,
+        expires=time_limit_s,
     )
 
 

@@ -8,8 +8,9 @@ import pytest
 
 from ai_engine.captions import Evidence, check_caption
 from ai_engine.describe import Facts
-from ai_engine.hf_backend import caption_sentence, doubted_words
+from ai_engine.hf_backend import caption_sentence
 from ai_engine.types import Place
+from ai_engine.vocabulary import Concept, Vocabulary, doubted_words
 
 NOBODY = Evidence()
 SOMEONE = Evidence(people=True)
@@ -68,10 +69,32 @@ def test_it_cuts_what_the_image_text_model_did_not_see():
     assert check_caption("a cat laying on a bed", evidence) == "a cat laying on a bed"
 
 
-def test_a_narrower_word_backs_its_parent():
-    ranked = [("tabby", 0.9), ("bed", 0.5), ("dog", 0.001), ("cat", 0.001)]
-    doubted = doubted_words(ranked, {"tabby": frozenset({"cat"})})
-    assert doubted == {"dog"}
+VOCABULARY = Vocabulary(
+    (
+        Concept("tabby cat", 0.1, parents=("cat",)),
+        Concept("cat", 0.1, synonyms=("kitten",)),
+        Concept("dog", 0.1, synonyms=("puppy",)),
+        Concept("bed", 0.2),
+        Concept("bride", 0.1, needs="face"),
+    )
+)
+
+
+def test_a_narrower_word_backs_its_parent_and_synonyms_share_the_doubt():
+    scores = {"tabby cat": 0.4, "bed": 0.3, "dog": 0.001, "cat": 0.001, "bride": 0.05}
+    # "cat" scored nothing, but "tabby cat" under it did; "bride" is low, not far too low.
+    assert doubted_words(scores, VOCABULARY) == {"dog", "puppy"}
+    evidence = Evidence(doubted=doubted_words(scores, VOCABULARY))
+    assert check_caption("a kitten on a bed next to a puppy", evidence) == "a kitten on a bed"
+
+
+def test_a_concept_that_needs_a_face_is_a_person_word():
+    words = VOCABULARY.words_needing("face")
+    nobody = Evidence(person_words=words)
+    assert check_caption("a cake on a table beside the bride", nobody) == "a cake on a table"
+    assert check_caption("two brides dancing", nobody) == ""
+    seen = Evidence(people=True, person_words=words)
+    assert check_caption("two brides dancing", seen) == "two brides dancing"
 
 
 def test_the_sentence_is_the_checked_caption_completed_by_the_facts():

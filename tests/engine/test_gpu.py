@@ -116,9 +116,9 @@ def count_batches(monkeypatch, component, method: str, sizes: list[tuple[str, in
     """Record the size of every batch `component.method` runs (and run it)."""
     run = getattr(component, method)
 
-    def counted(images):
+    def counted(images, *args, **kwargs):
         sizes.append((method, len(images)))
-        return run(images)
+        return run(images, *args, **kwargs)
 
     monkeypatch.setattr(component, method, counted)
 
@@ -133,16 +133,16 @@ def test_a_videos_frames_go_through_the_models_in_one_batch(
     context = Context(settings=settings, registry=Registry())
     backend = context.registry.backend(settings)  # type: ignore[union-attr]
     sizes: list[tuple[str, int]] = []
-    count_batches(monkeypatch, backend.image_text, "features_batch", sizes)
+    count_batches(monkeypatch, backend.image_text, "scores_batch", sizes)
     count_batches(monkeypatch, backend.captioner, "captions_batch", sizes)
 
     batched = analyze_video(str(video), context=context)
-    assert sizes == [("features_batch", 3), ("captions_batch", 3)]
+    assert sizes == [("scores_batch", 3), ("captions_batch", 3)]
 
     sizes.clear()
     monkeypatch.delattr(TransformersBackend, "frames_batched")  # frame after frame instead
     one_by_one = analyze_video(str(video), context=context)
-    assert sizes == [("features_batch", 1), ("captions_batch", 1)] * 3
+    assert sizes == [("scores_batch", 1), ("captions_batch", 1)] * 3
 
     assert batched.description == one_by_one.description
     assert {t.name: t.score for t in batched.tags} == pytest.approx(

@@ -143,11 +143,15 @@ def save_tiny_siglip(target: Path, seed: int = 0, width: int = 32) -> Path:
     return target
 
 
-def save_tiny_florence2(target: Path) -> Path:
+def save_tiny_florence2(target: Path, caption: str | None = None) -> Path:
     """A tiny Florence-2 (DaViT vision tower, BART text), loadable like the real checkpoint.
 
     At 64 px the vision tower's four stages (strides 4, 2, 2, 2) leave 2 x 2 patches plus one
     pooled token: 5 image tokens, where the real model's 768 px give 577.
+
+    `caption`: the sentence it writes for every image, for tests of what is done with a
+    caption. Random weights, steered by the checkpoint's own generation settings
+    (`sequence_bias` on each prefix of the sentence), as a real model's would be loaded.
     """
     import torch
     from tokenizers import Tokenizer, models, pre_tokenizers
@@ -164,6 +168,7 @@ def save_tiny_florence2(target: Path) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     words = ["<s>", "<pad>", "</s>", "<unk>", "<image>"]
     words += "what does the image describe ? a cat dog man on bed street".split()
+    words += [w for w in dict.fromkeys((caption or "").split()) if w not in words]
     vocab = {w: i for i, w in enumerate(words)}
     backend = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
     backend.pre_tokenizer = pre_tokenizers.Whitespace()
@@ -205,7 +210,15 @@ def save_tiny_florence2(target: Path) -> Path:
         vision_config=vision, text_config=text, image_token_id=vocab["<image>"]
     )
     torch.manual_seed(0)
-    Florence2ForConditionalGeneration(config).save_pretrained(target)
+    model = Florence2ForConditionalGeneration(config)
+    if caption:
+        # Token ids from the decoder's start: each prefix's next word is made certain.
+        ids = [vocab[w] for w in caption.split()] + [text.eos_token_id]
+        start = [text.decoder_start_token_id]
+        model.generation_config.sequence_bias = [
+            [start + ids[: i + 1], 100.0] for i in range(len(ids))
+        ]
+    model.save_pretrained(target)
     image_processor = CLIPImageProcessorPil(
         size={"height": 64, "width": 64},
         crop_size={"height": 64, "width": 64},

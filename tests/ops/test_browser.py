@@ -175,3 +175,43 @@ def test_the_dashboard_counts_match_the_database(
     ARTIFACTS.mkdir(exist_ok=True)
     page.set_viewport_size({"width": 1280, "height": 1100})
     page.screenshot(path=str(ARTIFACTS / "ops-dashboard.png"), full_page=True)
+
+
+def test_staff_preview_a_concept_then_save_it(
+    page: Page, live_server, staff, album, module_worker, worker_media
+):
+    """Search the vocabulary, change a threshold, see which photos it would tag (the
+    worker scores them with a tiny random SigLIP), save: no inline script, no CSP error."""
+    pytest.importorskip("transformers")
+    from photos.models import Concept
+    from tests.engine.tiny_models import save_tiny_siglip
+
+    models = worker_media / "vocabulary-models"
+    if not (models / "image-text").exists():
+        save_tiny_siglip(models / "image-text")
+    ai_settings_set(model_dir=str(models))
+    photos = [upload(album, "chelsea"), upload(album, "coffee")]
+    Photo.objects.filter(pk__in=[p.pk for p in photos]).update(
+        processing_status=ProcessingStatus.COMPLETED, ai_analysis={"faces": 0}
+    )
+    concept = Concept.objects.create(name="tabby", synonyms=["tiger cat"], threshold=0.99)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    log_in(page, live_server, staff)
+
+    page.goto(f"{live_server.url}/ai-settings/vocabulary/?q=tiger")
+    page.click("#concepts a:text('tabby')")
+    page.fill("input[name=threshold]", "0.01")  # random weights score every text near 0.5
+    page.click("#concept-preview-button")
+
+    summary = page.locator("#concept-preview-summary")
+    expect(summary).to_contain_text("would tag 2 of 2", timeout=90_000)
+    expect(page.locator("#concept-preview-photos li[data-tagged=true] img")).to_have_count(2)
+    concept.refresh_from_db()
+    assert concept.threshold == 0.99  # a preview saves nothing
+
+    page.click("#concept-save")
+    expect(page.locator(".messages")).to_contain_text("“tabby” saved")
+    concept.refresh_from_db()
+    assert concept.threshold == 0.01
+    assert not [e for e in errors if "Content Security Policy" in e]

@@ -14,6 +14,14 @@ STAFF_PAGES = [
     ("get", "ai-settings-sample", []),
     ("post", "ai-settings-test", []),
     ("get", "ai-settings-test-result", ["0f1e2d3c-0000-0000-0000-000000000000"]),
+    ("get", "ai-vocabulary", []),
+    ("get", "ai-concept-new", []),
+    ("post", "ai-concept-new", []),
+    ("get", "ai-concept-edit", [1]),
+    ("post", "ai-concept-edit", [1]),
+    ("post", "ai-concept-delete", [1]),
+    ("post", "ai-vocabulary-preview", []),
+    ("get", "ai-vocabulary-preview-result", ["0f1e2d3c-0000-0000-0000-000000000000"]),
     ("get", "ops-dashboard", []),
     ("get", "ops-status", []),
     ("post", "ops-retry-failed", []),
@@ -46,7 +54,9 @@ def test_it_sends_anonymous_users_to_login(method, name, args, db):
     assert response["Location"].startswith(reverse("login"))
 
 
-@pytest.mark.parametrize("name", ["ai-settings", "ops-dashboard", "ops-status"])
+@pytest.mark.parametrize(
+    "name", ["ai-settings", "ai-vocabulary", "ai-concept-new", "ops-dashboard", "ops-status"]
+)
 def test_it_lets_staff_in(name, staff, client_for):
     assert client_for(staff).get(reverse(name)).status_code == 200
 

@@ -200,3 +200,49 @@ def test_ops_and_metrics_show_each_pool_processs_memory(
     assert "photo_album_worker_pool_peak_rss_bytes{" in text
     page = client.get(reverse("ops-dashboard")).content.decode()
     assert f'class="pool-process" data-pid="{child.pid}"' in page
+
+
+def test_the_vocabulary_preview_runs_on_the_worker(
+    module_worker, worker_media, album, staff, client_for
+):
+    """A concept typed on /ai-settings/vocabulary/ (unsaved), scored by the worker's
+    image-text model (tiny, random) against the recent photos: the threshold and the face
+    a concept needs decide which it would tag."""
+    pytest.importorskip("transformers")
+    from photos.models import Concept
+    from tests.engine.tiny_models import save_tiny_siglip
+
+    models = worker_media / "vocabulary-models"
+    if not (models / "image-text").exists():
+        save_tiny_siglip(models / "image-text")
+    ai_settings_set(model_dir=str(models))  # the backend stays offline: preview anyway
+    cat, portrait = upload(album, "chelsea", 71), upload(album, "astronaut", 72)
+    Photo.objects.filter(pk=cat.pk).update(
+        processing_status=ProcessingStatus.COMPLETED, ai_analysis={"faces": 0}
+    )
+    Photo.objects.filter(pk=portrait.pk).update(
+        processing_status=ProcessingStatus.COMPLETED, ai_analysis={"faces": 1}
+    )
+    client = client_for(staff)
+
+    def preview(**concept: str) -> dict:
+        started = client.post(reverse("ai-vocabulary-preview"), concept)
+        assert started.status_code == 202
+        result: dict = {}
+
+        def finished() -> bool:
+            result.update(client.get(started.json()["result_url"]).json())
+            return result["done"]
+
+        wait_until(finished, timeout=120, what="the vocabulary preview")
+        assert result["ok"] is True, result
+        return {p["id"]: p["tagged"] for p in result["photos"]}
+
+    # Random weights score every text near 0.5: 0.01 is always reached, 0.99 never.
+    assert preview(name="cat", threshold="0.01") == {cat.pk: True, portrait.pk: True}
+    assert preview(name="cat", threshold="0.99") == {cat.pk: False, portrait.pk: False}
+    assert preview(name="bridesmaid", threshold="0.01", needs="face") == {
+        cat.pk: False,
+        portrait.pk: True,
+    }
+    assert not Concept.objects.filter(name="bridesmaid").exists()  # nothing saved

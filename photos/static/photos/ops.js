@@ -1,4 +1,4 @@
-/* Operations pages: live item status, the /ops/ dashboard, the AI settings page.
+/* Operations pages: live item status, the /ops/ dashboard, the AI settings and vocabulary pages.
    Plain JS, no build step; every part starts only when its markup is on the page. */
 (function () {
   "use strict";
@@ -317,6 +317,57 @@
     }
   }
 
+  /* --- the vocabulary page's concept preview ----------------------------------------- */
+
+  function showPreview(box, data) {
+    box.replaceChildren();
+    if (!data.ok) {
+      box.appendChild(el("p", `Failed: ${data.error}`, { class: "form-error", id: "concept-preview-error" }));
+      return;
+    }
+    box.appendChild(el("p", `“${data.name}” at ${data.threshold} would tag ${data.tagged} of ${data.photos.length} recent photos (${data.seconds} s on the worker).`, { id: "concept-preview-summary" }));
+    const grid = el("ul", null, { class: "preview-grid", id: "concept-preview-photos" });
+    data.photos.forEach((photo) => {
+      const item = el("li", null, { class: photo.tagged ? "preview-tagged" : "preview-untagged", "data-photo": photo.id, "data-tagged": String(photo.tagged) });
+      const link = el("a", null, { href: photo.url });
+      link.appendChild(el("img", null, { src: photo.thumbnail_url, alt: photo.filename, loading: "lazy", width: "120", height: "120" }));
+      item.appendChild(link);
+      item.appendChild(el("span", `${photo.tagged ? "tagged" : "not tagged"} · ${photo.score.toFixed(3)}`, { class: "muted" }));
+      grid.appendChild(item);
+    });
+    box.appendChild(grid);
+  }
+
+  function initConceptPreview(section, form) {
+    const button = document.getElementById("concept-preview-button");
+    const box = section.querySelector("#concept-preview-result");
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      box.replaceChildren(el("p", "Queued; waiting for a worker…", { class: "muted", id: "concept-preview-waiting" }));
+      try {
+        const response = await postForm(section.dataset.previewUrl, new FormData(form), form);
+        const body = await response.json();
+        if (response.status === 400) {
+          const messages = Object.entries(body.errors).map(([field, errs]) => `${field}: ${errs.map((e) => e.message).join(" ")}`);
+          box.replaceChildren(el("p", `Fix the concept first: ${messages.join("; ")}`, { class: "form-error", id: "concept-preview-error" }));
+          return;
+        }
+        if (!response.ok) throw new Error(body.error || `HTTP ${response.status}`);
+        const started = Date.now();
+        for (;;) {
+          const data = await getJSON(body.result_url);
+          if (data.done) return showPreview(box, data);
+          if ((Date.now() - started) / 1000 > 360) throw new Error("no answer from a worker; see the Operations page");
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
+      } catch (err) {
+        box.replaceChildren(el("p", `Failed: ${err.message}`, { class: "form-error", id: "concept-preview-error" }));
+      } finally {
+        button.disabled = false;
+      }
+    });
+  }
+
   function initConfirmations() {
     document.querySelectorAll("form[data-confirm]").forEach((form) => {
       form.addEventListener("submit", (event) => {
@@ -333,6 +384,9 @@
     if (settingsForm) initBackendOptions(settingsForm);
     const sample = document.getElementById("sample-test");
     if (sample && settingsForm) initSampleTest(sample, settingsForm);
+    const preview = document.getElementById("concept-preview");
+    const conceptForm = document.getElementById("concept-form");
+    if (preview && conceptForm) initConceptPreview(preview, conceptForm);
     initConcurrency();
     initConfirmations();
   }
