@@ -305,3 +305,13 @@ def test_it_refuses_weights_the_hub_lists_without_a_sha256_in_the_manifest(
         run.stderr
     )
     assert hub.gets_of("model-2.safetensors") == []
+
+
+def test_the_shipped_manifest_pins_every_model():
+    from ai_engine.fetch_models import load_manifest
+
+    pins = {pin.key: pin for pin in load_manifest()}
+    assert {key: pin.unpinned_reasons() for key, pin in pins.items()} == {
+        "image-text": [],
+        "captioner": [],
+    }
