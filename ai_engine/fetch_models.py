@@ -7,21 +7,27 @@ For machines that can reach the model hub (or a mirror named by HF_ENDPOINT); th
 itself never downloads anything. Each model of ai_engine/models.json lands in
 <model-dir>/<key>/ (`image-text`, `captioner`), the layout hf_backend loads.
 
-- Pinned: every file is asked for at the manifest's commit hash, and the hub must answer
-  with that commit (X-Repo-Commit), so a moved branch or tag cannot change what arrives.
-- Verified: each file's sha256 must equal the manifest's before it is moved into place; a
-  mismatch deletes the download and fails.
+- Pinned: the hub's file listing is asked for at the manifest's commit hash, and so is every
+  file; the hub must answer with that commit (the listing's sha, X-Repo-Commit), so a moved
+  branch or tag cannot change what arrives.
+- Complete: every file the hub lists at that commit that matches the entry's `include` is
+  fetched, whether or not the manifest names it; a file the manifest names that the listing
+  lacks is an error (a wrong revision or file name), not a silent skip.
+- Verified: each file's sha256 must equal the manifest's, where it gives one, before it is
+  moved into place; a mismatch deletes the download and fails. The weights (*.safetensors)
+  always carry one.
 - Resumable: bytes land in <key>/.partial/<file>.part; a later run continues from there with
   an HTTP Range request instead of starting again.
 - Fails fast: an unreachable hub is reported in one line within the connect timeout; the
   offline backend is untouched either way.
 
-A manifest entry whose revision is not a commit hash is not pinned: the plain fetch refuses
-it. A file whose sha256 is blank is fetched at the pinned commit (the hub's git history fixes
-its content) and its hash is printed as "not in the manifest" so that the admin can record
-it; the weights always carry one. `--record` resolves the revision to its commit, takes
-the hub's sha256 of each LFS file, downloads and hashes every file, and writes the result
-back into the manifest (trust on first use, on a machine the admin trusts).
+A manifest entry whose revision is not a commit hash, or that gives no sha256 for its
+weights, is not pinned: the plain fetch refuses it. A small file without a sha256 (named
+with "" or only in the hub's listing) is fetched at the pinned commit (the commit fixes its
+content) and its hash is printed as "not in the manifest" so that the admin can record it.
+`--record` resolves the revision to its commit, takes the hub's sha256 of each LFS file,
+downloads and hashes every file, and writes the result back into the manifest (trust on
+first use, on a machine the admin trusts).
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 MANIFEST_PATH = Path(__file__).with_name("models.json")
@@ -43,6 +49,7 @@ PIN_FILE = ".pinned.json"  # written beside the weights: what was fetched, at wh
 PARTIAL_DIR = ".partial"
 COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+WEIGHTS = "*.safetensors"  # the files that must carry a sha256 in a pinned entry
 CONNECT_TIMEOUT_S = 10.0
 
 
@@ -63,9 +70,15 @@ class ModelPin:
         reasons = []
         if not COMMIT_RE.match(self.revision):
             reasons.append(f"revision {self.revision!r} is not a commit hash")
-        if not self.files:
-            reasons.append("no files listed")
+        weights = {n: sha for n, sha in self.files.items() if fnmatch.fnmatch(n, WEIGHTS)}
+        if not any(SHA256_RE.match(sha) for sha in weights.values()):
+            reasons.append(f"no sha256 for any weights file ({WEIGHTS})")
+        reasons += [f"no sha256 for {n}" for n, sha in weights.items() if not SHA256_RE.match(sha)]
         return reasons
+
+    def wants(self, name: str) -> bool:
+        """Whether a file the hub lists belongs to this model (top level, matches include)."""
+        return "/" not in name and any(fnmatch.fnmatch(name, p) for p in self.include)
 
 
 def load_manifest(path: Path = MANIFEST_PATH) -> list[ModelPin]:
@@ -115,32 +128,60 @@ def _endpoint() -> str:
     return os.environ.get("HF_ENDPOINT", constants.ENDPOINT).rstrip("/")
 
 
-def resolve(pin: ModelPin, endpoint: str) -> ModelPin:
-    """The pin with its revision resolved to a commit and its files listed (--record)."""
+def _listing(pin: ModelPin, endpoint: str, revision: str) -> tuple[str, dict[str, str]]:
+    """The commit `revision` names on the hub, and every file it lists there: name -> the
+    hub's sha256 for LFS files, "" for the small ones (the hub gives only a git blob id)."""
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError
 
     try:
         info = HfApi(endpoint=endpoint).model_info(
-            pin.repo,
-            revision=pin.revision or "main",
-            files_metadata=True,
-            timeout=CONNECT_TIMEOUT_S,
+            pin.repo, revision=revision, files_metadata=True, timeout=CONNECT_TIMEOUT_S
         )
     except _hub_errors() as exc:
         raise _unreachable(endpoint, exc) from exc
     except HfHubHTTPError as exc:
-        raise FetchError(f"{pin.repo}@{pin.revision or 'main'}: {exc}") from exc
-    files: dict[str, str] = {}
-    for sibling in info.siblings or []:
-        name = sibling.rfilename
-        if "/" in name or not any(fnmatch.fnmatch(name, p) for p in pin.include):
-            continue
-        # The hub's sha256 for LFS files; small files get theirs once downloaded.
-        files[name] = sibling.lfs.sha256 if sibling.lfs else pin.files.get(name, "")
+        raise FetchError(f"{pin.repo}@{revision}: {exc}") from exc
+    listed = {s.rfilename: s.lfs.sha256 if s.lfs else "" for s in info.siblings or []}
+    return str(info.sha), listed
+
+
+def resolve(pin: ModelPin, endpoint: str) -> ModelPin:
+    """The pin with its revision resolved to a commit and its files listed (--record)."""
+    commit, listed = _listing(pin, endpoint, pin.revision or "main")
+    # The hub's sha256 for LFS files; small files get theirs once downloaded.
+    files = {
+        name: sha or pin.files.get(name, "") for name, sha in listed.items() if pin.wants(name)
+    }
     if not files:
-        raise FetchError(f"{pin.repo}@{info.sha}: no files match {pin.include}")
-    return ModelPin(pin.key, pin.repo, str(info.sha), pin.include, files, pin.note)
+        raise FetchError(f"{pin.repo}@{commit}: no files match {pin.include}")
+    return replace(pin, revision=commit, files=files)
+
+
+def complete(pin: ModelPin, endpoint: str) -> ModelPin:
+    """The pin with every file the hub lists at the pinned commit that matches include,
+    plus those the manifest names, each with the manifest's sha256 ("" where it gives none)."""
+    commit, listed = _listing(pin, endpoint, pin.revision)
+    where = f"{pin.repo}@{pin.revision}"
+    if commit != pin.revision:
+        raise FetchError(f"{pin.repo}: asked for commit {pin.revision}, the hub answered {commit}")
+    missing = sorted(set(pin.files) - set(listed))
+    if missing:
+        raise FetchError(
+            f"{where}: the manifest names {', '.join(missing)}, which the hub does not list "
+            "at this commit; check the revision and the file names in the manifest. "
+            "Nothing was downloaded."
+        )
+    # The manifest's sha256 wins; what it does not name arrives unverified but at the commit.
+    files = {name: "" for name in listed if pin.wants(name)} | pin.files
+    unverified = sorted(n for n, sha in files.items() if fnmatch.fnmatch(n, WEIGHTS) and not sha)
+    if unverified:
+        raise FetchError(
+            f"{where}: the hub lists weights the manifest gives no sha256 for: "
+            f"{', '.join(unverified)}; add them, or run once with --record on a machine you "
+            "trust. Nothing was downloaded."
+        )
+    return replace(pin, files=files)
 
 
 def download_file(
@@ -256,10 +297,10 @@ def fetch(
                 + ". Fill in the revision and sha256 values, or run once with --record "
                 "on a machine you trust to pin what the hub serves now."
             )
+    # Every model's listing first: a wrong pin fails before any large download starts.
+    pins = [resolve(pin, endpoint) if record else complete(pin, endpoint) for pin in pins]
     used = []
     for pin in pins:
-        if record:
-            pin = resolve(pin, endpoint)
         target = model_dir / pin.key
         target.mkdir(parents=True, exist_ok=True)
         say(f"{pin.key}: {pin.repo}@{pin.revision[:12]} -> {target}")
@@ -279,7 +320,7 @@ def fetch(
         }
         if (target / PARTIAL_DIR).is_dir() and not any((target / PARTIAL_DIR).iterdir()):
             (target / PARTIAL_DIR).rmdir()
-        pin = ModelPin(pin.key, pin.repo, pin.revision, pin.include, hashes, pin.note)
+        pin = replace(pin, files=hashes)
         (target / PIN_FILE).write_text(
             json.dumps({"repo": pin.repo, "revision": pin.revision, "files": hashes}, indent=2)
         )

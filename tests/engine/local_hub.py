@@ -5,7 +5,8 @@ huggingface_hub (2.4) asks, for a pinned file:
   files, with X-Linked-Etag / X-Linked-Size), Content-Length;
 - GET of the same URL, with `Range: bytes=N-` when it resumes;
 - GET {endpoint}/api/models/{repo}/revision/{revision}?blobs=true (model_info with
-  files_metadata): the commit and each file's size and LFS sha256.
+  files_metadata): the commit and each file's size and LFS sha256. Every fetch reads this
+  listing first (`--record` to pin, a pinned fetch for the files the manifest leaves out).
 That is all this server answers. It records every request, and can cut a download short
 (`cut`) to stand in for a dropped connection.
 """

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -97,8 +98,10 @@ def test_it_fetches_the_pinned_commit_and_verifies_every_file(
     assert hashes(models / "image-text") == hashes(published["pinned"])
     assert hashes(models / "image-text") != hashes(published["newer"])
     assert hashes(models / "captioner") == hashes(published["captioner"])
+    # The listing and every file at the pinned commit, never at `main`.
     asked = [path for method, path, _ in hub.requests if IMAGE_TEXT in path]
-    assert asked and all(f"/resolve/{PINNED}/" in path for path in asked)
+    assert f"/api/models/{IMAGE_TEXT}/revision/{PINNED}" in asked
+    assert all(f"/{PINNED}" in path for path in asked)
     assert run.stdout.count("verified") == len(hashes(published["pinned"])) + len(
         hashes(published["captioner"])
     )
@@ -107,11 +110,11 @@ def test_it_fetches_the_pinned_commit_and_verifies_every_file(
     # The progress bar is huggingface_hub's own (tqdm, on stderr).
     assert "model.safetensors: 100%" in run.stderr
 
-    # A second run finds everything in place and downloads nothing.
+    # A second run finds everything in place: it reads the listings, and no file travels.
     before = len(hub.requests)
     again = fetch(hub.endpoint, models, manifest)
     assert again.returncode == 0, again.stderr
-    assert len(hub.requests) == before
+    assert [path for _, path, _ in hub.requests[before:] if "/resolve/" in path] == []
     assert "present, sha256 verified" in again.stdout
 
     # What arrived is what the transformers backend loads, and check_ai_models names it.
@@ -207,11 +210,13 @@ def test_it_refuses_an_unpinned_manifest(hub, tmp_path):
     manifest = write_manifest(
         tmp_path / "models.json",
         {"revision": "main", "files": {}},
-        {"revision": CAPTIONER_COMMIT, "files": {}},
+        {"revision": CAPTIONER_COMMIT, "files": {"config.json": ""}},
     )
     run = fetch(hub.endpoint, tmp_path / "models", manifest)
     assert run.returncode == 1
     assert "'main' is not a commit hash" in run.stderr
+    # A commit alone does not pin: the weights' content must be fixed by a sha256.
+    assert f"captioner ({CAPTIONER}): no sha256 for any weights file" in run.stderr
     assert "--record" in run.stderr
     assert hub.requests == []  # refused before any traffic
 
@@ -232,3 +237,81 @@ def test_it_records_pins_from_the_hub(hub, published, tmp_path):
     # The recorded manifest now fetches strictly.
     again = fetch(hub.endpoint, tmp_path / "elsewhere", manifest)
     assert again.returncode == 0, again.stderr
+
+
+def published_with(folder: Path, target: Path, name: str, data: bytes) -> Path:
+    """A copy of a published folder with one more file."""
+    shutil.copytree(folder, target)
+    (target / name).write_bytes(data)
+    return target
+
+
+def test_a_pinned_entry_gets_the_small_files_the_hub_lists_at_its_commit(hub, published, tmp_path):
+    # `main` has moved on to a commit with one more file; the pin must not bring it.
+    hub.publish(
+        CAPTIONER,
+        NEWER,
+        published_with(published["captioner"], tmp_path / "newer", "extra.json", b"{}"),
+    )
+    # As models.json pins the captioner: the commit and the weights' sha256, nothing else.
+    weights = hashes(published["captioner"])["model.safetensors"]
+    manifest = write_manifest(
+        tmp_path / "models.json",
+        {"revision": PINNED, "files": {}},
+        {"revision": CAPTIONER_COMMIT, "files": {"model.safetensors": weights}},
+    )
+    models = tmp_path / "models"
+    run = fetch(hub.endpoint, models, manifest, "--only", "captioner")
+    assert run.returncode == 0, run.stderr
+    assert hashes(models / "captioner") == hashes(published["captioner"])
+    assert f"sha256 {weights} verified" in run.stdout
+    small = sorted(set(hashes(published["captioner"])) - {"model.safetensors"})
+    assert "config.json" in small and "tokenizer.json" in small
+    assert run.stdout.count("not in the manifest (record it)") == len(small)
+    asked = [path for _, path, _ in hub.requests]
+    assert all(f"/{CAPTIONER_COMMIT}" in path for path in asked), asked
+
+
+def test_it_refuses_a_manifest_file_the_hub_does_not_list_at_the_commit(hub, manifest, tmp_path):
+    pins = json.loads(manifest.read_text())
+    pins["models"]["captioner"]["files"]["vocab.txt"] = ""
+    manifest.write_text(json.dumps(pins))
+    models = tmp_path / "models"
+    run = fetch(hub.endpoint, models, manifest)
+    assert run.returncode == 1
+    assert (
+        f"{CAPTIONER}@{CAPTIONER_COMMIT}: the manifest names vocab.txt, which the hub does "
+        "not list at this commit" in run.stderr
+    )
+    # Every listing is read before any download: not even the image-text model travelled.
+    assert [path for _, path, _ in hub.requests if "/resolve/" in path] == []
+    assert not (models / "image-text" / "model.safetensors").exists()
+
+
+def test_it_refuses_weights_the_hub_lists_without_a_sha256_in_the_manifest(
+    hub, manifest, published, tmp_path
+):
+    more = "f" * 40
+    second = published_with(
+        published["captioner"], tmp_path / "sharded", "model-2.safetensors", b"\0" * 64
+    )
+    hub.publish(CAPTIONER, more, second)
+    pins = json.loads(manifest.read_text())
+    pins["models"]["captioner"]["revision"] = more
+    manifest.write_text(json.dumps(pins))
+    run = fetch(hub.endpoint, tmp_path / "models", manifest, "--only", "captioner")
+    assert run.returncode == 1
+    assert "the hub lists weights the manifest gives no sha256 for: model-2.safetensors" in (
+        run.stderr
+    )
+    assert hub.gets_of("model-2.safetensors") == []
+
+
+def test_the_shipped_manifest_pins_every_model():
+    from ai_engine.fetch_models import load_manifest
+
+    pins = {pin.key: pin for pin in load_manifest()}
+    assert {key: pin.unpinned_reasons() for key, pin in pins.items()} == {
+        "image-text": [],
+        "captioner": [],
+    }
