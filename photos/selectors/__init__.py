@@ -79,7 +79,7 @@ def page_of_ranked(items: QuerySet[MediaItem], page_number: str | int | None) ->
     hits = list(with_total[start : start + PAGE_SIZE])
     if not hits and number > 1:
         return paginator.get_page(number)  # past the end: the last page, as get_page does
-    paginator.count = hits[0][1] if hits else 0  # type: ignore[misc]  # a cached_property
+    paginator.count = hits[0][1] if hits else 0  # a cached_property: set, not computed
     ids = [pk for pk, _total in hits]
     rows = grid_items(items.model.objects.select_related("album")).in_bulk(ids)
     return Page([rows[pk] for pk in ids if pk in rows], number, paginator)
