@@ -501,7 +501,8 @@ def busy_run(owner, args: argparse.Namespace, query_vectors: dict) -> None:
         f"at end ({busy_s:.0f} s later): {state_text(after)}"
     )
     print(
-        f"  every slot holding a photo in {full:.0%} of {len(sampler.samples)} samples; "
+        f"  every slot's photo in state 'processing' in {full:.0%} of {len(sampler.samples)} "
+        "samples (otherwise a slot was embedding, saving or taking its next photo); "
         f"the queue {'never ran dry' if fed else 'RAN DRY: add --batch-photos'}"
     )
     print(
