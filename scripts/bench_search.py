@@ -1,7 +1,7 @@
 """Benchmark search and the album page (not a test): what a page of results costs.
 
     .venv/bin/python scripts/bench_search.py [--sizes 10000 100000] [--queries 50]
-        [--no-busy] [--batch-photos 400] [--batch-concurrency N]
+        [--no-busy] [--batch-photos 400] [--batch-concurrency N] [--batch-nice 0]
 
 Uses its own PostgreSQL database, created and dropped (bench_search, or
 BENCH_DB), and Redis database 13 (BENCH_BROKER_URL). Items are rows only (no
@@ -349,12 +349,14 @@ def plan(owner) -> None:
 WARMED_UP = re.compile(rb"AI models loaded and warmed up|AI warm-up failed")
 
 
-def worker_start(queue: str, concurrency: int, log_path: Path) -> subprocess.Popen:
+def worker_start(queue: str, concurrency: int, log_path: Path, nice: int = 0) -> subprocess.Popen:
     """A `celery worker` on one queue, as the Procfile starts it, once every pool
-    process has loaded its models (photos.worker_init)."""
+    process has loaded its models (photos.worker_init). `nice`: its CPU priority
+    below the web's and PostgreSQL's (systemd's Nice=)."""
     log = open(log_path, "wb")  # noqa: SIM115 - lives as long as the worker
     worker = subprocess.Popen(
         [
+            *(("nice", "-n", str(nice)) if nice else ()),
             *(sys.executable, "-m", "celery", "-A", "photo_album", "worker"),
             *("--queues", queue, "--concurrency", str(concurrency)),
             *("--hostname", f"{queue}-bench@%h", "--loglevel", "INFO"),
@@ -460,10 +462,10 @@ def busy_run(owner, args: argparse.Namespace, query_vectors: dict) -> None:
     try:
         started = time.perf_counter()
         workers.append(worker_start("interactive", 1, log_dir / "interactive.log"))
-        workers.append(worker_start("celery", concurrency, log_dir / "celery.log"))
+        workers.append(worker_start("celery", concurrency, log_dir / "celery.log", args.batch_nice))
         print(
             f"Workers warm in {time.perf_counter() - started:.1f} s: processing (queue celery, "
-            f"concurrency {concurrency}) and interactive (concurrency 1)"
+            f"concurrency {concurrency}, nice {args.batch_nice}) and interactive (concurrency 1)"
         )
         search_run_warm(owner)
         idle = search_figures(owner, args.queries, query_vectors, end_to_end=True)
@@ -573,6 +575,12 @@ def main() -> None:
         type=int,
         default=os.cpu_count() or 1,
         help="processing slots (default: one per core, Celery's own default)",
+    )
+    parser.add_argument(
+        "--batch-nice",
+        type=int,
+        default=0,
+        help="run the processing worker at this nice level (default 0, as deployed)",
     )
     args = parser.parse_args()
 
