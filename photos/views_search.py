@@ -86,7 +86,7 @@ def search_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     meaning_skipped = False
     if form.is_valid():
         result = search_run(user=request.user, query=form.cleaned_data["q"], filters=form.filters())
-        page = page_of(result.items, request.GET.get("page"))
+        page = result.page(request.GET.get("page"))
         meaning_skipped = result.meaning_skipped
     context = {"form": form, "page": page, "meaning_skipped": meaning_skipped}
     return render(request, "photos/search.html", context, status=400 if page is None else 200)

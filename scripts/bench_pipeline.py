@@ -1,6 +1,6 @@
 """Benchmark the AI pipeline (not a test): latency, batch throughput, memory, engine-only ratio.
 
-    .venv/bin/python scripts/bench_pipeline.py [--photos 500] [--latency 20] [--concurrency 2]
+    .venv/bin/python scripts/bench_pipeline.py [--photos 300] [--latency 20] [--concurrency 2]
     .venv/bin/python scripts/bench_pipeline.py --profile 60
 
 --profile N runs the batch path for N photos in this process (no Celery) under
@@ -304,7 +304,7 @@ def bench_profile(owner, photos: list[bytes]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--photos", type=int, default=500)
+    parser.add_argument("--photos", type=int, default=300)
     parser.add_argument("--latency", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--profile", type=int, default=0, metavar="N")

@@ -14,8 +14,10 @@ from datetime import date, datetime, time, timedelta
 
 import numpy as np
 from django.contrib.auth.models import User
+from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.paginator import Page
 from django.db import connection
 from django.db.models import (
     BigIntegerField,
@@ -39,8 +41,14 @@ from django.utils import timezone
 
 from photos.kinds import Kind, kind_get
 from photos.languages import search_configs
-from photos.models import MediaItem, ProcessingStatus, Tag
-from photos.selectors import albums_visible_to, grid_items, items_visible_to
+from photos.models import Album, MediaItem, ProcessingStatus, Tag
+from photos.selectors import (
+    albums_visible_to,
+    grid_items,
+    items_visible_to,
+    page_of,
+    page_of_ranked,
+)
 from photos.services import vectors
 
 # Reciprocal rank fusion's damping constant (Cormack et al. use 60).
@@ -68,6 +76,13 @@ class SearchResult:
     items: QuerySet[MediaItem]
     # True when the query had words but no worker embedded it in time: words alone answered.
     meaning_skipped: bool = False
+    # Best match first (the query had words), rather than newest first.
+    ranked: bool = False
+
+    def page(self, page_number: str | int | None) -> Page:
+        if self.ranked:
+            return page_of_ranked(self.items, page_number)
+        return page_of(self.items, page_number)
 
 
 def search_run(*, user: User, query: str, filters: SearchFilters | None = None) -> SearchResult:
@@ -75,7 +90,9 @@ def search_run(*, user: User, query: str, filters: SearchFilters | None = None) 
     query = query.strip()
     vector = vectors.query_embed(query) if query else None
     items = items_search(user=user, query=query, filters=filters, query_vector=vector)
-    return SearchResult(items=items, meaning_skipped=bool(query) and vector is None)
+    return SearchResult(
+        items=items, meaning_skipped=bool(query) and vector is None, ranked=bool(query)
+    )
 
 
 def items_search(
@@ -94,16 +111,44 @@ def items_search(
     """
     filters = filters or SearchFilters()
     kind = kind_get(filters.kind)
-    visible = grid_items(filtered(items_visible_to(user, kind), filters))
     query = query.strip()
     if not query:
-        return visible
+        return grid_items(filtered(items_visible_to(user, kind), filters))
+    visible = grid_items(filtered(items_visible_for_words(user, kind), filters))
     near: list[int] = []
     if query_vector is not None:
         near = meaning_matching(user, visible, filters, kind, query_vector)
     if uses_full_text():
         return ranked(visible, query, near)
     return icontains_ranked(visible, query, near)
+
+
+def items_visible_for_words(user: User, kind: Kind | None) -> QuerySet[MediaItem]:
+    """items_visible_to, with the owner filter that lets PostgreSQL read the word index alone.
+
+    `album_id = ANY(ARRAY(the owner's album ids))` is computed once before the scan,
+    so the plan is: the GIN index's matches, their rows, a filter. Written as a join
+    (album__owner=user), the planner looped over the owner's albums and ANDed each
+    with the album_id index: the word index read once per album, and 90,000 album
+    entries read to keep 4,000 (PostgreSQL 15, 100,000 items: 38 ms against 27 ms).
+    """
+    if user.is_staff or not uses_full_text():
+        return items_visible_to(user, kind)
+    model = kind.model if kind is not None else MediaItem
+    owned = ArraySubquery(Album.objects.filter(owner=user).order_by().values("pk"))
+    return model.objects.select_related("album").filter(EqualsAny(F("album_id"), owned))
+
+
+class EqualsAny(Func):
+    """`value = ANY(array)`: true when the array holds the value."""
+
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection, **extra_context):  # type: ignore[override]
+        value, array = self.get_source_expressions()
+        value_sql, value_params = compiler.compile(value)
+        array_sql, array_params = compiler.compile(array)
+        return f"{value_sql} = ANY({array_sql})", (*value_params, *array_params)
 
 
 def meaning_matching(

@@ -51,6 +51,7 @@ def test_it_keeps_two_weeks_compressed_with_copytruncate() -> None:
         "/var/log/celery/worker.log",
         "/var/log/celery/interactive.log",
         "/var/log/celery/beat.log",
+        "/var/log/celery/gpu.log",
     }
     assert set(rotated) == logs
     for directive in ("daily", "rotate 14", "compress", "copytruncate"):

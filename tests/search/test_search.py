@@ -127,6 +127,31 @@ def test_the_search_page_paginates(client_for, owner, album, make_item, monkeypa
     assert len(last.context["page"].object_list) == 1
 
 
+def test_search_pages_rank_across_pages_and_count_only_your_matches(
+    client_for, owner, stranger, album, processed, monkeypatch
+):
+    # The page's ids and the total come from one query (photos.selectors.page_of_ranked).
+    monkeypatch.setattr("photos.selectors.PAGE_SIZE", 2)
+    tagged = processed(album, CAT)  # the oldest, but tagged "cat": the best match
+    mentions = [processed(album, analysis_mentioning_cat()) for _ in range(3)]
+    processed(Album.objects.create(owner=stranger, title="Mallory's"), CAT)
+    client = client_for(owner)
+
+    def shown(page: int | str) -> tuple[int, list[int], str]:
+        response = client.get(reverse("search"), {"q": "cat", "page": page})
+        page_shown = response.context["page"]
+        return page_shown.number, [item.pk for item in page_shown.object_list], response
+
+    number, first, response = shown(1)
+    assert 'id="result-count">4 results<' in response.content.decode()
+    assert "Page 1 of 2" in response.content.decode()
+    newest_first = [item.pk for item in reversed(mentions)]
+    assert first == [tagged.pk, newest_first[0]]
+    assert shown(2)[:2] == (2, newest_first[1:])
+    assert shown(9)[:2] == (2, newest_first[1:])  # past the end: the last page
+    assert shown("x")[:2] == (1, first)
+
+
 def test_every_page_has_the_search_box(client_for, owner, album):
     html = client_for(owner).get(reverse("album-detail", args=[album.pk])).content.decode()
     assert 'role="search"' in html and reverse("search") in html
