@@ -87,6 +87,16 @@ def _texture(grey: np.ndarray) -> np.ndarray:
     return result
 
 
+def _row_spread(values: np.ndarray, mask: np.ndarray) -> float:
+    """Mean spread of `values` along each row, over the masked pixels: white clouds in a
+    blue sky vary across a row; a clear sky's fade from deep to pale blue runs down it."""
+    import numpy as np
+
+    rows = [values[i][mask[i]] for i in range(values.shape[0])]
+    spreads = [float(r.std()) for r in rows if r.size >= 4]
+    return float(np.mean(spreads)) if spreads else 0.0
+
+
 def _share(mask: np.ndarray) -> float:
     return float(mask.mean()) if mask.size else 0.0
 
@@ -150,6 +160,7 @@ def analyse_scene(
         "val_bottom": float(val[bottom].mean()),
         "tex_green": float(tex[green].mean()) if green.any() else 0.0,
         "tex_top": float(tex[top].mean()),
+        "sky_row_spread": _row_spread(sat[top], (blue_sky | (pale & smooth))[top]),
     }
     f.update(_sharpness(grey))
     if probs is not None and index is not None:
@@ -253,7 +264,9 @@ def _decide(
         or bool(subjects & (OUTDOOR_SUBJECTS - ANIMAL_SUBJECTS))
     )
     overcast = pixels_say and f["pale_top"] >= 0.45 and f["tex_top"] < 0.04 and wide_scenery
-    if (sky and f["pale_top"] >= 0.12) or overcast:
+    # Clouds in a sky: pale patches, or white and blue mixed across the sky's rows.
+    cloudy_sky = f["pale_top"] >= 0.12 or f["sky_row_spread"] >= 0.08
+    if (sky and cloudy_sky) or overcast:
         tags["clouds"] = round(min(0.7, 0.35 + f["pale_top"] / 2), 3)
         tags.setdefault("sky", 0.45)
 
