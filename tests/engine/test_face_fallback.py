@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 from ai_engine import analyze
-from ai_engine.offline.face_check import HOG_SURE_SCORE, confirm, confirm_hog
 from ai_engine.offline.backend import OfflineBackend
+from ai_engine.offline.face_check import HOG_SURE_SCORE, confirm, confirm_hog
 
 EVALSET = Path(__file__).resolve().parents[2] / "ai_engine" / "evalset"
 
