@@ -400,10 +400,16 @@ def _decide(
         if subjects & MACRO_SUBJECTS or (small and (foliage or green_frame)):
             tags["macro"] = 0.4
         # Soft green behind a sharp subject: a plant or an insect (indoors or out).
-        if blurred_around and f["green_all"] >= 0.15 and indoor_p < 0.2:
+        soft_green = blurred_around and f["green_all"] >= 0.15 and indoor_p < 0.2
+        if soft_green:
             tags["nature"] = 0.45
             if small:
                 tags["macro"] = 0.4
+        # Up close, textured leaves or a soft green surround are a plant's (the leaf under
+        # the insect, the stem behind the flower); behind a bird or a mammal, soft green is
+        # distant trees.
+        if foliage or (soft_green and small):
+            tags.setdefault("plant", 0.42)
 
     # The sentence: the ground first ("grass"), then where ("by the sea"), sky, time, room.
     order = ("snow", "sand", "grass", "meadow", "foliage", "sea", "water", "mountain")
