@@ -87,6 +87,16 @@ def _texture(grey: np.ndarray) -> np.ndarray:
     return result
 
 
+def _row_spread(values: np.ndarray, mask: np.ndarray) -> float:
+    """Mean spread of `values` along each row, over the masked pixels: white clouds in a
+    blue sky vary across a row; a clear sky's fade from deep to pale blue runs down it."""
+    import numpy as np
+
+    rows = [values[i][mask[i]] for i in range(values.shape[0])]
+    spreads = [float(r.std()) for r in rows if r.size >= 4]
+    return float(np.mean(spreads)) if spreads else 0.0
+
+
 def _share(mask: np.ndarray) -> float:
     return float(mask.mean()) if mask.size else 0.0
 
@@ -150,6 +160,7 @@ def analyse_scene(
         "val_bottom": float(val[bottom].mean()),
         "tex_green": float(tex[green].mean()) if green.any() else 0.0,
         "tex_top": float(tex[top].mean()),
+        "sky_row_spread": _row_spread(sat[top], (blue_sky | (pale & smooth))[top]),
     }
     f.update(_sharpness(grey))
     if probs is not None and index is not None:
@@ -253,7 +264,9 @@ def _decide(
         or bool(subjects & (OUTDOOR_SUBJECTS - ANIMAL_SUBJECTS))
     )
     overcast = pixels_say and f["pale_top"] >= 0.45 and f["tex_top"] < 0.04 and wide_scenery
-    if (sky and f["pale_top"] >= 0.12) or overcast:
+    # Clouds in a sky: pale patches, or white and blue mixed across the sky's rows.
+    cloudy_sky = f["pale_top"] >= 0.12 or f["sky_row_spread"] >= 0.08
+    if (sky and cloudy_sky) or overcast:
         tags["clouds"] = round(min(0.7, 0.35 + f["pale_top"] / 2), 3)
         tags.setdefault("sky", 0.45)
 
@@ -387,10 +400,16 @@ def _decide(
         if subjects & MACRO_SUBJECTS or (small and (foliage or green_frame)):
             tags["macro"] = 0.4
         # Soft green behind a sharp subject: a plant or an insect (indoors or out).
-        if blurred_around and f["green_all"] >= 0.15 and indoor_p < 0.2:
+        soft_green = blurred_around and f["green_all"] >= 0.15 and indoor_p < 0.2
+        if soft_green:
             tags["nature"] = 0.45
             if small:
                 tags["macro"] = 0.4
+        # Up close, textured leaves or a soft green surround are a plant's (the leaf under
+        # the insect, the stem behind the flower); behind a bird or a mammal, soft green is
+        # distant trees.
+        if foliage or (soft_green and small):
+            tags.setdefault("plant", 0.42)
 
     # The sentence: the ground first ("grass"), then where ("by the sea"), sky, time, room.
     order = ("snow", "sand", "grass", "meadow", "foliage", "sea", "water", "mountain")

@@ -10,7 +10,7 @@ from ..language import catalogue, normalise
 from ..scenes import analyse_scene
 from ..types import ScoredTag
 from .classifier import Classifier
-from .face_check import confirm
+from .face_check import confirm, confirm_hog
 from .face_embed import FaceEmbedder
 from .faces import Face, FaceDetector
 from .nsfw import NsfwDetector
@@ -86,8 +86,13 @@ class OfflineBackend:
         nudity = self.nsfw.detect(image)
         timings["nsfw"] = _since(started)
 
-        started = time.perf_counter()
         faces = confirm(detected, image, nudity.face_boxes, facts.black_and_white)
+        if not faces:
+            started = time.perf_counter()
+            faces = confirm_hog(self.faces.detect_hog(image), image, facts.black_and_white)
+            timings["faces_hog"] = _since(started)
+
+        started = time.perf_counter()
         if faces:
             classified = _without_people_bias(classified)
         scene = analyse_scene(

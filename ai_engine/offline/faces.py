@@ -1,4 +1,6 @@
-"""Face detection with mediapipe's full-range BlazeFace model (inside the mediapipe wheel)."""
+"""Face detection with mediapipe's full-range BlazeFace model (inside the mediapipe wheel),
+and dlib's HOG frontal-face detector (no weights file) as a second opinion where BlazeFace
+finds nothing: BlazeFace misses small faces in a crowd and faces turned part-way."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ if TYPE_CHECKING:
     from PIL import Image
 
 MIN_CONFIDENCE = 0.5
+HOG_SIDE = 640  # dlib's HOG detector runs on a copy this size (upsampled once: faces >= ~40 px)
+HOG_MIN_SCORE = 0.3  # candidates below this are not even returned (face_check decides)
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,7 @@ class FaceDetector(Component):
     def __init__(self, threads: int = 1) -> None:
         super().__init__(threads)
         self._detector: Any = None
+        self._hog: Any = None
 
     def weights_path(self) -> str:
         return package_file(
@@ -54,6 +59,9 @@ class FaceDetector(Component):
                 model_selection=1, min_detection_confidence=MIN_CONFIDENCE
             )
             self._detector.process(np.zeros((64, 64, 3), dtype=np.uint8))
+        import dlib
+
+        self._hog = dlib.get_frontal_face_detector()
 
     def detect(self, image: Image.Image) -> list[Face]:
         import numpy as np
@@ -75,6 +83,27 @@ class FaceDetector(Component):
                     keypoints=points,
                 )
             )
+        return faces
+
+    def detect_hog(self, image: Image.Image) -> list[Face]:
+        """dlib's HOG detector on a downscaled copy; the score is its SVM margin (no keypoints)."""
+        import numpy as np
+
+        self.load()
+        small = image.convert("RGB")
+        small.thumbnail((HOG_SIDE, HOG_SIDE))
+        pixels = np.ascontiguousarray(np.asarray(small))
+        height, width = pixels.shape[:2]
+        with self.lock:
+            rects, scores, _ = self._hog.run(pixels, 1, HOG_MIN_SCORE)
+        faces = []
+        for rect, score in zip(rects, scores, strict=True):
+            x0, y0 = max(0, rect.left()), max(0, rect.top())
+            x1, y1 = min(width, rect.right()), min(height, rect.bottom())
+            if x1 <= x0 or y1 <= y0:
+                continue
+            box = (x0 / width, y0 / height, (x1 - x0) / width, (y1 - y0) / height)
+            faces.append(Face(box=tuple(round(v, 4) for v in box), score=float(score)))
         return faces
 
     def sample(self, image: Image.Image) -> None:

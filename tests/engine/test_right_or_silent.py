@@ -157,7 +157,9 @@ def test_a_person_holding_nothing_is_not_a_fish(photo_analysis):
 def test_a_landscape_gets_its_scene(photo_analysis):
     result = photo_analysis("gcompris-horse.jpg")
     assert {"sky", "grass", "meadow", "outdoor", "landscape", "daytime"} <= set(result.tag_names)
-    assert result.description.endswith("under a blue sky.")
+    # White clouds drift across its blue sky (the label accepts "cloud").
+    assert "clouds" in result.tag_names
+    assert result.description.endswith("under a cloudy sky.")
 
 
 def test_when_unsure_it_says_less(photo_analysis):
