@@ -543,9 +543,9 @@ class IndexBuildsCounted:
         self.count = 0
         self.original = vectors.index_build
 
-        def counted():
+        def counted(*args, **kwargs):
             self.count += 1
-            return self.original()
+            return self.original(*args, **kwargs)
 
         vectors.index_build = counted
 
