@@ -12,6 +12,14 @@ from tests.conftest import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+# The image's natural width once it has loaded (0 if it fails): "visible" comes before the
+# bytes arrive, so reading `complete` at once races the permission-checked view.
+LOADED_WIDTH = """img => img.complete ? img.naturalWidth : new Promise(done => {
+    img.addEventListener("load", () => done(img.naturalWidth));
+    img.addEventListener("error", () => done(0));
+})"""
+
+
 def test_it_names_a_person_merges_another_and_finds_them_by_name(
     page: Page, live_server, make_user, face_item, identity_faces
 ):
@@ -34,7 +42,7 @@ def test_it_names_a_person_merges_another_and_finds_them_by_name(
     expect(cards.first).to_have_attribute("data-id", str(person.pk))
     crop = cards.first.locator("img.face-crop")
     expect(crop).to_be_visible()
-    assert crop.evaluate("img => img.complete && img.naturalWidth") == 128
+    assert crop.evaluate(LOADED_WIDTH) == 128
 
     cards.first.locator("a").click()
     page.fill("#person-name-input", "Anna")
