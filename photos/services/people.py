@@ -64,6 +64,8 @@ def faces_save(*, item_id: int, faces: list[FaceFound]) -> list[Face]:
     # Imported here: uploads imports processing, which imports this module.
     from photos.services.uploads import storage_name
 
+    if not faces and not Face.objects.filter(item_id=item_id).exists():
+        return []  # most photos: no face before or now, so no names to reindex either
     item = MediaItem.objects.select_related("album").get(pk=item_id)
     owner_id = item.album.owner_id
     old = list(Face.objects.filter(item_id=item_id))
