@@ -109,7 +109,7 @@ def ai_settings_test_view(request: AuthenticatedHttpRequest) -> JsonResponse:
 @never_cache
 @staff_required
 def ai_settings_test_result_view(request: AuthenticatedHttpRequest, task_id: str) -> JsonResponse:
-    return JsonResponse(ai_sample.sample_test_result(task_id))
+    return JsonResponse(ai_sample.interactive_task_poll(task_id))
 
 
 # --- /ai-settings/vocabulary/ ------------------------------------------------------------
@@ -181,7 +181,7 @@ def concept_preview_view(request: AuthenticatedHttpRequest) -> JsonResponse:
 @never_cache
 @staff_required
 def concept_preview_result_view(request: AuthenticatedHttpRequest, task_id: str) -> JsonResponse:
-    return JsonResponse(vocabulary.preview_result(task_id))
+    return JsonResponse(ai_sample.interactive_task_poll(task_id))
 
 
 # --- /ops/ dashboard -------------------------------------------------------------------

@@ -79,8 +79,9 @@ def sample_test_enqueue(overrides: dict[str, Any]) -> str:
     return result.id
 
 
-def sample_test_result(task_id: str) -> dict[str, Any]:
-    """What the page polls: the task's state and, once done, what it found."""
+def interactive_task_poll(task_id: str) -> dict[str, Any]:
+    """What a page polls for a task on the interactive queue (the sample test, the
+    vocabulary preview): its state and, once done, what it returned."""
     result: AsyncResult[dict[str, Any]] = AsyncResult(task_id)
     state = result.state
     if state == "SUCCESS":

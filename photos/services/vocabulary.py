@@ -20,7 +20,6 @@ import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
-from celery.result import AsyncResult
 from django.db import transaction
 from django.urls import reverse
 
@@ -61,19 +60,6 @@ def preview_enqueue(values: dict[str, Any]) -> str:
     """Send the preview to the interactive worker; raises queue.BROKER_ERRORS."""
     concept = {name: values[name] for name in PREVIEW_FIELDS}
     return queue.vocabulary_preview_send(concept, time_limit_s=PREVIEW_TIMEOUT_S).id
-
-
-def preview_result(task_id: str) -> dict[str, Any]:
-    """What the page polls: the task's state and, once done, the photos it scored."""
-    result: AsyncResult[dict[str, Any]] = AsyncResult(task_id)
-    state = result.state
-    if state == "SUCCESS":
-        found = result.result
-        assert isinstance(found, dict)  # SUCCESS: the task's return value
-        return {"state": state, "done": True, **found}
-    if state in {"FAILURE", "REVOKED"}:
-        return {"state": state, "done": True, "ok": False, "error": str(result.result)}
-    return {"state": state, "done": False}
 
 
 def concept_preview(concept: dict[str, Any]) -> dict[str, Any]:
