@@ -25,3 +25,18 @@ def database_drop(name: str) -> None:
 
     with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def worker_environment(*, db_name: str, broker_url: str, media_root: str) -> dict[str, str]:
+    """What a benchmark's Django and `celery worker` processes run with (plain HTTP,
+    quiet logs, no ONNX telemetry)."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "photo_album.settings",
+        "DATABASE_URL": database_url(db_name),
+        "CELERY_BROKER_URL": broker_url,
+        "CELERY_RESULT_BACKEND": broker_url,
+        "MEDIA_ROOT": media_root,
+        "HTTPS": "false",
+        "ORT_DISABLE_TELEMETRY": "1",
+        "LOG_LEVEL": "WARNING",
+    }

@@ -30,23 +30,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SERVER_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+from bench_db import SERVER_URL, worker_environment  # noqa: E402
+
 DB_NAME = os.environ.get("BENCH_DB_NAME", "bench_photo_album")
 BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
 NAMES = ("chelsea", "coffee", "astronaut", "rocket", "camera")
 
 
 def environment(media_root: str) -> dict[str, str]:
-    return {
-        "DJANGO_SETTINGS_MODULE": "photo_album.settings",
-        "DATABASE_URL": f"{SERVER_URL}/{DB_NAME}",
-        "CELERY_BROKER_URL": BROKER_URL,
-        "CELERY_RESULT_BACKEND": BROKER_URL,
-        "MEDIA_ROOT": media_root,
-        "HTTPS": "false",
-        "ORT_DISABLE_TELEMETRY": "1",
-        "LOG_LEVEL": "WARNING",
-    }
+    return worker_environment(db_name=DB_NAME, broker_url=BROKER_URL, media_root=media_root)
 
 
 def database_recreate(*, drop_only: bool = False) -> None:

@@ -31,7 +31,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from bench_db import database_create, database_drop, database_url  # noqa: E402
+from bench_db import (  # noqa: E402
+    database_create,
+    database_drop,
+    worker_environment,
+)
 from bench_pipeline import photo_bytes, tree_cpu_s, wait_completed, worker_start  # noqa: E402
 
 DB_NAME = "bench_storage"
@@ -40,16 +44,7 @@ BUCKET = "bench-photo-album"
 
 
 def base_environment(media_root: str) -> dict[str, str]:
-    return {
-        "DJANGO_SETTINGS_MODULE": "photo_album.settings",
-        "DATABASE_URL": database_url(DB_NAME),
-        "CELERY_BROKER_URL": BROKER_URL,
-        "CELERY_RESULT_BACKEND": BROKER_URL,
-        "MEDIA_ROOT": media_root,
-        "HTTPS": "false",
-        "ORT_DISABLE_TELEMETRY": "1",
-        "LOG_LEVEL": "WARNING",
-    }
+    return worker_environment(db_name=DB_NAME, broker_url=BROKER_URL, media_root=media_root)
 
 
 def s3_environment(endpoint: str) -> dict[str, str]:
