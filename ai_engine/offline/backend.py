@@ -16,6 +16,7 @@ from .faces import Face, FaceDetector
 from .nsfw import NsfwDetector
 from .ocr import TextReader
 from .rules import ClassifierTag
+from .smiles import SmileDetector
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -49,9 +50,10 @@ class OfflineBackend:
         self.ocr = TextReader(threads)
         self.nsfw = NsfwDetector(threads)
         self.face_embed = FaceEmbedder(threads)
+        self.smiles = SmileDetector(threads)
 
     def components(self) -> list[Component]:
-        return [self.classifier, self.faces, self.ocr, self.nsfw, self.face_embed]
+        return [self.classifier, self.faces, self.ocr, self.nsfw, self.face_embed, self.smiles]
 
     def load(self) -> None:
         for component in self.components():
@@ -130,6 +132,11 @@ class OfflineBackend:
         analysis.faces_found = self.face_embed.embed(image, faces)
         timings["face_embed"] = _since(started)
         analysis.tags.extend(_face_tags(faces, people))
+        if faces:
+            started = time.perf_counter()
+            if self.smiles.count(image, faces):
+                analysis.tags.append(ScoredTag("smile", 0.5, "faces"))
+            timings["smiles"] = _since(started)
         analysis.text = text
         if text:
             analysis.tags.append(ScoredTag("text", 0.9, "ocr"))

@@ -101,7 +101,7 @@ def test_the_process_registry_is_one_object():
 def test_it_reports_every_model_of_the_offline_backend(engine_settings, registry, photo):
     reports = registry.report(engine_settings, sample_image=photo("astronaut"))
     by_name = {r.name: r for r in reports}
-    assert set(by_name) == {"classifier", "faces", "ocr", "nsfw", "places", "face_embed"}
+    assert set(by_name) == {"classifier", "faces", "ocr", "nsfw", "places", "face_embed", "smiles"}
     for report in reports:
         assert report.ok, report.as_line()
         assert os.path.isfile(report.path)
