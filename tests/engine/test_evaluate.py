@@ -159,17 +159,20 @@ def test_totals_add_up_right_wrong_and_relevant() -> None:
 
 def test_the_evaluation_set_is_complete_and_labelled() -> None:
     tune, holdout, holdout2 = photo_set("tune"), photo_set("holdout"), photo_set("holdout2")
+    holdout3 = photo_set("holdout3")
     assert len(tune) >= 60 and len(holdout) >= 25 and len(holdout2) >= 25
-    names = [{p.name for _, p, _ in s} for s in (tune, holdout, holdout2)]
+    assert len(holdout3) >= 40
+    names = [{p.name for _, p, _ in s} for s in (tune, holdout, holdout2, holdout3)]
     assert len(set.union(*names)) == sum(len(n) for n in names)  # no photo in two sets
     # Same mix of kinds in the first two sets (the second held-out set has no people).
     assert {labels.category for *_, labels in tune} == {labels.category for *_, labels in holdout}
-    for _, path, labels in tune + holdout + holdout2:
+    for _, path, labels in tune + holdout + holdout2 + holdout3:
         assert labels.accept and labels.wrong, labels.file
         assert not set(labels.accept) & set(labels.wrong), labels.file
         with Image.open(path) as image:
             assert max(image.size) <= 1024, labels.file
-    assert sum(p.name.startswith("skimage-") for _, p, _ in tune + holdout + holdout2) <= 5
+    everything = tune + holdout + holdout2 + holdout3
+    assert sum(p.name.startswith("skimage-") for _, p, _ in everything) <= 5
 
 
 def test_each_tag_gets_a_measured_precision() -> None:
