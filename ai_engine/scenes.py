@@ -216,6 +216,8 @@ ANIMAL_SUBJECTS = frozenset({"wildlife", "farm animal", "bird"})
 MAN_MADE_SUBJECTS = frozenset(
     {"building", "street", "bridge", "monument", "fountain", "vehicle", "sport", "shop"}
 )
+# EXIF light value of a sunlit scene (sunny 15, overcast 12-13; a lit room 5-9).
+SUNLIT_EV = 12
 # Classifier tags seen standing or played on grass.
 GRASS_SUBJECTS = frozenset({"farm animal", "sport", "dog", "horse", "sheep", "cattle"})
 # A car, a bus or a truck outdoors is nearly always on a road or a street: both words.
@@ -305,7 +307,10 @@ def _decide(
     # Green texture below is as often a forest, a hedge or a leaf as grass: said only
     # under something that stands on grass (a farm animal, a game), or where the
     # classifier names nothing at all, and not where green fills the whole frame.
-    on_grass = bool(subjects & GRASS_SUBJECTS) or (not subjects and f["green_upper"] < 0.75)
+    # A flash says the place was dim: green below it was a carpet or a desk, not a lawn.
+    on_grass = bool(subjects & GRASS_SUBJECTS) or (
+        not subjects and f["green_upper"] < 0.75 and not flash
+    )
     grass = (
         pixels_say
         and f["green_bottom"] >= 0.45
@@ -338,9 +343,19 @@ def _decide(
         tags["mountain"] = round(min(0.75, 0.3 + f["mountain_p"] / 2), 3)
 
     natural = grass or foliage or water or snow or mountain or landscape_p >= 0.3
-    scene.outdoors = sky or sunset or natural or night or bool(subjects & OUTDOOR_SUBJECTS)
+    # Night alone is no outdoors (a dark bar is night too), nor is a sea creature without
+    # a sky: it was most likely seen through an aquarium's glass.
+    outdoor_subjects = subjects & OUTDOOR_SUBJECTS
+    if "sea life" in subjects:
+        outdoor_subjects -= ANIMAL_SUBJECTS
+    scene.outdoors = sky or sunset or natural or bool(outdoor_subjects)
     # People in a room say less about it than furniture does: a lower bar with people.
-    scene.indoors = not scene.outdoors and indoor_p >= (0.2 if f.get("people") else 0.45)
+    # An exposure for sunlight (EV 12 and up, no flash) is no room's light: a vaulted ruin
+    # under the sun looks like a church's ceiling to the classifier.
+    sunlit = light_ev is not None and light_ev >= SUNLIT_EV and not flash
+    scene.indoors = (
+        not scene.outdoors and not sunlit and indoor_p >= (0.2 if f.get("people") else 0.45)
+    )
     if scene.outdoors and indoor_p < 0.3:
         tags["outdoor"] = 0.55
         # Daytime from the whole picture: a clear blue sky over a ground that daylight
@@ -399,6 +414,7 @@ def _decide(
     scene.close_up = (
         not sky
         and not scene.indoors
+        and "landscape" not in tags
         and not portrait
         and (blurred_around or green_frame or bool(subjects & SMALL_SUBJECTS))
     )
