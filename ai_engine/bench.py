@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--real", action="store_true", help="same as --mode real")
     parser.add_argument(
         "--set",
-        choices=("tune", "holdout", "holdout2", "holdout3", "all"),
+        choices=("tune", "holdout", "holdout2", "holdout3", "holdout4", "all"),
         default="all",
         dest="set_name",
         help="real mode: which photos of the evaluation set",
