@@ -220,8 +220,9 @@ MAN_MADE_SUBJECTS = frozenset(
 SUNLIT_EV = 12
 # Classifier tags seen standing or played on grass.
 GRASS_SUBJECTS = frozenset({"farm animal", "sport", "dog", "horse", "sheep", "cattle"})
-# A car, a bus or a truck outdoors is nearly always on a road or a street: both words.
-ROAD_SUBJECTS = frozenset({"car", "bus", "truck"})
+# A car or a bus outdoors is nearly always on a road or a street: both words. Not a
+# truck: ImageNet's trucks include tractors' kin, forklifts and tanks, at work off-road.
+ROAD_SUBJECTS = frozenset({"car", "bus"})
 
 
 def _decide(
