@@ -307,3 +307,9 @@ def test_a_pickup_in_an_orchard_is_one_truck_off_the_street(photo_analysis):
     result = photo_analysis("holdout4/gimp-blue-truck.jpg")
     assert {"truck", "pickup truck", "vehicle"} <= set(result.tag_names)
     assert not said(result) & {"car", "street"}
+
+
+def test_a_beach_is_not_said_to_be_on_sand(photo_analysis):
+    result = photo_analysis("holdout4/scratch-beach-malibu.jpg")
+    assert {"beach", "sand", "sea"} <= set(result.tag_names)
+    assert result.description == "A beach by the sea under a blue sky."
