@@ -125,7 +125,7 @@ def item_process_once(
         except Exception as exc:  # noqa: BLE001 - every failure is recorded on the item, see below
             return item_handle_error(claim, exc, final_try=final_try, ai_settings=ai_settings)
         logger.info("Extracting tags...")
-        if not item_complete(claim, analysis, language=language):
+        if not item_complete(claim, analysis, item, language=language):
             logger.warning(
                 "%s ID: %s was taken over while processing; result dropped", kind, item_id
             )
@@ -192,11 +192,13 @@ def items_fail_dead(queryset: QuerySet) -> int:
     return failed
 
 
-def item_complete(claim: Claim, analysis: Analysis, *, language: str) -> bool:
+def item_complete(claim: Claim, analysis: Analysis, item: MediaItem, *, language: str) -> bool:
     """Save the result if the claim still holds; tags and status land in one commit.
 
     `language`: the one the engine wrote in, recorded so search stems the words
     with it and the owner can see what is left to rewrite after changing theirs.
+    `item`: the row as read before the analysis; only its file name is used (it never
+    changes), for the search index.
     """
     with transaction.atomic():
         saved = claim.held().update(
@@ -219,10 +221,14 @@ def item_complete(claim: Claim, analysis: Analysis, *, language: str) -> bool:
             **image_space_fields(analysis),
         )
         if saved:
-            # One read for what the rest needs: every round trip here is paid per item.
-            item = MediaItem.objects.only("original_filename", "removed_tags").get(pk=claim.item_id)
+            # Read now, not with `item`: a person may have removed a tag while the engine ran.
+            removed_tags = (
+                MediaItem.objects.filter(pk=claim.item_id)
+                .values_list("removed_tags", flat=True)
+                .get()
+            )
             # A tag removed in one language stays removed in the next ("dog", then "Hund").
-            removed = tag_names_in(language, item.removed_tags)
+            removed = tag_names_in(language, removed_tags)
             ai_tags_replace(item_id=claim.item_id, tags=analysis.tags, removed=removed)
             item_search_index_update(item)
     return bool(saved)
