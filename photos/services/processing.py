@@ -143,13 +143,18 @@ def item_claim(*, model: type[MediaItem], item_id: int, reclaim: bool = False) -
     """
     now = timezone.now()
     lease = now + lease_expiry()
-    # A redelivered task takes back an item whose worker died (lease expired)...
-    takeover = Q(processing_status=ProcessingStatus.PROCESSING, lease_expires_at__lt=now)
-    holder = (
-        model.objects.filter(pk=item_id, processing_status=ProcessingStatus.PROCESSING)
-        .values_list("lease_holder", flat=True)
+    row = (
+        model.objects.filter(pk=item_id)
+        .values_list("processing_status", "lease_holder", "attempts")
         .first()
     )
+    if row is None:
+        return None
+    status, holder, attempts = row
+    if status != ProcessingStatus.PROCESSING:
+        holder = ""
+    # A redelivered task takes back an item whose worker died (lease expired)...
+    takeover = Q(processing_status=ProcessingStatus.PROCESSING, lease_expires_at__lt=now)
     here = holder_here()
     if holder and (holder_gone(holder) or (reclaim and holder == here)):
         # ...or at once when the holder is a dead process on this host (SIGKILL, OOM).
@@ -157,12 +162,15 @@ def item_claim(*, model: type[MediaItem], item_id: int, reclaim: bool = False) -
     claimable = model.objects.filter(
         Q(processing_status=ProcessingStatus.PENDING) | takeover, pk=item_id
     )
+    # Only a death counts: this thread taking back its own claim after a lost database
+    # connection does not.
+    attempt = attempts + (0 if reclaim and holder == here else 1)
     max_deaths = settings.AI_MAX_WORKER_DEATHS
-    claimed = claimable.filter(attempts__lt=max_deaths).update(
+    # `attempts` as read above: a claim made since then changed it, and this one fails,
+    # so the number this claim holds is known without reading the row again.
+    claimed = claimable.filter(attempts=attempts, attempts__lt=max_deaths).update(
         processing_status=ProcessingStatus.PROCESSING,
-        # Only a death counts: this thread taking back its own claim after a lost
-        # database connection does not.
-        attempts=F("attempts") + (0 if reclaim and holder == here else 1),
+        attempts=attempt,
         lease_expires_at=lease,
         lease_holder=here,
         processing_started_at=now,
@@ -171,13 +179,7 @@ def item_claim(*, model: type[MediaItem], item_id: int, reclaim: bool = False) -
     if not claimed:
         items_fail_dead(claimable.filter(attempts__gte=max_deaths))
         return None
-    # The lease value is unique to this claim, so it finds the attempt we set.
-    attempt = (
-        model.objects.filter(pk=item_id, lease_expires_at=lease)
-        .values_list("attempts", flat=True)
-        .first()
-    )
-    return None if attempt is None else Claim(model=model, item_id=item_id, attempt=attempt)
+    return Claim(model=model, item_id=item_id, attempt=attempt)
 
 
 def items_fail_dead(queryset: QuerySet) -> int:
