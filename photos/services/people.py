@@ -64,7 +64,8 @@ def faces_save(*, item_id: int, faces: list[FaceFound]) -> list[Face]:
     # Imported here: uploads imports processing, which imports this module.
     from photos.services.uploads import storage_name
 
-    if not faces and not Face.objects.filter(item_id=item_id).exists():
+    old = list(Face.objects.filter(item_id=item_id))
+    if not faces and not old:
         return []  # most photos: no face before or now, so no names to reindex either
     # Only what is used below: the row also holds the embeddings, analysis and search vector.
     item = (
@@ -73,7 +74,6 @@ def faces_save(*, item_id: int, faces: list[FaceFound]) -> list[Face]:
         .get(pk=item_id)
     )
     owner_id = item.album.owner_id
-    old = list(Face.objects.filter(item_id=item_id))
     kept_choices = [f for f in old if f.assigned_by == FaceAssignment.PERSON or f.is_not_person]
     new_faces = []
     for found in faces:
@@ -113,8 +113,8 @@ def names_changed(old: list[Face], new: list[Face]) -> bool:
     """Whether the people names on an item (search words) differ between its old and new
     faces. The item's vector holds the old faces' names; most items keep the same people,
     or only unnamed ones, and then it is still right and need not be rewritten."""
-    before = {face.person_id for face in old} - {None}
-    after = {face.person_id for face in new} - {None}
+    before = {face.person_id for face in old if face.person_id is not None}
+    after = {face.person_id for face in new if face.person_id is not None}
     if before == after:
         return False  # the same people: the same names (a rename reindexes by itself)
     named = dict(
