@@ -249,6 +249,7 @@ PHASES = {
     "save: status, tags, search index": "item_complete",
     "  of which tags": "ai_tags_replace",
     "  of which search index": "item_search_index_update",
+    "faces": "faces_save",
     "embedding": "item_embedding_refresh",
 }
 

@@ -64,11 +64,16 @@ def faces_save(*, item_id: int, faces: list[FaceFound]) -> list[Face]:
     # Imported here: uploads imports processing, which imports this module.
     from photos.services.uploads import storage_name
 
-    if not faces and not Face.objects.filter(item_id=item_id).exists():
-        return []  # most photos: no face before or now, so no names to reindex either
-    item = MediaItem.objects.select_related("album").get(pk=item_id)
-    owner_id = item.album.owner_id
     old = list(Face.objects.filter(item_id=item_id))
+    if not faces and not old:
+        return []  # most photos: no face before or now, so no names to reindex either
+    # Only what is used below: the row also holds the embeddings, analysis and search vector.
+    item = (
+        MediaItem.objects.select_related("album")
+        .only("kind", "original_filename", "album__owner")
+        .get(pk=item_id)
+    )
+    owner_id = item.album.owner_id
     kept_choices = [f for f in old if f.assigned_by == FaceAssignment.PERSON or f.is_not_person]
     new_faces = []
     for found in faces:
@@ -99,8 +104,23 @@ def faces_save(*, item_id: int, faces: list[FaceFound]) -> list[Face]:
     for face in old:
         if face.crop.name:
             default_storage.delete(face.crop.name)
-    item_search_index_update(item)
+    if names_changed(old, new_faces):
+        item_search_index_update(item)
     return new_faces
+
+
+def names_changed(old: list[Face], new: list[Face]) -> bool:
+    """Whether the people names on an item (search words) differ between its old and new
+    faces. The item's vector holds the old faces' names; most items keep the same people,
+    or only unnamed ones, and then it is still right and need not be rewritten."""
+    before = {face.person_id for face in old if face.person_id is not None}
+    after = {face.person_id for face in new if face.person_id is not None}
+    if before == after:
+        return False  # the same people: the same names (a rename reindexes by itself)
+    named = dict(
+        Person.objects.filter(pk__in=before | after).exclude(name="").values_list("pk", "name")
+    )
+    return {named.get(pk) for pk in before} - {None} != {named.get(pk) for pk in after} - {None}
 
 
 def covers_fill(*, owner_id: int) -> None:

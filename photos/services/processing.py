@@ -125,7 +125,7 @@ def item_process_once(
         except Exception as exc:  # noqa: BLE001 - every failure is recorded on the item, see below
             return item_handle_error(claim, exc, final_try=final_try, ai_settings=ai_settings)
         logger.info("Extracting tags...")
-        if not item_complete(claim, analysis, language=language):
+        if not item_complete(claim, analysis, item, language=language):
             logger.warning(
                 "%s ID: %s was taken over while processing; result dropped", kind, item_id
             )
@@ -143,13 +143,18 @@ def item_claim(*, model: type[MediaItem], item_id: int, reclaim: bool = False) -
     """
     now = timezone.now()
     lease = now + lease_expiry()
-    # A redelivered task takes back an item whose worker died (lease expired)...
-    takeover = Q(processing_status=ProcessingStatus.PROCESSING, lease_expires_at__lt=now)
-    holder = (
-        model.objects.filter(pk=item_id, processing_status=ProcessingStatus.PROCESSING)
-        .values_list("lease_holder", flat=True)
+    row = (
+        model.objects.filter(pk=item_id)
+        .values_list("processing_status", "lease_holder", "attempts")
         .first()
     )
+    if row is None:
+        return None
+    status, holder, attempts = row
+    if status != ProcessingStatus.PROCESSING:
+        holder = ""
+    # A redelivered task takes back an item whose worker died (lease expired)...
+    takeover = Q(processing_status=ProcessingStatus.PROCESSING, lease_expires_at__lt=now)
     here = holder_here()
     if holder and (holder_gone(holder) or (reclaim and holder == here)):
         # ...or at once when the holder is a dead process on this host (SIGKILL, OOM).
@@ -157,12 +162,15 @@ def item_claim(*, model: type[MediaItem], item_id: int, reclaim: bool = False) -
     claimable = model.objects.filter(
         Q(processing_status=ProcessingStatus.PENDING) | takeover, pk=item_id
     )
+    # Only a death counts: this thread taking back its own claim after a lost database
+    # connection does not.
+    attempt = attempts + (0 if reclaim and holder == here else 1)
     max_deaths = settings.AI_MAX_WORKER_DEATHS
-    claimed = claimable.filter(attempts__lt=max_deaths).update(
+    # `attempts` as read above: a claim made since then changed it, and this one fails,
+    # so the number this claim holds is known without reading the row again.
+    claimed = claimable.filter(attempts=attempts, attempts__lt=max_deaths).update(
         processing_status=ProcessingStatus.PROCESSING,
-        # Only a death counts: this thread taking back its own claim after a lost
-        # database connection does not.
-        attempts=F("attempts") + (0 if reclaim and holder == here else 1),
+        attempts=attempt,
         lease_expires_at=lease,
         lease_holder=here,
         processing_started_at=now,
@@ -171,13 +179,7 @@ def item_claim(*, model: type[MediaItem], item_id: int, reclaim: bool = False) -
     if not claimed:
         items_fail_dead(claimable.filter(attempts__gte=max_deaths))
         return None
-    # The lease value is unique to this claim, so it finds the attempt we set.
-    attempt = (
-        model.objects.filter(pk=item_id, lease_expires_at=lease)
-        .values_list("attempts", flat=True)
-        .first()
-    )
-    return None if attempt is None else Claim(model=model, item_id=item_id, attempt=attempt)
+    return Claim(model=model, item_id=item_id, attempt=attempt)
 
 
 def items_fail_dead(queryset: QuerySet) -> int:
@@ -192,11 +194,13 @@ def items_fail_dead(queryset: QuerySet) -> int:
     return failed
 
 
-def item_complete(claim: Claim, analysis: Analysis, *, language: str) -> bool:
+def item_complete(claim: Claim, analysis: Analysis, item: MediaItem, *, language: str) -> bool:
     """Save the result if the claim still holds; tags and status land in one commit.
 
     `language`: the one the engine wrote in, recorded so search stems the words
     with it and the owner can see what is left to rewrite after changing theirs.
+    `item`: the row as read before the analysis; only its file name is used (it never
+    changes), for the search index.
     """
     with transaction.atomic():
         saved = claim.held().update(
@@ -219,10 +223,14 @@ def item_complete(claim: Claim, analysis: Analysis, *, language: str) -> bool:
             **image_space_fields(analysis),
         )
         if saved:
-            # One read for what the rest needs: every round trip here is paid per item.
-            item = MediaItem.objects.only("original_filename", "removed_tags").get(pk=claim.item_id)
+            # Read now, not with `item`: a person may have removed a tag while the engine ran.
+            removed_tags = (
+                MediaItem.objects.filter(pk=claim.item_id)
+                .values_list("removed_tags", flat=True)
+                .get()
+            )
             # A tag removed in one language stays removed in the next ("dog", then "Hund").
-            removed = tag_names_in(language, item.removed_tags)
+            removed = tag_names_in(language, removed_tags)
             ai_tags_replace(item_id=claim.item_id, tags=analysis.tags, removed=removed)
             item_search_index_update(item)
     return bool(saved)

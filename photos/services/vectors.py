@@ -27,7 +27,7 @@ from django.db.models import Max, Q
 from django.db.models.functions import Length
 from django.utils import timezone
 
-from photos.models import ItemTag, MediaItem, ProcessingStatus
+from photos.models import MediaItem, ProcessingStatus
 from photos.services import queue
 from photos.services.vector_index import ApproximateIndex, VectorIndex
 
@@ -65,15 +65,19 @@ def embedding_text(description: str, tags: str, place: dict[str, str] | None) ->
 
 
 def item_embedding_text(*, item_id: int) -> str | None:
-    """The item's current embedding text (None: no such item); only the columns it needs,
-    not the whole row, which holds the old embedding and the search vector."""
-    row = MediaItem.objects.filter(pk=item_id).values_list("ai_description", "ai_analysis").first()
-    if row is None:
+    """The item's current embedding text (None: no such item), in one read of only the
+    columns it needs, not the whole row, which holds the old embedding and the search
+    vector: a row per tag, in name order (one row, tag None, when it has none)."""
+    rows = list(
+        MediaItem.objects.filter(pk=item_id)
+        .order_by("item_tags__tag__name")
+        .values_list("ai_description", "ai_analysis__place", "item_tags__tag__name")
+    )
+    if not rows:
         return None
-    description, analysis = row
-    tags = ItemTag.objects.filter(item_id=item_id).order_by("tag__name")
-    names = tags.values_list("tag__name", flat=True)
-    return embedding_text(description, ", ".join(names), analysis.get("place"))
+    description, place, _ = rows[0]
+    names = [name for _, _, name in rows if name is not None]
+    return embedding_text(description, ", ".join(names), place)
 
 
 def item_embedding_update(*, item_id: int) -> bool:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from photos.models import Face, FaceAssignment, Person
@@ -121,6 +123,31 @@ def test_it_finds_a_named_persons_beach_photos_by_name(owner, stranger, library)
     beach = {pk for pk in astronaut if "beach" in library_description(pk)}
     assert beach and found("anna beach") == beach
     assert found("anna", user=stranger) == set()
+
+
+def test_a_reprocess_rewrites_the_search_words_only_when_the_names_change(
+    owner, library, identity_faces
+):
+    people_group(owner_id=owner.pk)
+    person_rename(person=person_of(library["astronaut"][0]), name="Anna")
+    person_rename(person=person_of(library["grace-hopper"][0]), name="Grace")
+    item = library["astronaut"][0]
+
+    def found(query: str) -> bool:
+        return item.pk in {found.pk for found in items_search(user=owner, query=query)}
+
+    # The same face again: the same person, the same names, no UPDATE of the vector.
+    with CaptureQueriesContext(connection) as queries:
+        faces_save(item_id=item.pk, faces=identity_faces["astronaut"][0])
+    assert not [q for q in queries.captured_queries if "search_vector" in q["sql"]]
+    assert found("anna")
+
+    # Another person's face (the file was replaced): their name, and no longer Anna's.
+    faces_save(item_id=item.pk, faces=identity_faces["grace-hopper"][1])
+    assert found("grace") and not found("anna")
+
+    faces_save(item_id=item.pk, faces=[])  # no face left: no name either
+    assert not found("grace")
 
 
 def library_description(pk: int) -> str:
