@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from ai_engine.evaluate import SETS
+
 PHOTOS = ("chelsea", "coffee", "astronaut", "motorcycle", "page")
 SIZE = (4000, 3000)  # 12 megapixels
 
@@ -187,7 +189,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--real", action="store_true", help="same as --mode real")
     parser.add_argument(
         "--set",
-        choices=("tune", "holdout", "holdout2", "holdout3", "holdout4", "all"),
+        choices=(*SETS, "all"),
         default="all",
         dest="set_name",
         help="real mode: which photos of the evaluation set",
