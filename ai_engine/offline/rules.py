@@ -26,7 +26,7 @@ class TagRule:
     depth: int  # 0 for a root tag; used to prefer the most specific subject
     share: float  # the tag's least share of its parent's score (0: any)
     group_sure: float  # a summed score this high is enough with a weaker top class (0: never)
-    species_threshold: float | None  # this species' own bar (None: the table's)
+    species_threshold: float  # the least score of a species tag (default: the table's)
 
 
 @dataclass(frozen=True)
@@ -111,9 +111,7 @@ class Rules:
                 depth=depth(name),
                 share=float(spec.get("share", 0.0)),
                 group_sure=float(spec.get("group_sure", 0.0)),
-                species_threshold=(
-                    float(spec["species_threshold"]) if "species_threshold" in spec else None
-                ),
+                species_threshold=float(spec.get("species_threshold", self.species_threshold)),
             )
             for name, spec in raw.items()
         }
@@ -169,7 +167,7 @@ class Rules:
             if not self._convincing(rule, score, float(strongest[i])):
                 continue
             if self._is_species(name) and (
-                score < (rule.species_threshold or self.species_threshold)
+                score < rule.species_threshold
                 or not self._dominant(name, score, scores, self.species_share)
             ):
                 continue
