@@ -225,6 +225,15 @@ GRASS_SUBJECTS = frozenset({"farm animal", "sport", "dog", "horse", "sheep", "ca
 ROAD_SUBJECTS = frozenset({"car", "bus"})
 
 
+# Scene words another one already says: the sea is water, a meadow grass, a beach sand
+# ("A beach on sand by the sea").
+SAID_BY = {"water": "sea", "grass": "meadow", "sand": "beach"}
+
+
+def without_repeats(words: list[str]) -> list[str]:
+    return [w for w in words if SAID_BY.get(w) not in words]
+
+
 def _decide(
     f: dict[str, float], hour: int | None, subjects: frozenset[str], portrait: bool
 ) -> Scene:
@@ -438,11 +447,7 @@ def _decide(
 
     # The sentence: the ground first ("grass"), then where ("by the sea"), sky, time, room.
     order = ("snow", "sand", "grass", "meadow", "foliage", "sea", "water", "mountain")
-    ground = [k for k in order if k in tags]
-    if "sea" in ground and "water" in ground:
-        ground.remove("water")
-    if "meadow" in ground and "grass" in ground:
-        ground.remove("grass")
+    ground = without_repeats([k for k in order if k in tags])
     sky_word = (
         "clouds"
         if "clouds" in tags

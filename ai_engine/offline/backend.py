@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..describe import Facts, Thing, compose
 from ..language import catalogue, normalise
-from ..scenes import analyse_scene
+from ..scenes import analyse_scene, without_repeats
 from ..types import ScoredTag
 from .classifier import Classifier
 from .face_check import confirm, confirm_hog
@@ -153,7 +153,8 @@ class OfflineBackend:
         sayable = [t for t in classified if SUBJECT_NOUNS.get(t.name, t.name) in words.nouns]
         things, scene_words = ([], []) if nudity.nsfw else _subjects(sayable, self._threshold())
         facts.things = things
-        facts.scenes = _without_repeats(list(dict.fromkeys(scene_words + scene.phrases)))
+        # The classifier's scene ("beach") and the pixels' ("sand") may say one thing twice.
+        facts.scenes = without_repeats(list(dict.fromkeys(scene_words + scene.phrases)))
         analysis.description = compose(facts)
 
     def _threshold(self) -> float:
@@ -212,14 +213,6 @@ def _face_tags(faces: list[Face], count: int) -> list[ScoredTag]:
         tags.append(ScoredTag("group of people", round(score * 0.95, 4), "faces"))
         tags.append(ScoredTag("group photo", round(score * 0.9, 4), "faces"))
     return tags
-
-
-# Scene words another one already says: a beach is sand ("A beach on sand by the sea").
-SAID_BY = {"sand": "beach", "water": "sea"}
-
-
-def _without_repeats(scenes: list[str]) -> list[str]:
-    return [s for s in scenes if SAID_BY.get(s) not in scenes]
 
 
 def _subjects(tags: list[ClassifierTag], threshold: float) -> tuple[list[Thing], list[str]]:
