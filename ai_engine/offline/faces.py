@@ -50,7 +50,7 @@ class FaceDetector(Component):
         # when the graph is built and first run ("Created TensorFlow Lite XNNPACK
         # delegate", "Feedback manager requires..."); env settings don't reach them.
         # Build and warm it up with stderr silenced, once per process.
-        with _quiet_stderr():
+        with quiet_stderr():
             from mediapipe.python.solutions import face_detection
 
             # model_selection=1 is the full-range model: faces up to ~5 m away, as in
@@ -111,7 +111,7 @@ class FaceDetector(Component):
 
 
 @contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
+def quiet_stderr() -> Iterator[None]:
     try:
         fd = sys.stderr.fileno()
     except (AttributeError, OSError, ValueError):  # pytest capture, no real descriptor

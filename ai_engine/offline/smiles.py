@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..component import Component, package_file
-from .faces import Face, _quiet_stderr
+from .faces import Face, quiet_stderr
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -44,7 +44,7 @@ class SmileDetector(Component):
     def _load(self) -> None:
         import numpy as np
 
-        with _quiet_stderr():
+        with quiet_stderr():
             from mediapipe.python.solutions import face_mesh
 
             self._mesh = face_mesh.FaceMesh(
@@ -54,7 +54,7 @@ class SmileDetector(Component):
 
     def count(self, image: Image.Image, faces: list[Face]) -> int:
         """How many of `faces` (checked faces, boxes as fractions) smile."""
-        width, height = image.size
+        width = image.size[0]
         large = [f for f in faces if f.box[2] * width >= MIN_FACE_PX]
         large.sort(key=lambda f: -f.box[2])
         if not large:
