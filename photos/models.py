@@ -162,7 +162,7 @@ class MediaItem(models.Model):
     # dHash of the picture (a video's poster), for near-duplicates; see services.duplicates.
     image_hash = models.CharField(max_length=16, blank=True, db_index=True)
     # float32 bytes of the sentence embedding of description, tags and place, for
-    # meaning search; written by photos.services.vectors.item_embedding_update.
+    # meaning search; written by photos.services.vectors.items_embedding_update.
     embedding = models.BinaryField(null=True, blank=True, editable=False)
     # When `embedding` last changed (indexed): the meaning index's staleness check reads
     # its maximum, one index probe, instead of aggregating the whole table.

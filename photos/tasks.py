@@ -9,6 +9,7 @@ except for the tasks whose caller reads one: ignore_result=False below.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from typing import Any
 
 from celery import Task, shared_task
@@ -25,21 +26,25 @@ def test_celery_task() -> str:
 
 
 # The checklist names one task per kind; each is a thin wrapper over item_task_run.
+# `embed_group`: the items sent with this one, which embed their texts together.
 @shared_task(bind=True, max_retries=settings.AI_TRANSIENT_RETRIES)
-def process_photo_ai(self: Task, photo_id: int) -> str:
-    return item_task_run(self, kind=MediaKind.PHOTO, item_id=photo_id)
+def process_photo_ai(self: Task, photo_id: int, embed_group: Sequence[int] = ()) -> str:
+    return item_task_run(self, kind=MediaKind.PHOTO, item_id=photo_id, embed_group=embed_group)
 
 
 @shared_task(bind=True, max_retries=settings.AI_TRANSIENT_RETRIES)
-def process_video_ai(self: Task, video_id: int) -> str:
-    return item_task_run(self, kind=MediaKind.VIDEO, item_id=video_id)
+def process_video_ai(self: Task, video_id: int, embed_group: Sequence[int] = ()) -> str:
+    return item_task_run(self, kind=MediaKind.VIDEO, item_id=video_id, embed_group=embed_group)
 
 
-def item_task_run(task: Task, *, kind: str, item_id: int) -> str:
+def item_task_run(task: Task, *, kind: str, item_id: int, embed_group: Sequence[int]) -> str:
     retries = task.request.retries
     try:
         outcome = processing.item_process(
-            kind=kind, item_id=item_id, final_try=retries >= (task.max_retries or 0)
+            kind=kind,
+            item_id=item_id,
+            final_try=retries >= (task.max_retries or 0),
+            embed_group=embed_group,
         )
     except processing.RetryLater as exc:
         # Exponential backoff with jitter, so items that failed together spread out.

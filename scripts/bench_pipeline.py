@@ -5,7 +5,7 @@
 
 --profile N runs the batch path for N photos in this process (no Celery) under
 cProfile and prints where a photo's time goes: claim, engine, save (tags,
-search index), embedding, and the top functions outside the engine.
+search index), embedding (by groups, as the batch does), and the top functions outside the engine.
 
 Uses its own PostgreSQL database (created and dropped: bench_photo_album, or
 BENCH_DB_NAME) and Redis database 14 (BENCH_BROKER_URL), a real `celery worker`
@@ -142,13 +142,17 @@ def worker_start(env: dict[str, str], concurrency: int, log_path: Path) -> subpr
 
 
 def wait_completed(ids: list[int], *, poll_s: float = 0.01, timeout: float = 1800) -> None:
-    """Poll the rows; a coarse poll for big batches keeps this process off the 2 cores."""
+    """Poll the rows until each is done and, if completed, has its search embedding; a
+    coarse poll for big batches keeps this process off the 2 cores."""
+    from django.db.models import Q
+
     from photos.models import Photo, ProcessingStatus
 
     deadline = time.monotonic() + timeout
     while True:
-        left = Photo.objects.filter(pk__in=ids).exclude(
-            processing_status__in=[ProcessingStatus.COMPLETED, ProcessingStatus.FAILED]
+        left = Photo.objects.filter(pk__in=ids).filter(
+            Q(processing_status__in=[ProcessingStatus.PENDING, ProcessingStatus.PROCESSING])
+            | Q(processing_status=ProcessingStatus.COMPLETED, embedding=None)
         )
         if not left.exists():
             return
@@ -250,7 +254,7 @@ PHASES = {
     "  of which tags": "ai_tags_replace",
     "  of which search index": "item_search_index_update",
     "faces": "faces_save",
-    "embedding": "item_embedding_refresh",
+    "embedding (by groups)": "items_embedding_refresh",
 }
 
 
@@ -260,7 +264,7 @@ def bench_profile(owner, photos: list[bytes]) -> None:
     import pstats
 
     from photos.models import Album
-    from photos.services import processing
+    from photos.services import processing, queue
     from photos.services.ai_settings import ai_settings_get
 
     row = ai_settings_get()
@@ -275,7 +279,10 @@ def bench_profile(owner, photos: list[bytes]) -> None:
     started = time.perf_counter()
     profiler.enable()
     for item_id in profiled:
-        processing.item_process(kind="photo", item_id=item_id)
+        # As the batch sends them: the group's last item embeds the group's texts.
+        start = (profiled.index(item_id) // queue.EMBED_GROUP) * queue.EMBED_GROUP
+        group = profiled[start : start + queue.EMBED_GROUP]
+        processing.item_process(kind="photo", item_id=item_id, embed_group=group)
     profiler.disable()
     total = time.perf_counter() - started
     stats = pstats.Stats(profiler)

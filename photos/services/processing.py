@@ -42,7 +42,11 @@ from photos.services.ai_settings import ai_settings_get
 from photos.services.leases import LeaseHeartbeat, holder_gone, holder_here, lease_expiry
 from photos.services.people import faces_save
 from photos.services.search_index import item_search_index_update
-from photos.services.vectors import image_space_fields, item_embedding_refresh
+from photos.services.vectors import (
+    group_embeddings_when_done,
+    image_space_fields,
+    item_embedding_refresh,
+)
 
 if TYPE_CHECKING:
     from ai_engine import Analysis
@@ -86,19 +90,31 @@ def time_limits(ai_settings: AISettings) -> tuple[int, int]:
 # --- one item -------------------------------------------------------------------
 
 
-def item_process(*, kind: str, item_id: int, final_try: bool = True) -> Outcome:
+def item_process(
+    *, kind: str, item_id: int, final_try: bool = True, embed_group: Collection[int] = ()
+) -> Outcome:
     """Claim the item, run the engine, save the result; the same path for tasks and commands.
+
+    `embed_group`: the ids of the items sent with this one (a batch's send, itself
+    included); their search embeddings are computed together once all are done
+    (vectors.group_embeddings_when_done). Without one, the item's is computed at once.
 
     Raises RetryLater on a transient error when `final_try` is false.
     """
     try:
-        return item_process_once(kind=kind, item_id=item_id, final_try=final_try)
+        outcome = item_process_once(kind=kind, item_id=item_id, final_try=final_try)
     except (OperationalError, InterfaceError) as exc:
         # The database connection dropped (restart, failover, killed backend): go
         # again at once on a new one, taking back the claim this thread held.
         logger.warning("%s ID: %s: database connection lost (%s); retrying", kind, item_id, exc)
         connection.close()
-        return item_process_once(kind=kind, item_id=item_id, final_try=final_try, reclaim=True)
+        outcome = item_process_once(kind=kind, item_id=item_id, final_try=final_try, reclaim=True)
+    # Here, after the commit, where the engine (and torch) is already loaded.
+    if embed_group:
+        group_embeddings_when_done(embed_group)
+    elif outcome == Outcome.COMPLETED:
+        item_embedding_refresh(item_id=item_id)
+    return outcome
 
 
 def item_process_once(
@@ -131,8 +147,6 @@ def item_process_once(
             )
             return Outcome.SKIPPED
     faces_save(item_id=item_id, faces=analysis.faces_found)
-    # Here, after the commit, where the engine (and torch) is already loaded.
-    item_embedding_refresh(item_id=item_id)
     return Outcome.COMPLETED
 
 

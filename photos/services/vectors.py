@@ -17,12 +17,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Max, Q
 from django.db.models.functions import Length
 from django.utils import timezone
@@ -64,51 +67,85 @@ def embedding_text(description: str, tags: str, place: dict[str, str] | None) ->
     return ". ".join(part for part in (description.strip(), tags, where) if part)
 
 
-def item_embedding_text(*, item_id: int) -> str | None:
-    """The item's current embedding text (None: no such item), in one read of only the
-    columns it needs, not the whole row, which holds the old embedding and the search
-    vector: a row per tag, in name order (one row, tag None, when it has none)."""
-    rows = list(
-        MediaItem.objects.filter(pk=item_id)
-        .order_by("item_tags__tag__name")
-        .values_list("ai_description", "ai_analysis__place", "item_tags__tag__name")
+def items_embedding_texts(item_ids: Collection[int]) -> dict[int, str]:
+    """The items' current embedding texts, by id (an id with no row is left out), in one
+    read of only the columns they need, not the whole rows, which hold the old embedding
+    and the search vector: a row per tag, in name order (one row, tag None, for none)."""
+    rows = (
+        MediaItem.objects.filter(pk__in=item_ids)
+        .order_by("pk", "item_tags__tag__name")
+        .values_list("pk", "ai_description", "ai_analysis__place", "item_tags__tag__name")
     )
-    if not rows:
-        return None
-    description, place, _ = rows[0]
-    names = [name for _, _, name in rows if name is not None]
-    return embedding_text(description, ", ".join(names), place)
+    texts: dict[int, str] = {}
+    for item_id, group in groupby(rows, key=itemgetter(0)):
+        item_rows = list(group)
+        _, description, place, _ = item_rows[0]
+        names = [name for *_, name in item_rows if name is not None]
+        texts[item_id] = embedding_text(description, ", ".join(names), place)
+    return texts
 
 
-def item_embedding_update(*, item_id: int) -> bool:
-    """Recompute the item's embedding from its current text (loads the model: workers only).
+def items_embedding_update(item_ids: Collection[int]) -> int:
+    """Recompute these items' embeddings from their current texts, in one pass of the model
+    (loads it: workers only); returns how many rows were written.
 
-    An item with no text gets an empty value: "nothing to embed", which the
-    index skips and the sweep (looking for NULL) leaves alone.
+    Several texts in one pass cost about half as much each as one at a time (MiniLM on a
+    CPU, 8-32 texts). An item with no text gets an empty value: "nothing to embed", which
+    the index skips and the sweep (looking for NULL) leaves alone.
     """
     from photos.services.ai import texts_embed
 
-    text = item_embedding_text(item_id=item_id)
-    if text is None:
-        return False
-    embedding = texts_embed([text])[0].tobytes() if text else b""
-    MediaItem.objects.filter(pk=item_id).update(
-        embedding=embedding, embedding_updated_at=timezone.now()
-    )
-    return True
+    texts = items_embedding_texts(item_ids)
+    with_text = [item_id for item_id, text in texts.items() if text]
+    vectors = texts_embed([texts[item_id] for item_id in with_text])
+    values = dict.fromkeys(texts, b"") | {
+        item_id: vector.tobytes() for item_id, vector in zip(with_text, vectors, strict=True)
+    }
+    now = timezone.now()
+    with transaction.atomic():
+        for item_id, value in values.items():
+            MediaItem.objects.filter(pk=item_id).update(embedding=value, embedding_updated_at=now)
+    return len(values)
 
 
-def item_embedding_refresh(*, item_id: int) -> None:
+def items_embedding_refresh(item_ids: Collection[int]) -> None:
     """After processing, and for the refresh tasks: an item whose analysis succeeded stays
     completed even when the embedding model is missing or fails; it is then found by words
     only, and marked so (empty) rather than sent again by every sweep."""
     try:
-        item_embedding_update(item_id=item_id)
+        items_embedding_update(item_ids)
     except (ImportError, OSError, RuntimeError, ValueError):
-        logger.exception("Embedding of item %s failed; it is found by words only", item_id)
-        MediaItem.objects.filter(pk=item_id).update(
+        logger.exception("Embedding of items %s failed; found by words only", list(item_ids))
+        MediaItem.objects.filter(pk__in=item_ids).update(
             embedding=b"", embedding_updated_at=timezone.now()
         )
+
+
+def item_embedding_refresh(*, item_id: int) -> None:
+    """One item's embedding, at once: after an upload is processed, or a person's edit."""
+    items_embedding_refresh([item_id])
+
+
+def group_embeddings_when_done(group: Collection[int]) -> int:
+    """Items processed as a group (a batch's send) embed together: whichever finishes
+    last embeds the group's completed items still without an embedding; returns how many.
+
+    Two that finish at once may both see the group done and embed it twice, which is
+    harmless. A group member that never finishes (its worker died) holds the group up;
+    the sweep then finds the other members by their NULL embedding.
+    """
+    members = MediaItem.objects.filter(pk__in=group)
+    unfinished = [ProcessingStatus.PENDING, ProcessingStatus.PROCESSING]
+    if members.filter(processing_status__in=unfinished).exists():
+        return 0
+    waiting = list(
+        members.filter(processing_status=ProcessingStatus.COMPLETED, embedding=None).values_list(
+            "pk", flat=True
+        )
+    )
+    if waiting:
+        items_embedding_refresh(waiting)
+    return len(waiting)
 
 
 def item_embedding_stale(item: MediaItem) -> None:

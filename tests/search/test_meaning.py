@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from photos.models import Album, Photo, ProcessingStatus
 from photos.selectors.search import SearchFilters, search_run
-from photos.services import vectors
+from photos.services import processing, vectors
 from photos.services.uploads import photo_create
 from photos.services.vectors import VectorIndex
 from tests.samples import jpeg_bytes
@@ -129,3 +129,52 @@ def test_it_finds_the_cat_by_kitty_and_the_motorcycle_by_motorbike(
     page = client_for(album.owner).get(reverse("search"), {"q": "kitty"}).content.decode()
     assert f'data-id="{cat.pk}"' in page
     assert 'id="meaning-skipped"' not in page
+
+
+def test_the_nightly_batch_embeds_its_photos_together_and_they_are_found_by_meaning(
+    module_worker, album
+):
+    from tests.pipeline.conftest import ai_settings_set, wait_until
+
+    ai_settings_set(auto_process_on_upload=False, scheduled_processing_enabled=True)
+    cat = upload(album, "chelsea", "IMG_0101.jpg")
+    motorcycle = upload(album, "motorcycle_left", "IMG_0102.jpg")
+    ids = [cat.pk, motorcycle.pk]
+
+    assert processing.pending_batch_enqueue(kind="photo") == 2
+
+    def embedded() -> bool:
+        done = Photo.objects.filter(
+            pk__in=ids, processing_status=ProcessingStatus.COMPLETED, embedding__isnull=False
+        )
+        return done.count() == len(ids)
+
+    wait_until(embedded, timeout=240, what="the batch's processing and embeddings")
+    found = search_run(user=album.owner, query="kitty", filters=SearchFilters())
+    assert [item.pk for item in found.items][:1] == [cat.pk]
+
+
+def test_a_group_embeds_once_its_last_member_is_done(make_item, album):
+    done = ProcessingStatus.COMPLETED
+    cat = make_item(album, ai_description="A tabby cat on a rug.", processing_status=done)
+    dog = make_item(album, ai_description="A dog on grass.", processing_status=done)
+    busy = make_item(album, processing_status=ProcessingStatus.PROCESSING)
+    group = [cat.pk, dog.pk, busy.pk]
+
+    # One member is still being processed: nothing is embedded yet.
+    assert vectors.group_embeddings_when_done(group) == 0
+    assert Photo.objects.filter(pk__in=group, embedding__isnull=False).count() == 0
+
+    # It failed: the group is done, and its completed members are embedded in one pass.
+    Photo.objects.filter(pk=busy.pk).update(processing_status=ProcessingStatus.FAILED)
+    assert vectors.group_embeddings_when_done(group) == 2
+    vectors_by_id = {
+        pk: np.frombuffer(value, dtype=np.float32)
+        for pk, value in Photo.objects.filter(pk__in=[cat.pk, dog.pk]).values_list(
+            "pk", "embedding"
+        )
+    }
+    assert all(vector.shape == (384,) for vector in vectors_by_id.values())
+    assert float(vectors_by_id[cat.pk] @ vectors_by_id[dog.pk]) < 0.9  # each its own text
+    assert Photo.objects.get(pk=busy.pk).embedding is None
+    assert vectors.group_embeddings_when_done(group) == 0  # done once

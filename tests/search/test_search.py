@@ -203,7 +203,7 @@ def test_the_meaning_index_notices_a_rewritten_embedding_at_once(album, make_ite
     before = vectors.index_for()
     assert vectors.index_for() is before  # nothing changed: the cached matrix serves
 
-    # What a person's edit does (vectors.item_embedding_update), without loading the model.
+    # What a person's edit does (vectors.items_embedding_update), without loading the model.
     Photo.objects.filter(pk=item.pk).update(
         embedding=unit(2).tobytes(), embedding_updated_at=timezone.now()
     )
