@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Protocol
 
 EVALSET = Path(__file__).resolve().parent / "evalset"
-SETS = ("tune", "holdout", "holdout2", "holdout3", "holdout4")
+SETS = ("tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5")
 TOP_N = 5
 RIGHT_MIN = 2
 MANY_RELEVANT = 5
@@ -287,7 +287,7 @@ def tag_precision(scores: Sequence[Score]) -> list[TagPrecision]:
 
 
 def load_labels(set_name: str, root: Path = EVALSET) -> list[tuple[Path, Labels]]:
-    """The photos of one set ("tune", "holdout", "holdout2", "holdout3", "holdout4") and labels."""
+    """The photos of one set (a name in `SETS`) and their labels."""
     import yaml
 
     data = yaml.safe_load((root / f"{set_name}.yaml").read_text(encoding="utf-8"))
