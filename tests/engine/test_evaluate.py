@@ -168,12 +168,11 @@ def test_the_evaluation_set_is_complete_and_labelled() -> None:
     assert len(set.union(*names)) == sum(len(n) for n in names)  # no photo in two sets
     # Same mix of kinds in the first two sets (the second held-out set has no people).
     assert {labels.category for *_, labels in tune} == {labels.category for *_, labels in holdout}
-    for set_name, path, labels in tune + holdout + holdout2 + holdout3 + holdout4 + holdout5:
+    for _, path, labels in tune + holdout + holdout2 + holdout3 + holdout4 + holdout5:
         assert labels.accept and labels.wrong, labels.file
         assert not set(labels.accept) & set(labels.wrong), labels.file
         with Image.open(path) as image:
-            # holdout5 keeps photos up to 1600 px (the original bytes where already that small).
-            assert max(image.size) <= (1600 if set_name == "holdout5" else 1024), labels.file
+            assert max(image.size) <= 1024, labels.file
     everything = tune + holdout + holdout2 + holdout3 + holdout4 + holdout5
     assert sum(p.name.startswith("skimage-") for _, p, _ in everything) <= 5
 
