@@ -223,6 +223,7 @@ GRASS_SUBJECTS = frozenset({"farm animal", "sport", "dog", "horse", "sheep", "ca
 # A car or a bus outdoors is nearly always on a road or a street: both words. Not a
 # truck: ImageNet's trucks include tractors' kin, forklifts and tanks, at work off-road.
 ROAD_SUBJECTS = frozenset({"car", "bus"})
+TWO_WHEELERS = frozenset({"bicycle", "motorcycle"})
 
 
 # Scene words another one already says: the sea is water, a meadow grass, a beach sand
@@ -358,6 +359,11 @@ def _decide(
     outdoor_subjects = subjects & OUTDOOR_SUBJECTS
     if "sea life" in subjects:
         outdoor_subjects -= ANIMAL_SUBJECTS
+    # A bicycle or a motorbike is kept, and photographed, in a garage or a hallway as
+    # often as out on a road: alone it puts no photo outdoors; a sky, a sunset or open
+    # ground must show too. (Cars, buses and trains were outdoors on every photo here.)
+    if not (sky or sunset or natural):
+        outdoor_subjects -= TWO_WHEELERS
     scene.outdoors = sky or sunset or natural or bool(outdoor_subjects)
     # People in a room say less about it than furniture does: a lower bar with people.
     # An exposure for sunlight (EV 12 and up, no flash) is no room's light: a vaulted ruin

@@ -288,6 +288,14 @@ def test_a_motorbike_is_no_scooter(photo_analysis):
     assert not said(result) & {"scooter", "moped"}
 
 
+def test_a_motorbike_in_a_garage_is_not_said_to_be_outdoors(photo_analysis):
+    # A bike or motorbike is kept indoors as often as it is ridden outside: with no sky
+    # and no open ground, the vehicle alone says nothing of where it stands.
+    result = photo_analysis("holdout3/skimage-motorcycle.jpg")
+    assert not said(result) & {"outdoor", "outdoors", "daytime", "street", "road"}
+    assert result.description == "A motorcycle."
+
+
 @pytest.mark.parametrize(
     ("name", "animal"),
     [("holdout3/kpa-donna.jpg", "dog"), ("holdout3/caer-black-cat.jpg", "cat")],
