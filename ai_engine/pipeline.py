@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from .colours import ColourFacts, analyse_colours
 from .describe import Facts
-from .language import normalise, tag_name
+from .language import country_name, normalise, tag_name
 from .media import Prepared, Source, prepare
 from .registry import Registry, get_registry
 from .settings import Context, EngineSettings
@@ -83,8 +83,11 @@ def analyze_prepared(
         timings["place"] = time.perf_counter() - started
         analysis.place = facts.place = place
         if place:
+            # The country by its name in the owner's language ("Australia"), as they would
+            # search for it, not by its ISO code ("AU").
+            country = country_name(place.country_code, settings.language)
             analysis.tags.append(ScoredTag(place.city, 1.0, "place"))
-            analysis.tags.append(ScoredTag(place.country_code, 1.0, "place"))
+            analysis.tags.append(ScoredTag(country, 1.0, "place"))
 
     backend.analyze_image(prepared.image, settings, analysis, facts, timings)
     return analysis, facts

@@ -115,11 +115,13 @@ def analyse_scene(
     people: int = 0,
     light_ev: float | None = None,
     flash: bool | None = None,
+    food_p: float = 0.0,
 ) -> Scene:
     """Scene tags from the pixels, ImageNet probabilities, the classifier's confident tags
     (`subjects`: "building", "wildlife"...) and the hour; `portrait`: a face fills the frame,
     so the background is too little to judge (a blue studio backdrop is not a sky);
     `light_ev`, `flash`: how EXIF says the camera exposed it (`ExifFacts.light_ev`).
+    `food_p`: what the classifier's food classes hold together, none of them sure.
     """
 
     hue, sat, val, grey = _hsv(image)
@@ -174,6 +176,7 @@ def analyse_scene(
     f["green_all"] = _share(green)
     f["white_all"] = _share(white)
     f["people"] = float(people)
+    f["food_p"] = food_p
     if light_ev is not None:
         f["light_ev"] = light_ev
     if flash is not None:
@@ -218,6 +221,8 @@ MAN_MADE_SUBJECTS = frozenset(
 )
 # EXIF light value of a sunlit scene (sunny 15, overcast 12-13; a lit room 5-9).
 SUNLIT_EV = 12
+# What the classifier's food classes hold together when a dish is in view, no class sure.
+FOOD_SEEN = 0.3
 # Classifier tags seen standing or played on grass.
 GRASS_SUBJECTS = frozenset({"farm animal", "sport", "dog", "horse", "sheep", "cattle"})
 # A car or a bus outdoors is nearly always on a road or a street: both words. Not a
@@ -261,7 +266,10 @@ def _decide(
     # landscape or an outdoor subject, or the ground below is unlike it (a horizon) in a
     # picture that is not a close-up. A studio backdrop, a blue wall or a macro's
     # blurred water are blue from top to bottom, or soft all around a sharp subject.
-    horizon = f["blue_bottom"] < 0.5 * f["sky_top"] and not blurred_around
+    # Under sunlight (EXIF), a smooth surround is sky and ground, not a backdrop's blur: no
+    # room is lit like that (a highway under a blue sky, its road as smooth as the sky).
+    sunlit = light_ev is not None and light_ev >= SUNLIT_EV and not flash
+    horizon = f["blue_bottom"] < 0.5 * f["sky_top"] and (not blurred_around or sunlit)
     # Or white clouds break the blue across its rows (a kite against a cloudy sky, looking
     # up): a wall, a backdrop or water is blue evenly (row spread ~0.02 where measured).
     broken_by_clouds = f["sky_row_spread"] >= 0.12 and not blurred_around and indoor_p < 0.1
@@ -319,8 +327,10 @@ def _decide(
     # under something that stands on grass (a farm animal, a game), or where the
     # classifier names nothing at all, and not where green fills the whole frame.
     # A flash says the place was dim: green below it was a carpet or a desk, not a lawn.
+    # Nor is green under food a lawn: broccoli on a plate, the food classes holding 0.3
+    # together though no single one is sure.
     on_grass = bool(subjects & GRASS_SUBJECTS) or (
-        not subjects and f["green_upper"] < 0.75 and not flash
+        not subjects and f["green_upper"] < 0.75 and not flash and f["food_p"] < FOOD_SEEN
     )
     grass = (
         pixels_say
@@ -368,7 +378,6 @@ def _decide(
     # People in a room say less about it than furniture does: a lower bar with people.
     # An exposure for sunlight (EV 12 and up, no flash) is no room's light: a vaulted ruin
     # under the sun looks like a church's ceiling to the classifier.
-    sunlit = light_ev is not None and light_ev >= SUNLIT_EV and not flash
     scene.indoors = (
         not scene.outdoors and not sunlit and indoor_p >= (0.2 if f.get("people") else 0.45)
     )

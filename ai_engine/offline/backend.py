@@ -105,6 +105,7 @@ class OfflineBackend:
             light_ev=facts.light_ev,
             flash=facts.flash,
             subjects=frozenset(t.name for t in classified),
+            food_p=rules.score("food", probs),
             portrait=_is_portrait(faces),
             people=len(faces),
         )

@@ -145,6 +145,10 @@ class Rules:
                 stack.extend(self.tags[parent].parents)
         return frozenset(found)
 
+    def score(self, name: str, probs: np.ndarray) -> float:
+        """A tag's summed score, before any bar: what its classes hold together."""
+        return float(self.membership[self.order.index(name)] @ probs)
+
     def apply(self, probs: np.ndarray) -> list[ClassifierTag]:
         """Visible tags for one softmax vector, best first."""
         import numpy as np
