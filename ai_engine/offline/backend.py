@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 MIN_MODEL_SIDE = 32  # below this no model sees anything; colours are all we can say
 PORTRAIT_FACE_HEIGHT = 0.15  # a face this tall (share of the image height) makes a portrait
+# A face this tall fills the frame, head and shoulders at most: a close-up of the person.
+CLOSE_UP_FACE_HEIGHT = 0.45
 MAX_SUBJECTS = 2
 PEOPLE_ANIMAL_SCORE = 0.6  # an animal tag in a photo of people needs this much
 # Classifier tags that say where rather than what: the sentence's scene words.
@@ -209,6 +211,8 @@ def _face_tags(faces: list[Face], count: int) -> list[ScoredTag]:
     if _is_portrait(faces):
         tags.append(ScoredTag("portrait", score, "faces"))
         tags.append(ScoredTag("face", round(score * 0.9, 4), "faces"))
+        if faces[0].box[3] >= CLOSE_UP_FACE_HEIGHT:
+            tags.append(ScoredTag("close-up", round(score * 0.85, 4), "faces"))
     if count >= 3:
         tags.append(ScoredTag("group", score, "faces"))
         tags.append(ScoredTag("group of people", round(score * 0.95, 4), "faces"))

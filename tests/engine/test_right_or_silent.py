@@ -342,3 +342,8 @@ def test_broccoli_on_a_plate_is_no_grass(photo_analysis):
     # No single food class is sure (broccoli 0.27), but together they hold ~0.6.
     result = photo_analysis("holdout5/scribus-shrimp-broccoli.jpg")
     assert not said(result) & {"grass", "outdoor", "outdoors", "nature", "daytime"}
+
+
+def test_a_face_filling_the_frame_is_a_close_up_and_a_wider_portrait_is_not(photo_analysis):
+    assert "close-up" in photo_analysis("holdout3/kpa-jesper.jpg").tag_names  # face: 100 %
+    assert "close-up" not in photo_analysis("matplotlib-grace-hopper.jpg").tag_names  # 33 %
