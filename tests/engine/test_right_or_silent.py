@@ -330,6 +330,13 @@ def test_parking_signs_are_no_truck(photo_analysis):
     assert not said(result) & {"vehicle", "truck"}
 
 
+def test_a_truck_split_between_truck_classes_is_still_a_truck(photo_analysis):
+    # 0.37 moving van, 0.29 garbage truck: no class reaches 0.4, but the trucks hold 0.72.
+    result = photo_analysis("holdout5/labelme-street-truck.jpg")
+    assert {"truck", "vehicle", "outdoor"} <= set(result.tag_names)
+    assert result.description == "A truck."
+
+
 def test_a_sunlit_highway_is_under_a_sky_not_a_close_up(photo_analysis):
     # The sky and the road are both smooth, as a blurred surround is; EXIF's EV 15.6 says
     # sunlight, which no backdrop indoors gets.
