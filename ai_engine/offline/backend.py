@@ -137,7 +137,7 @@ class OfflineBackend:
         analysis.tags.extend(_face_tags(faces, people))
         if faces:
             started = time.perf_counter()
-            if self.smiles.count(image, faces):
+            if self.smiles.any_smiles(image, faces):
                 analysis.tags.append(ScoredTag("smile", 0.5, "faces"))
             timings["smiles"] = _since(started)
         analysis.text = text

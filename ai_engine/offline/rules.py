@@ -69,14 +69,14 @@ class Rules:
         self.order = list(self.tags)
         membership = np.zeros((len(self.order), len(class_names)), dtype=np.float32)
         claimed = np.zeros(len(class_names), dtype=bool)
-        row = {name: i for i, name in enumerate(self.order)}
+        self.row = {name: i for i, name in enumerate(self.order)}
         for name, spec in raw_tags.items():
             for ref in spec.get("classes") or []:
                 for cls in _resolve(str(ref), index, len(class_names), name):
                     claimed[cls] = True
                     # A class counts once for its tag and once for every ancestor.
                     for tag in self.ancestors[name] | {name}:
-                        membership[row[tag], cls] = 1.0
+                        membership[self.row[tag], cls] = 1.0
         self.membership = membership
         self.claimed = claimed
         self.dropped = np.zeros(len(class_names), dtype=bool)
@@ -123,8 +123,7 @@ class Rules:
     def _dominant(self, name: str, score: float, scores: np.ndarray, share: float) -> bool:
         """Whether a tag holds this share of its parent's score, so that a near miss
         between siblings (a child's bicycle read as a moped) falls back to the parent."""
-        rows = {n: i for i, n in enumerate(self.order)}
-        group = max((float(scores[rows[p]]) for p in self.tags[name].parents), default=score)
+        group = max((float(scores[self.row[p]]) for p in self.tags[name].parents), default=score)
         return score >= share * group
 
     def _convincing(self, rule: TagRule, score: float, strongest: float) -> bool:
@@ -147,7 +146,7 @@ class Rules:
 
     def score(self, name: str, probs: np.ndarray) -> float:
         """A tag's summed score, before any bar: what its classes hold together."""
-        return float(self.membership[self.order.index(name)] @ probs)
+        return float(self.membership[self.row[name]] @ probs)
 
     def apply(self, probs: np.ndarray) -> list[ClassifierTag]:
         """Visible tags for one softmax vector, best first."""

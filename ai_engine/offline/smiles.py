@@ -52,16 +52,17 @@ class SmileDetector(Component):
             )
             self._mesh.process(np.zeros((64, 64, 3), dtype=np.uint8))
 
-    def count(self, image: Image.Image, faces: list[Face]) -> int:
-        """How many of `faces` (checked faces, boxes as fractions) smile."""
+    def any_smiles(self, image: Image.Image, faces: list[Face]) -> bool:
+        """Whether one of `faces` (checked faces, boxes as fractions) smiles; the largest
+        are read first, and reading stops at the first smile."""
         width = image.size[0]
         large = [f for f in faces if f.box[2] * width >= MIN_FACE_PX]
         large.sort(key=lambda f: -f.box[2])
         if not large:
-            return 0
+            return False
         self.load()
         rgb = image.convert("RGB")
-        return sum(self._smiles(_head_crop(rgb, face)) for face in large[:MAX_FACES])
+        return any(self._smiles(_head_crop(rgb, face)) for face in large[:MAX_FACES])
 
     def _smiles(self, head: Image.Image) -> bool:
         import numpy as np

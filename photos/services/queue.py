@@ -118,12 +118,14 @@ def items_process_on_commit(*, items: Sequence[tuple[int, str]], limits: tuple[i
     computes its own at once, so it is found by meaning as soon as it is done.
     """
     soft, hard = limits
-    options: dict[str, Any] = {"soft_time_limit": soft, "time_limit": hard}
+    limit_options: dict[str, Any] = {"soft_time_limit": soft, "time_limit": hard}
+    grouped = len(items) > 1
     messages = []
     for start in range(0, len(items), EMBED_GROUP):
         group = items[start : start + EMBED_GROUP]
-        if len(items) > 1:
-            options = {**options, "kwargs": {"embed_group": [item_id for item_id, _ in group]}}
+        options = limit_options
+        if grouped:
+            options = {**limit_options, "kwargs": {"embed_group": [pk for pk, _ in group]}}
         messages += [(KINDS[kind].process_task, [item_id], options) for item_id, kind in group]
     sends_on_commit(f"{len(messages)} item(s) for processing", messages, at_send=ai_queue)
 

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Max, Q
 from django.db.models.functions import Length
 from django.utils import timezone
@@ -102,9 +101,11 @@ def items_embedding_update(item_ids: Collection[int]) -> int:
         item_id: vector.tobytes() for item_id, vector in zip(with_text, vectors, strict=True)
     }
     now = timezone.now()
-    with transaction.atomic():
-        for item_id, value in values.items():
-            MediaItem.objects.filter(pk=item_id).update(embedding=value, embedding_updated_at=now)
+    rows = [
+        MediaItem(pk=pk, embedding=value, embedding_updated_at=now) for pk, value in values.items()
+    ]
+    # One UPDATE for the whole group, not one per row.
+    MediaItem.objects.bulk_update(rows, ["embedding", "embedding_updated_at"])
     return len(values)
 
 
@@ -134,15 +135,19 @@ def group_embeddings_when_done(group: Collection[int]) -> int:
     harmless. A group member that never finishes (its worker died) holds the group up;
     the sweep then finds the other members by their NULL embedding.
     """
-    members = MediaItem.objects.filter(pk__in=group)
     unfinished = [ProcessingStatus.PENDING, ProcessingStatus.PROCESSING]
-    if members.filter(processing_status__in=unfinished).exists():
-        return 0
-    waiting = list(
-        members.filter(processing_status=ProcessingStatus.COMPLETED, embedding=None).values_list(
-            "pk", flat=True
+    # One read: the members still being worked on, and those completed without a vector.
+    rows = list(
+        MediaItem.objects.filter(pk__in=group)
+        .filter(
+            Q(processing_status__in=unfinished)
+            | Q(processing_status=ProcessingStatus.COMPLETED, embedding=None)
         )
+        .values_list("pk", "processing_status")
     )
+    if any(status in unfinished for _, status in rows):
+        return 0
+    waiting = [pk for pk, _ in rows]
     if waiting:
         items_embedding_refresh(waiting)
     return len(waiting)
