@@ -272,6 +272,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # One message per pool process at a time: an AI task takes seconds, so more
 # prefetched messages would only wait behind a busy (or dead) process.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes the database connection before and after every task
+# unless this is set; then it closes it every this-many tasks only, and the worker
+# keeps its connection like a web process does (photos.worker_connections).
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 # Time limits follow the processing timeout: at the soft limit the task marks
 # the item failed ("timed out"); the hard limit, a grace later, kills the pool
 # process. AISettings.processing_timeout is per installation row, so enqueue

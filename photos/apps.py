@@ -24,6 +24,7 @@ class PhotosConfig(AppConfig):
         # warm-up loads the models that write start-up chatter to it.
         from . import (
             gpu_worker,  # noqa: F401 - a GPU worker's queue and heartbeat
+            worker_connections,  # noqa: F401 - a database connection kept between tasks
             worker_control,  # noqa: F401 - stderr filter, "pool_memory" command
             worker_init,  # noqa: F401 - connects the worker-start warm-up
         )

@@ -9,10 +9,12 @@ from __future__ import annotations
 import re
 import time
 
+import psutil
 import pytest
 from celery.schedules import crontab
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import connection
 from django_celery_beat.models import PeriodicTask
 
 from photos.models import Photo, ProcessingStatus, Tag, TagSource, Video
@@ -107,6 +109,36 @@ def test_it_keeps_a_persons_tags_when_the_ai_retags(worker, upload_photo):
     assert tags["my favourite mug"] == TagSource.PERSON
     assert "stale ai tag" not in tags
     assert TagSource.AI in tags.values()
+
+
+def pool_database_ports(worker) -> set[int]:
+    """The local ports of the PostgreSQL connections the worker's pool processes hold."""
+    pg_port = int(connection.settings_dict.get("PORT") or 5432)
+    return {
+        conn.laddr.port
+        for child in psutil.Process(worker.popen.pid).children()
+        for conn in child.net_connections(kind="tcp")
+        if conn.raddr and conn.raddr.port == pg_port
+    }
+
+
+def test_its_pool_processes_keep_one_database_connection_each(worker, upload_photo):
+    # A connection per item would cost each a PostgreSQL start-up and cold caches.
+    ai_settings_set(auto_process_on_upload=True)
+    finished = r"Task photos\.tasks\.process_photo_ai\[.*\] succeeded"
+    seen: set[int] = set()
+    for name in ("coffee", "rocket", "chelsea", "camera"):
+        done_before = len(re.findall(finished, worker.log()))
+        photo = upload_photo(name)
+        wait_until(
+            lambda before=done_before: len(re.findall(finished, worker.log())) > before,
+            timeout=120,
+            what=f"photo {photo.pk}",
+        )
+        between_items = pool_database_ports(worker)
+        assert between_items, "the pool closed its connection after the item"
+        seen |= between_items
+    assert len(seen) <= 2  # one per pool process, however many items
 
 
 def test_it_leaves_items_pending_when_auto_process_is_off(worker, upload_photo):
