@@ -25,3 +25,21 @@ def test_it_puts_words_near_their_meaning():
     )
     assert kitty @ cat > kitty @ coffee + 0.2
     assert motorbike @ motorcycle > motorbike @ cat + 0.2
+
+
+def test_bfloat16_gives_the_float32_vectors_to_within_1e_4_cosine():
+    # Where the CPU has bfloat16 the worker embeds in it, and search compares those vectors
+    # with float32 ones (written before, or on another machine): they must agree.
+    texts = [
+        CAT,
+        COFFEE,
+        MOTORCYCLE,
+        "A plate of broccoli and rice on a wooden table. dinner, food, meal, plate. Lyon",
+        "Two people smiling on a beach at sunset. beach, people, sea, sky, smile, sunset",
+        "kitty",
+    ]
+    exact = embed_texts(texts, bfloat16=False)
+    fast = embed_texts(texts, bfloat16=True)
+    assert fast.dtype == np.float32
+    assert np.allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-4)
+    assert (exact * fast).sum(axis=1).min() > 1 - 1e-4
