@@ -68,7 +68,8 @@ def bfloat16_native() -> bool:
         import torch
 
         _bfloat16 = bool(
-            torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+            torch.backends.mkldnn.is_available()  # type: ignore[no-untyped-call]
+            and torch.ops.mkldnn._is_mkldnn_bf16_supported()
         )
     return _bfloat16
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from ai_engine.language import LANGUAGES
 from photos.languages import site_language
@@ -12,16 +12,17 @@ from photos.models import MediaItem, ProcessingStatus, UserPreferences
 def user_language(user_id: int) -> str:
     """The user's chosen language; the site's (LANGUAGE_CODE) until they choose."""
     chosen = UserPreferences.objects.filter(user_id=user_id).values_list("language", flat=True)
-    return known(chosen.first())
+    return known_language(chosen.first())
 
 
-def album_owner_language(album_id: int) -> str:
-    """The language of the owner of this album's items, in one query (the worker's per item)."""
-    chosen = UserPreferences.objects.filter(user__albums=album_id)
-    return known(chosen.values_list("language", flat=True).first())
+def album_owner_language_subquery() -> Subquery:
+    """The language its album's owner chose, as a column of an item query (the worker reads
+    it with the item); None until they choose: pass it through known_language."""
+    chosen = UserPreferences.objects.filter(user__albums=OuterRef("album_id"))
+    return Subquery(chosen.values("language")[:1])
 
 
-def known(language: str | None) -> str:
+def known_language(language: str | None) -> str:
     # A row naming a catalogue since removed reads as the site's language.
     return language if language in LANGUAGES else site_language()
 

@@ -29,13 +29,13 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import Case, F, Q, QuerySet, TextField, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, TextField, Value, When
 from django.utils import timezone
 
 from photos.kinds import KINDS
 from photos.languages import tag_names_in
-from photos.models import AISettings, ItemTag, MediaItem, ProcessingStatus, Tag, TagSource
-from photos.selectors.languages import album_owner_language
+from photos.models import AISettings, Face, ItemTag, MediaItem, ProcessingStatus, Tag, TagSource
+from photos.selectors.languages import album_owner_language_subquery, known_language
 from photos.services import queue
 from photos.services.ai import item_analyze
 from photos.services.ai_settings import ai_settings_get
@@ -70,6 +70,11 @@ class Claim:
     model: type[MediaItem]
     item_id: int
     attempt: int
+    # The row as read for the claim, as the work needs it (see item_claim): its file and
+    # name never change, and its other fields are not used.
+    item: MediaItem
+    language: str  # the owner's, which the engine writes in
+    has_faces: bool  # faces saved by an earlier run, which this one's replace
 
     def held(self) -> QuerySet:
         """The row, only while this claim still owns it (a newer claim has a higher attempt)."""
@@ -127,14 +132,9 @@ def item_process_once(
         logger.info("%s ID: %s is held by another worker or done; skipping", kind.title(), item_id)
         return Outcome.SKIPPED
     logger.info("Processing %s ID: %s", kind, item_id)
+    item, language = claim.item, claim.language
     with LeaseHeartbeat(claim.held()):
         try:
-            # The engine needs the file and its name, not the old embedding or search vector.
-            item = model.objects.defer("embedding", "image_embedding", "search_vector").get(
-                pk=item_id
-            )
-            # Written for the owner, in their language, whoever uploaded it.
-            language = album_owner_language(item.album_id)
             analysis = item_analyze(item, ai_settings, language=language)
         except (OperationalError, InterfaceError):
             raise  # not the item's fault: item_process reconnects and tries again
@@ -146,7 +146,8 @@ def item_process_once(
                 "%s ID: %s was taken over while processing; result dropped", kind, item_id
             )
             return Outcome.SKIPPED
-    faces_save(item_id=item_id, faces=analysis.faces_found)
+    if analysis.faces_found or claim.has_faces:  # most photos: none found, none to replace
+        faces_save(item_id=item_id, faces=analysis.faces_found)
     return Outcome.COMPLETED
 
 
@@ -157,14 +158,20 @@ def item_claim(*, model: type[MediaItem], item_id: int, reclaim: bool = False) -
     """
     now = timezone.now()
     lease = now + lease_expiry()
-    row = (
-        model.objects.filter(pk=item_id)
-        .values_list("processing_status", "lease_holder", "attempts")
+    # One read serves the claim and the work: the engine needs the file and its name (not
+    # the old embeddings or search vector), the owner's language and whether faces exist.
+    item = (
+        model.objects.defer("embedding", "image_embedding", "search_vector")
+        .annotate(
+            owner_language=album_owner_language_subquery(),
+            has_faces=Exists(Face.objects.filter(item=OuterRef("pk"))),
+        )
+        .filter(pk=item_id)
         .first()
     )
-    if row is None:
+    if item is None:
         return None
-    status, holder, attempts = row
+    status, holder, attempts = item.processing_status, item.lease_holder, item.attempts
     if status != ProcessingStatus.PROCESSING:
         holder = ""
     # A redelivered task takes back an item whose worker died (lease expired)...
@@ -193,7 +200,15 @@ def item_claim(*, model: type[MediaItem], item_id: int, reclaim: bool = False) -
     if not claimed:
         items_fail_dead(claimable.filter(attempts__gte=max_deaths))
         return None
-    return Claim(model=model, item_id=item_id, attempt=attempt)
+    return Claim(
+        model=model,
+        item_id=item_id,
+        attempt=attempt,
+        item=item,
+        # Written for the owner, in their language, whoever uploaded it.
+        language=known_language(item.owner_language),
+        has_faces=item.has_faces,
+    )
 
 
 def items_fail_dead(queryset: QuerySet) -> int:
@@ -260,26 +275,42 @@ def ai_tags_replace(*, item_id: int, tags: list[ScoredTag], removed: Collection[
         name = tag.name.strip()[:100]
         if name and name not in scores and name.lower() not in removed:
             scores[name] = tag.score
-    ids = tag_ids_ensure(list(scores))
-    ItemTag.objects.bulk_create(
-        [
-            ItemTag(item_id=item_id, tag_id=ids[name], source=TagSource.AI, score=score)
-            for name, score in scores.items()
-        ],
-        ignore_conflicts=True,  # the same tag from a person already there wins
-    )
-
-
-def tag_ids_ensure(names: list[str]) -> dict[str, int]:
-    """{name: id}, creating the tags that don't exist yet. The AI's vocabulary is small,
-    so after the first items every name exists: one SELECT, no INSERT."""
-    ids = dict(Tag.objects.filter(name__in=names).values_list("name", "id"))
-    missing = [name for name in names if name not in ids]
-    if missing:
+    unknown = ai_tags_link(item_id=item_id, scores=scores)
+    if unknown:
         # Two workers may create the same new tag at once: ignore the loser's insert.
-        Tag.objects.bulk_create([Tag(name=name) for name in missing], ignore_conflicts=True)
-        ids.update(Tag.objects.filter(name__in=missing).values_list("name", "id"))
-    return ids
+        Tag.objects.bulk_create([Tag(name=name) for name in unknown], ignore_conflicts=True)
+        ai_tags_link(item_id=item_id, scores={name: scores[name] for name in unknown})
+
+
+# Links the item to the tags of these names that exist (a tag a person put on it already
+# wins), and returns the names that have no tag yet. One statement: the AI's vocabulary is
+# small, so after the first items every name exists and nothing more is sent.
+LINK_TAGS_SQL = f"""
+    WITH wanted (name, score) AS (SELECT * FROM unnest(%(names)s::text[], %(scores)s::float8[])),
+    linked AS (
+        INSERT INTO {ItemTag._meta.db_table} (item_id, tag_id, source, score, created_at)
+        SELECT %(item_id)s, tag.id, %(source)s, wanted.score, now()
+        FROM wanted JOIN {Tag._meta.db_table} AS tag ON tag.name = wanted.name
+        ON CONFLICT DO NOTHING
+    )
+    SELECT name FROM wanted
+    WHERE NOT EXISTS (SELECT FROM {Tag._meta.db_table} AS tag WHERE tag.name = wanted.name)
+"""
+
+
+def ai_tags_link(*, item_id: int, scores: dict[str, float]) -> list[str]:
+    """AI tags for the item by name ({name: score}); returns the names with no tag yet."""
+    if not scores:
+        return []
+    params: dict[str, list[str] | list[float] | int | str] = {
+        "names": list(scores),
+        "scores": list(scores.values()),
+        "item_id": item_id,
+        "source": TagSource.AI.value,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(LINK_TAGS_SQL, params)
+        return [name for (name,) in cursor.fetchall()]
 
 
 def item_handle_error(

@@ -194,3 +194,29 @@ def processing_tag(name: str):
     from ai_engine.types import ScoredTag
 
     return ScoredTag(name=name, score=0.9, source="classifier")
+
+
+def test_retagging_creates_new_tags_keeps_a_persons_and_skips_removed_ones(photo):
+    from photos.models import ItemTag, Tag, TagSource
+    from photos.services.item_edits import item_tag_add
+    from photos.services.processing import ai_tags_replace
+
+    ai_tags_replace(
+        item_id=photo.pk, tags=[processing_tag("cat"), processing_tag("sofa")], removed=()
+    )
+    item_tag_add(item=Photo.objects.get(pk=photo.pk), name="Dog")
+    Tag.objects.create(name="indoor")  # a tag that exists, never on this item
+
+    # A new name, an existing one, the person's own, a removed one (any case), a repeat.
+    tags = ["cat", "window", "indoor", "dog", "Sofa", "window"]
+    ai_tags_replace(item_id=photo.pk, tags=[processing_tag(n) for n in tags], removed=["sofa"])
+
+    on_item = dict(ItemTag.objects.filter(item=photo).values_list("tag__name", "source"))
+    assert on_item == {
+        "cat": TagSource.AI,
+        "window": TagSource.AI,
+        "indoor": TagSource.AI,
+        "dog": TagSource.PERSON,
+    }
+    assert Tag.objects.filter(name="window").count() == 1
+    assert ItemTag.objects.get(item=photo, tag__name="window").score == 0.9
