@@ -1,7 +1,13 @@
 """Benchmark the AI pipeline (not a test): latency, batch throughput, memory, engine-only ratio.
 
-    .venv/bin/python scripts/bench_pipeline.py [--photos 300] [--latency 20] [--concurrency 2]
+    .venv/bin/python scripts/bench_pipeline.py [--photos 300] [--rounds 3] [--latency 20]
     .venv/bin/python scripts/bench_pipeline.py --profile 60
+
+The ratio compares the nightly batch through a real worker with the engine alone on
+the same photos, in the same number of processes. A shared machine's speed drifts
+by a quarter within minutes, so the two are interleaved: engine, batch, engine,
+batch, ..., engine; each batch is compared with the mean of the engine runs just
+before and after it, and the median round is the figure.
 
 --profile N runs the batch path for N photos in this process (no Celery) under
 cProfile and prints where a photo's time goes: claim, engine, save (tags,
@@ -75,7 +81,8 @@ def photo_bytes(count: int) -> list[bytes]:
 
 
 class TreeMemory(threading.Thread):
-    """Peak summed RSS of a process and all its children, sampled every 0.2 s."""
+    """Peak summed RSS of a process and all its children, sampled every 0.5 s (the
+    models' memory is a plateau; sampling more often costs the measured batch CPU)."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -85,7 +92,7 @@ class TreeMemory(threading.Thread):
         import psutil
 
         root = psutil.Process(self.pid)
-        while not self.stopped.wait(0.2):
+        while not self.stopped.wait(0.5):
             try:
                 procs = [root, *root.children(recursive=True)]
                 self.peak = max(self.peak, sum(p.memory_info().rss for p in procs))
@@ -189,11 +196,11 @@ def bench_latency(album, photos: list[bytes], count: int) -> tuple[float, list[f
     return cold, timings
 
 
-def bench_batch(owner, photos: list[bytes], memory: TreeMemory) -> tuple[float, int, float]:
-    """(seconds, photos completed, the worker tree's CPU seconds) for the nightly batch."""
-    from photos.models import Album, Photo, ProcessingStatus
+def batch_upload(owner, photos: list[bytes], round_no: int) -> list[int]:
+    """The photos as pending uploads (auto-process off), in albums of their own: uploads
+    are deduplicated per album, so each round uploads the same photos again."""
+    from photos.models import Album
     from photos.services.ai_settings import ai_settings_get
-    from photos.tasks import process_pending_photos_task
 
     row = ai_settings_get()
     row.auto_process_on_upload, row.scheduled_processing_enabled = False, True
@@ -201,12 +208,19 @@ def bench_batch(owner, photos: list[bytes], memory: TreeMemory) -> tuple[float, 
     row.save()
     ids = []
     for start in range(0, len(photos), 250):
-        album = Album.objects.create(owner=owner, title=f"batch {start}")
+        album = Album.objects.create(owner=owner, title=f"batch {round_no}.{start}")
         ids += [
             upload(album, data, f"b{start + i}.jpg").pk
             for i, data in enumerate(photos[start : start + 250])
         ]
-    memory.reset()
+    return ids
+
+
+def bench_batch(ids: list[int], memory: TreeMemory) -> tuple[float, int, float]:
+    """(seconds, photos completed, the worker tree's CPU seconds) for the nightly batch."""
+    from photos.models import Photo, ProcessingStatus
+    from photos.tasks import process_pending_photos_task
+
     cpu_before = tree_cpu_s(memory.pid)
     started = time.perf_counter()
     # ignore_result=False: results are ignored unless the caller asks (CELERY_TASK_IGNORE_RESULT).
@@ -215,7 +229,7 @@ def bench_batch(owner, photos: list[bytes], memory: TreeMemory) -> tuple[float, 
     elapsed = time.perf_counter() - started
     cpu = tree_cpu_s(memory.pid) - cpu_before
     done = Photo.objects.filter(pk__in=ids, processing_status=ProcessingStatus.COMPLETED).count()
-    assert queued == len(photos), queued
+    assert queued == len(ids), queued
     return elapsed, done, cpu
 
 
@@ -235,14 +249,12 @@ def engine_one(data: bytes) -> float:
     return time.process_time() - started
 
 
-def bench_engine(photos: list[bytes], processes: int) -> tuple[float, float]:
-    """The same photos through the engine alone: same number of processes, models loaded.
-    (seconds, CPU seconds of the analyses)."""
-    with get_context("spawn").Pool(processes, initializer=engine_warm) as pool:
-        pool.map(engine_one, photos[:processes])  # make sure every process is warm
-        started = time.perf_counter()
-        cpu = sum(pool.map(engine_one, photos, chunksize=1))
-        return time.perf_counter() - started, cpu
+def bench_engine(pool, photos: list[bytes]) -> tuple[float, float]:
+    """The same photos through the engine alone, in a pool of as many warm processes as
+    the worker has: (seconds, CPU seconds of the analyses)."""
+    started = time.perf_counter()
+    cpu = sum(pool.map(engine_one, photos, chunksize=1))
+    return time.perf_counter() - started, cpu
 
 
 # The batch path's steps, by the function that does each (photos.services.*).
@@ -305,12 +317,14 @@ def bench_profile(owner, photos: list[bytes]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=int, default=300)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="batches, each between two engine runs"
+    )
     parser.add_argument("--latency", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--profile", type=int, default=0, metavar="N")
     args = parser.parse_args()
 
-    load_before = os.getloadavg()[0]
     media = tempfile.mkdtemp(prefix="bench-media-")
     env = environment(media)
     os.environ.update(env)
@@ -334,9 +348,12 @@ def main() -> None:
             database_recreate(drop_only=True)
         return
     photos = photo_bytes(max(args.photos, args.latency + 2))
+    batch_photos = photos[: args.photos]
     worker = worker_start(env, args.concurrency, Path(media) / "worker.log")
     memory = TreeMemory(worker.pid)
     memory.start()
+    engines: list[tuple[float, float]] = []
+    batches: list[tuple[float, int, float]] = []
     try:
         owner = get_user_model().objects.create_user(username="bench")
         from photos.models import Album
@@ -344,7 +361,14 @@ def main() -> None:
         album = Album.objects.create(owner=owner, title="latency")
         cold, latencies = bench_latency(album, photos, args.latency)
         latency_peak = memory.peak
-        batch_s, done, batch_cpu = bench_batch(owner, photos[: args.photos], memory)
+        memory.reset()
+        with get_context("spawn").Pool(args.concurrency, initializer=engine_warm) as pool:
+            pool.map(engine_one, photos[: args.concurrency * 4], chunksize=1)  # warm
+            engines.append(bench_engine(pool, batch_photos))
+            for round_no in range(args.rounds):
+                ids = batch_upload(owner, batch_photos, round_no)
+                batches.append(bench_batch(ids, memory))
+                engines.append(bench_engine(pool, batch_photos))
         batch_peak = memory.peak
     finally:
         memory.stopped.set()
@@ -353,13 +377,15 @@ def main() -> None:
         connections.close_all()
         database_recreate(drop_only=True)
         redis.Redis.from_url(BROKER_URL).flushdb()
-    engine_s, engine_cpu = bench_engine(photos[: args.photos], args.concurrency)
+    report(args, photos, cold, latencies, latency_peak, batch_peak, batches, engines)
 
+
+def report(args, photos, cold, latencies, latency_peak, batch_peak, batches, engines) -> None:
+    count = args.photos
     sizes = sorted({len(p) for p in photos})
     print(
-        f"machine: {os.cpu_count()} cores, load average {load_before:.1f} before / "
-        f"{os.getloadavg()[0]:.1f} after (other work on it skews the figures); "
-        f"worker prefork concurrency {args.concurrency}"
+        f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end "
+        f"(other work on it skews the figures); worker prefork concurrency {args.concurrency}"
     )
     print(f"photos: scikit-image JPEGs, 300-640 px, {sizes[0] // 1024}-{sizes[-1] // 1024} KiB")
     print(f"upload -> completed, first upload (models loading): {cold:.2f} s")
@@ -368,22 +394,30 @@ def main() -> None:
         f"(min {min(latencies):.3f}, max {max(latencies):.3f})"
     )
     print(f"worker peak RSS (process tree) during latency runs: {latency_peak / 2**20:.0f} MiB")
+    print(f"worker peak RSS (process tree) during the batches: {batch_peak / 2**20:.0f} MiB")
     print(
-        f"batch: {done}/{args.photos} pending photos completed via process_pending_photos_task "
-        f"in {batch_s:.1f} s = {done / batch_s:.2f} photos/s"
+        f"{count} photos, engine alone ({args.concurrency} processes, no Celery, no DB) "
+        "interleaved with the nightly batch through the worker:"
     )
-    print(f"worker peak RSS (process tree) during batch: {batch_peak / 2**20:.0f} MiB")
+    print(f"  engine alone: {count / engines[0][0]:.2f} photos/s ({engines[0][0]:.1f} s)")
+    time_ratios, cpu_ratios = [], []
+    for round_no, (batch_s, done, batch_cpu) in enumerate(batches, start=1):
+        (before_s, before_cpu), (after_s, after_cpu) = engines[round_no - 1 : round_no + 1]
+        engine_s, engine_cpu = (before_s + after_s) / 2, (before_cpu + after_cpu) / 2
+        time_ratios.append(batch_s / engine_s)
+        # CPU seconds hold up better than wall time on a machine others use too. The
+        # worker tree's count leaves out PostgreSQL's and Redis's share.
+        cpu_ratios.append(batch_cpu / engine_cpu)
+        print(
+            f"  batch {round_no}: {done}/{count} completed via process_pending_photos_task in "
+            f"{batch_s:.1f} s = {done / batch_s:.2f} photos/s; time ratio {time_ratios[-1]:.2f}, "
+            f"CPU {batch_cpu / count * 1000:.0f} against {engine_cpu / count * 1000:.0f} ms a "
+            f"photo = {cpu_ratios[-1]:.2f}"
+        )
+        print(f"  engine alone: {count / after_s:.2f} photos/s ({after_s:.1f} s)")
     print(
-        f"engine alone ({args.concurrency} processes, no Celery, no DB): {engine_s:.1f} s = "
-        f"{args.photos / engine_s:.2f} photos/s"
-    )
-    print(f"pipeline / engine time ratio: {batch_s / engine_s:.2f}")
-    # CPU seconds hold up better than wall time on a machine others use too. The
-    # worker tree's count leaves out PostgreSQL's and Redis's share.
-    print(
-        f"CPU per photo: worker tree {batch_cpu / args.photos * 1000:.0f} ms, engine alone "
-        f"{engine_cpu / args.photos * 1000:.0f} ms; pipeline / engine CPU ratio: "
-        f"{batch_cpu / engine_cpu:.2f}"
+        f"pipeline / engine time ratio: {statistics.median(time_ratios):.2f} "
+        f"(median of {len(time_ratios)} rounds; CPU ratio {statistics.median(cpu_ratios):.2f})"
     )
 
 
