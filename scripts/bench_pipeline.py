@@ -13,6 +13,8 @@ before and after it, and the median round is the figure.
 cProfile and prints where a photo's time goes: claim, engine, save (tags,
 search index), embedding (by groups, as the batch does), and the top functions outside the engine.
 
+BENCH_WORKER_ARGS adds `celery worker` options to try (e.g. "--prefetch-multiplier 2").
+
 Uses its own PostgreSQL database (created and dropped: bench_photo_album, or
 BENCH_DB_NAME) and Redis database 14 (BENCH_BROKER_URL), a real `celery worker`
 subprocess, and scikit-image's photographs (small: 300-640 px), so it finishes
@@ -134,6 +136,7 @@ def worker_start(env: dict[str, str], concurrency: int, log_path: Path) -> subpr
             str(concurrency),
             "--without-mingle",
             "--without-gossip",
+            *os.environ.get("BENCH_WORKER_ARGS", "").split(),
         ],
         cwd=ROOT,
         env={**os.environ, **env},
