@@ -262,7 +262,7 @@ def bench_engine(pool, photos: list[bytes]) -> tuple[float, float]:
 
 # The batch path's steps, by the function that does each (photos.services.*).
 PHASES = {
-    "claim": "item_claim",
+    "claim, with the item's read": "item_claim",
     "settings": "ai_settings_get",
     "engine (analyze)": "item_analyze",
     "save: status, tags, search index": "item_complete",
