@@ -74,7 +74,7 @@ class Claim:
     # name never change, and its other fields are not used.
     item: MediaItem
     language: str  # the owner's, which the engine writes in
-    has_faces: bool  # faces saved by an earlier run, which this one's replace
+    has_faces: bool  # it holds faces from an earlier run, which this run's replace
 
     def held(self) -> QuerySet:
         """The row, only while this claim still owns it (a newer claim has a higher attempt)."""
