@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,6 @@ BATCH = 64
 
 _lock = threading.Lock()
 _model: tuple[Any, Any] | None = None
-_bfloat16: bool | None = None
 
 
 def model_path() -> Path:
@@ -55,6 +55,7 @@ def _loaded() -> tuple[Any, Any]:
     return _model
 
 
+@cache
 def bfloat16_native() -> bool:
     """True where the CPU multiplies bfloat16 matrices itself (AVX512-BF16, AMX).
 
@@ -63,15 +64,12 @@ def bfloat16_native() -> bool:
     cosine of float32's, so both kinds of vector share one index. Elsewhere bfloat16
     would be emulated, slower than float32, so it stays float32.
     """
-    global _bfloat16
-    if _bfloat16 is None:
-        import torch
+    import torch
 
-        _bfloat16 = bool(
-            torch.backends.mkldnn.is_available()  # type: ignore[no-untyped-call]
-            and torch.ops.mkldnn._is_mkldnn_bf16_supported()
-        )
-    return _bfloat16
+    return bool(
+        torch.backends.mkldnn.is_available()  # type: ignore[no-untyped-call]
+        and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    )
 
 
 def embed_texts(texts: list[str], *, bfloat16: bool | None = None) -> np.ndarray:

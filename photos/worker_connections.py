@@ -20,17 +20,21 @@ Imported by PhotosConfig.ready(); the signals only fire in workers.
 from __future__ import annotations
 
 from contextlib import suppress
+from typing import TYPE_CHECKING, Any
 
 from celery import Task
 from celery.signals import task_postrun, task_prerun
 from django.db import Error, close_old_connections, connections
 
+if TYPE_CHECKING:
+    from psycopg import Connection
 
-def connection_idle(connection: object) -> bool:
+
+def connection_idle(connection: Connection[Any]) -> bool:
     """True when a PostgreSQL connection sits between statements with no transaction."""
     from psycopg import pq
 
-    return bool(connection.info.transaction_status == pq.TransactionStatus.IDLE)  # type: ignore[attr-defined]
+    return connection.info.transaction_status == pq.TransactionStatus.IDLE
 
 
 @task_prerun.connect

@@ -70,8 +70,8 @@ class Claim:
     model: type[MediaItem]
     item_id: int
     attempt: int
-    # The row as read for the claim, as the work needs it (see item_claim): its file and
-    # name never change, and its other fields are not used.
+    # The row as read for the claim, as the work needs it (see item_claim): only its file
+    # and name are used, which never change (the engine's input, the search index's words).
     item: MediaItem
     language: str  # the owner's, which the engine writes in
     has_faces: bool  # it holds faces from an earlier run, which this run's replace
@@ -132,16 +132,15 @@ def item_process_once(
         logger.info("%s ID: %s is held by another worker or done; skipping", kind.title(), item_id)
         return Outcome.SKIPPED
     logger.info("Processing %s ID: %s", kind, item_id)
-    item, language = claim.item, claim.language
     with LeaseHeartbeat(claim.held()):
         try:
-            analysis = item_analyze(item, ai_settings, language=language)
+            analysis = item_analyze(claim.item, ai_settings, language=claim.language)
         except (OperationalError, InterfaceError):
             raise  # not the item's fault: item_process reconnects and tries again
         except Exception as exc:  # noqa: BLE001 - every failure is recorded on the item, see below
             return item_handle_error(claim, exc, final_try=final_try, ai_settings=ai_settings)
         logger.info("Extracting tags...")
-        if not item_complete(claim, analysis, item, language=language):
+        if not item_complete(claim, analysis):
             logger.warning(
                 "%s ID: %s was taken over while processing; result dropped", kind, item_id
             )
@@ -223,14 +222,13 @@ def items_fail_dead(queryset: QuerySet) -> int:
     return failed
 
 
-def item_complete(claim: Claim, analysis: Analysis, item: MediaItem, *, language: str) -> bool:
+def item_complete(claim: Claim, analysis: Analysis) -> bool:
     """Save the result if the claim still holds; tags and status land in one commit.
 
-    `language`: the one the engine wrote in, recorded so search stems the words
-    with it and the owner can see what is left to rewrite after changing theirs.
-    `item`: the row as read before the analysis; only its file name is used (it never
-    changes), for the search index.
+    The claim's language is the one the engine wrote in, recorded so search stems the
+    words with it and the owner can see what is left to rewrite after changing theirs.
     """
+    language = claim.language
     with transaction.atomic():
         saved = claim.held().update(
             processing_status=ProcessingStatus.COMPLETED,
@@ -261,7 +259,7 @@ def item_complete(claim: Claim, analysis: Analysis, item: MediaItem, *, language
             # A tag removed in one language stays removed in the next ("dog", then "Hund").
             removed = tag_names_in(language, removed_tags)
             ai_tags_replace(item_id=claim.item_id, tags=analysis.tags, removed=removed)
-            item_search_index_update(item)
+            item_search_index_update(claim.item)
     return bool(saved)
 
 
@@ -275,42 +273,26 @@ def ai_tags_replace(*, item_id: int, tags: list[ScoredTag], removed: Collection[
         name = tag.name.strip()[:100]
         if name and name not in scores and name.lower() not in removed:
             scores[name] = tag.score
-    unknown = ai_tags_link(item_id=item_id, scores=scores)
-    if unknown:
-        # Two workers may create the same new tag at once: ignore the loser's insert.
-        Tag.objects.bulk_create([Tag(name=name) for name in unknown], ignore_conflicts=True)
-        ai_tags_link(item_id=item_id, scores={name: scores[name] for name in unknown})
-
-
-# Links the item to the tags of these names that exist (a tag a person put on it already
-# wins), and returns the names that have no tag yet. One statement: the AI's vocabulary is
-# small, so after the first items every name exists and nothing more is sent.
-LINK_TAGS_SQL = f"""
-    WITH wanted (name, score) AS (SELECT * FROM unnest(%(names)s::text[], %(scores)s::float8[])),
-    linked AS (
-        INSERT INTO {ItemTag._meta.db_table} (item_id, tag_id, source, score, created_at)
-        SELECT %(item_id)s, tag.id, %(source)s, wanted.score, now()
-        FROM wanted JOIN {Tag._meta.db_table} AS tag ON tag.name = wanted.name
-        ON CONFLICT DO NOTHING
+    ids = tag_ids_ensure(list(scores))
+    ItemTag.objects.bulk_create(
+        [
+            ItemTag(item_id=item_id, tag_id=ids[name], source=TagSource.AI, score=score)
+            for name, score in scores.items()
+        ],
+        ignore_conflicts=True,  # the same tag from a person already there wins
     )
-    SELECT name FROM wanted
-    WHERE NOT EXISTS (SELECT FROM {Tag._meta.db_table} AS tag WHERE tag.name = wanted.name)
-"""
 
 
-def ai_tags_link(*, item_id: int, scores: dict[str, float]) -> list[str]:
-    """AI tags for the item by name ({name: score}); returns the names with no tag yet."""
-    if not scores:
-        return []
-    params: dict[str, list[str] | list[float] | int | str] = {
-        "names": list(scores),
-        "scores": list(scores.values()),
-        "item_id": item_id,
-        "source": TagSource.AI.value,
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(LINK_TAGS_SQL, params)
-        return [name for (name,) in cursor.fetchall()]
+def tag_ids_ensure(names: list[str]) -> dict[str, int]:
+    """{name: id}, creating the tags that don't exist yet. The AI's vocabulary is small,
+    so after the first items every name exists: one SELECT, no INSERT."""
+    ids = dict(Tag.objects.filter(name__in=names).values_list("name", "id"))
+    missing = [name for name in names if name not in ids]
+    if missing:
+        # Two workers may create the same new tag at once: ignore the loser's insert.
+        Tag.objects.bulk_create([Tag(name=name) for name in missing], ignore_conflicts=True)
+        ids.update(Tag.objects.filter(name__in=missing).values_list("name", "id"))
+    return ids
 
 
 def item_handle_error(
@@ -375,7 +357,7 @@ def item_fail(claim: Claim, reason: str) -> bool:
         )
         if failed:
             ai_tags_replace(item_id=claim.item_id, tags=[], removed=())
-            item_search_index_update(MediaItem.objects.get(pk=claim.item_id))
+            item_search_index_update(claim.item)
     return bool(failed)
 
 
