@@ -65,46 +65,51 @@ class Encoder:
         import torch.nn.functional as F
 
         w = self.weights
-        tokens = ids.shape[1]
         x = (
             w["embeddings.word_embeddings.weight"][ids]
-            + w["embeddings.position_embeddings.weight"][:tokens]
+            + w["embeddings.position_embeddings.weight"][: ids.shape[1]]
             + w["embeddings.token_type_embeddings.weight"][0]  # one sentence: type 0
         )
-        x = self._norm(x, "embeddings.LayerNorm")
-        texts, _, width = x.shape
+        x = self._norm("embeddings.LayerNorm", x)
         # Added to the attention scores: padding gets none of any token's attention.
         padding = torch.zeros(mask.shape).masked_fill(mask == 0, torch.finfo(torch.float32).min)
         padding = padding[:, None, None, :]
         for layer in range(self.layers):
-            prefix = f"encoder.layer.{layer}."
-
-            def dense(name: str, t: torch.Tensor, prefix: str = prefix) -> torch.Tensor:
-                return F.linear(t, w[f"{prefix}{name}.weight"], w[f"{prefix}{name}.bias"])
-
-            def by_head(t: torch.Tensor) -> torch.Tensor:
-                return t.view(texts, tokens, self.heads, width // self.heads).transpose(1, 2)
-
+            at = f"encoder.layer.{layer}."
             query, key, value = (
-                by_head(dense(f"attention.self.{name}", x)) for name in ("query", "key", "value")
+                self._by_head(self._dense(f"{at}attention.self.{name}", x))
+                for name in ("query", "key", "value")
             )
             attended = F.scaled_dot_product_attention(
                 query, key, value, attn_mask=padding.to(query.dtype)
             )
-            attended = attended.transpose(1, 2).reshape(texts, tokens, width)
+            attended = attended.transpose(1, 2).flatten(2)  # the heads side by side again
             x = self._norm(
-                x + dense("attention.output.dense", attended), f"{prefix}attention.output.LayerNorm"
+                f"{at}attention.output.LayerNorm",
+                x + self._dense(f"{at}attention.output.dense", attended),
             )
-            fed = dense("output.dense", F.gelu(dense("intermediate.dense", x)))
-            x = self._norm(x + fed, f"{prefix}output.LayerNorm")
+            fed = self._dense(
+                f"{at}output.dense", F.gelu(self._dense(f"{at}intermediate.dense", x))
+            )
+            x = self._norm(f"{at}output.LayerNorm", x + fed)
         return x
 
-    def _norm(self, x: torch.Tensor, name: str) -> torch.Tensor:
+    def _dense(self, name: str, x: torch.Tensor) -> torch.Tensor:
+        import torch.nn.functional as F
+
+        return F.linear(x, self.weights[f"{name}.weight"], self.weights[f"{name}.bias"])
+
+    def _norm(self, name: str, x: torch.Tensor) -> torch.Tensor:
         import torch.nn.functional as F
 
         return F.layer_norm(
             x, x.shape[-1:], self.weights[f"{name}.weight"], self.weights[f"{name}.bias"], self.eps
         )
+
+    def _by_head(self, x: torch.Tensor) -> torch.Tensor:
+        """(texts, tokens, width) as (texts, heads, tokens, width / heads)."""
+        texts, tokens, width = x.shape
+        return x.view(texts, tokens, self.heads, width // self.heads).transpose(1, 2)
 
 
 def load() -> None:
