@@ -442,13 +442,24 @@ def pending_batch_enqueue(*, kind: str) -> int:
 
 
 def stale_pending_enqueue() -> int:
-    """The sweep: auto-process items still pending long after upload lost their message."""
+    """The sweep: pending items whose message may be lost are queued again.
+
+    - Auto-process uploads still unqueued long after upload: their send failed, or Redis
+      lost the message.
+    - Items queued (by a batch, the sweep, the reaper or a retry) and still unclaimed when
+      their "queued" mark ran out: Redis lost the message, or a worker that was SIGKILLed
+      had it reserved (prefetched), which Redis gives back only after the visibility
+      timeout (hours). Items uploaded with auto-process off and never queued are left
+      for the nightly batch.
+    """
     now = timezone.now()
-    stale = MediaItem.objects.filter(
-        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now),
-        processing_status=ProcessingStatus.PENDING,
+    never_queued = Q(
+        lease_expires_at__isnull=True,
         auto_process=True,
         uploaded_at__lt=now - timedelta(seconds=settings.AI_SWEEP_AFTER),
+    )
+    stale = MediaItem.objects.filter(
+        never_queued | Q(lease_expires_at__lt=now), processing_status=ProcessingStatus.PENDING
     ).order_by("uploaded_at", "pk")
     ids = pending_mark_and_enqueue(queryset=stale, limit=ai_settings_get().batch_size)
     if ids:

@@ -14,14 +14,13 @@ from django.utils import timezone
 
 from photos.models import Photo, ProcessingStatus
 from photos.services import processing
+from tests.pipeline.conftest import ai_settings_set
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def photo(upload_photo) -> Photo:
-    from tests.pipeline.conftest import ai_settings_set
-
     ai_settings_set(auto_process_on_upload=False)
     return upload_photo()
 
@@ -102,6 +101,27 @@ def test_it_sweeps_only_old_auto_process_items_once_per_period(
         assert processing.stale_pending_enqueue() == 1
         assert processing.stale_pending_enqueue() == 0  # marked for 60 s
 
+
+
+def test_it_sweeps_batch_items_still_unclaimed_after_their_queued_mark(
+    photo, settings, django_capture_on_commit_callbacks
+):
+    # Auto-process off: the item waits for the nightly batch, and the sweep leaves it...
+    settings.AI_SWEEP_AFTER = 60
+    Photo.objects.filter(pk=photo.pk).update(uploaded_at=timezone.now() - timedelta(hours=1))
+    assert processing.stale_pending_enqueue() == 0
+    # ...until a batch queued it and nobody claimed it in time (Redis lost the message,
+    # or a SIGKILLed worker held it prefetched): then it is sent again, once per period.
+    ai_settings_set(scheduled_processing_enabled=True)
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert processing.pending_batch_enqueue(kind="photo") == 1
+    assert len(callbacks) == 1
+    assert processing.stale_pending_enqueue() == 0  # still within the batch's mark
+    Photo.objects.filter(pk=photo.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert processing.stale_pending_enqueue() == 1
+        assert processing.stale_pending_enqueue() == 0  # marked for 60 s
+    assert len(callbacks) == 1
 
 def test_it_takes_over_at_once_from_a_dead_process_on_this_host(photo):
     import socket
