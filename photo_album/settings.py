@@ -269,13 +269,9 @@ CELERY_TASK_ACKS_LATE = True
 # A pool process killed by the OS (OOM killer, SIGKILL, hard time limit) gives
 # its message back instead of acknowledging it.
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-# Two messages per pool process: the next item's message is already in the worker when
-# a pool process finishes one, instead of a fetch from Redis after each acknowledgement
-# (scripts/bench_pipeline.py). A worker SIGKILLed with messages reserved leaves them
-# unacknowledged in Redis until the visibility timeout; their items are still pending
-# and the sweep sends them again (photos.services.processing.stale_pending_enqueue).
-# The GPU worker takes one at a time (docs/admin-guides/CELERY.md).
-CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("CELERY_WORKER_PREFETCH_MULTIPLIER", 2)
+# One message per pool process at a time: an AI task takes seconds, so more
+# prefetched messages would only wait behind a busy (or dead) process.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Celery's Django fixup closes the database connection before and after every task
 # unless this is set; then it closes it every this-many tasks only, and the worker
 # keeps its connection like a web process does (photos.worker_connections).

@@ -447,10 +447,8 @@ def stale_pending_enqueue() -> int:
     - Auto-process uploads still unqueued long after upload: their send failed, or Redis
       lost the message.
     - Items queued (by a batch, the sweep, the reaper or a retry) and still unclaimed when
-      their "queued" mark ran out: Redis lost the message, or a worker that was SIGKILLed
-      had it reserved (prefetched), which Redis gives back only after the visibility
-      timeout (hours). Items uploaded with auto-process off and never queued are left
-      for the nightly batch.
+      their "queued" mark ran out: Redis lost the message. Items uploaded with
+      auto-process off and never queued are left for the nightly batch.
     """
     now = timezone.now()
     never_queued = Q(

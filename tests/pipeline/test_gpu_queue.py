@@ -119,7 +119,6 @@ def test_what_a_lost_gpu_worker_left_completes_on_a_cpu_worker(
         AI_TEST_HOLD_FILE=str(hold_file),
         AI_LEASE_SECONDS="3",
         AI_LEASE_RENEW_INTERVAL="1",
-        CELERY_WORKER_PREFETCH_MULTIPLIER="1",  # the GPU unit's --prefetch-multiplier 1
     )
     started.append(gpu)
     gpu_heartbeat_record(gpu.hostname)  # type: ignore[attr-defined]

@@ -102,7 +102,6 @@ def test_it_sweeps_only_old_auto_process_items_once_per_period(
         assert processing.stale_pending_enqueue() == 0  # marked for 60 s
 
 
-
 def test_it_sweeps_batch_items_still_unclaimed_after_their_queued_mark(
     photo, settings, django_capture_on_commit_callbacks
 ):
@@ -110,8 +109,8 @@ def test_it_sweeps_batch_items_still_unclaimed_after_their_queued_mark(
     settings.AI_SWEEP_AFTER = 60
     Photo.objects.filter(pk=photo.pk).update(uploaded_at=timezone.now() - timedelta(hours=1))
     assert processing.stale_pending_enqueue() == 0
-    # ...until a batch queued it and nobody claimed it in time (Redis lost the message,
-    # or a SIGKILLed worker held it prefetched): then it is sent again, once per period.
+    # ...until a batch queued it and nobody claimed it in time (Redis lost the message):
+    # then it is sent again, once per period.
     ai_settings_set(scheduled_processing_enabled=True)
     with django_capture_on_commit_callbacks() as callbacks:
         assert processing.pending_batch_enqueue(kind="photo") == 1
@@ -122,6 +121,7 @@ def test_it_sweeps_batch_items_still_unclaimed_after_their_queued_mark(
         assert processing.stale_pending_enqueue() == 1
         assert processing.stale_pending_enqueue() == 0  # marked for 60 s
     assert len(callbacks) == 1
+
 
 def test_it_takes_over_at_once_from_a_dead_process_on_this_host(photo):
     import socket
