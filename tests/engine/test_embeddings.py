@@ -28,7 +28,7 @@ def test_it_puts_words_near_their_meaning():
 
 
 def test_bfloat16_gives_the_float32_vectors_to_within_1e_4_cosine():
-    # Where the CPU has bfloat16 the worker embeds in it, and search compares those vectors
+    # Where the CPU has AMX the worker embeds in bfloat16, and search compares those vectors
     # with float32 ones (written before, or on another machine): they must agree.
     texts = [
         CAT,
