@@ -336,8 +336,9 @@ AI_MAX_WORKER_DEATHS = env_int("AI_MAX_WORKER_DEATHS", 3)
 AI_TRANSIENT_RETRIES = env_int("AI_TRANSIENT_RETRIES", 3)
 AI_RETRY_BACKOFF = env_int("AI_RETRY_BACKOFF", 30)
 # Nothing lost: every AI_SWEEP_INTERVAL seconds, pending auto-process items
-# older than AI_SWEEP_AFTER seconds are queued again (their message may be
-# gone); every AI_REAPER_INTERVAL seconds, expired leases go back to pending.
+# older than AI_SWEEP_AFTER seconds, and pending items queued more than that ago
+# (a batch's, say), are queued again (their message may be gone); every
+# AI_REAPER_INTERVAL seconds, expired leases go back to pending.
 AI_SWEEP_INTERVAL = env_int("AI_SWEEP_INTERVAL", 300)
 AI_SWEEP_AFTER = env_int("AI_SWEEP_AFTER", 600)
 # Every minute: with the 60 s lease, a dead worker's item is back within 2 minutes.
