@@ -7,7 +7,10 @@ The ratio compares the nightly batch through a real worker with the engine alone
 the same photos, in the same number of processes. A shared machine's speed drifts
 by a quarter within minutes, so the two are interleaved: engine, batch, engine,
 batch, ..., engine; each batch is compared with the mean of the engine runs just
-before and after it, and the median round is the figure.
+before and after it, and the median round is the figure. Each batch also reports its
+tasks' steps from the worker's log (before the engine, the engine, after it, and the
+wait between two tasks): the machine's drift moves the ratio by a tenth from round to
+round, much less so the steps outside the engine.
 
 --profile N runs the batch path for N photos in this process (no Celery) under
 cProfile and prints where a photo's time goes: claim, engine, save (tags,
@@ -26,12 +29,14 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from datetime import datetime
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -219,13 +224,17 @@ def batch_upload(owner, photos: list[bytes], round_no: int) -> list[int]:
     return ids
 
 
-def bench_batch(ids: list[int], memory: TreeMemory) -> tuple[float, int, float]:
-    """(seconds, photos completed, the worker tree's CPU seconds) for the nightly batch."""
+def bench_batch(
+    ids: list[int], memory: TreeMemory, log_path: Path
+) -> tuple[float, int, float, dict[str, float]]:
+    """(seconds, photos completed, the worker tree's CPU seconds, the tasks' steps from the
+    worker's log) for the nightly batch."""
     from django.db.models import Max
 
     from photos.models import Photo, ProcessingStatus
     from photos.tasks import process_pending_photos_task
 
+    log_from = log_path.stat().st_size
     cpu_before = tree_cpu_s(memory.pid)
     started = time.time()
     # ignore_result=False: results are ignored unless the caller asks (CELERY_TASK_IGNORE_RESULT).
@@ -238,7 +247,41 @@ def bench_batch(ids: list[int], memory: TreeMemory) -> tuple[float, int, float]:
     elapsed = last_write["last"].timestamp() - started
     done = Photo.objects.filter(pk__in=ids, processing_status=ProcessingStatus.COMPLETED).count()
     assert queued == len(ids), queued
-    return elapsed, done, cpu
+    with open(log_path, "rb") as log:
+        log.seek(log_from)
+        steps = task_steps(log.read().decode(errors="replace"))
+    return elapsed, done, cpu, steps
+
+
+# The pool's INFO lines that bound an item's steps (photos.services.processing, Celery).
+LOG_LINE = re.compile(r"^\[(\S+ \S+): \w+/(ForkPoolWorker-\d+)\] (.*)$", re.MULTILINE)
+SUCCEEDED = re.compile(r"Task photos\.tasks\.process_photo_ai\[\S+\] succeeded in ([\d.]+)s")
+
+
+def task_steps(log: str) -> dict[str, float]:
+    """Mean ms of each step of a task, from the worker's log of one batch: before the engine
+    (settings, claim), the engine, after it (save, faces, embedding), and the wait between
+    two tasks of one pool process. Unlike the ratio, these hardly move with the machine's
+    speed outside the engine, so they show what the pipeline itself adds."""
+    steps: dict[str, list[float]] = {"before": [], "engine": [], "after": [], "between": []}
+    open_tasks: dict[str, dict[str, float]] = {}
+    last_end: dict[str, float] = {}
+    for stamp, process, message in LOG_LINE.findall(log):
+        at = datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").timestamp()
+        if message.startswith("Processing photo ID"):
+            open_tasks[process] = {"claimed": at}
+        elif message.startswith("Extracting tags") and process in open_tasks:
+            open_tasks[process]["analysed"] = at
+        elif (done := SUCCEEDED.match(message)) and "analysed" in open_tasks.get(process, {}):
+            task = open_tasks.pop(process)
+            started = at - float(done.group(1))
+            steps["before"].append(task["claimed"] - started)
+            steps["engine"].append(task["analysed"] - task["claimed"])
+            steps["after"].append(at - task["analysed"])
+            if process in last_end:
+                steps["between"].append(started - last_end[process])
+            last_end[process] = at
+    return {name: statistics.mean(values) * 1000 for name, values in steps.items() if values}
 
 
 def engine_warm() -> None:
@@ -357,11 +400,12 @@ def main() -> None:
         return
     photos = photo_bytes(max(args.photos, args.latency + 2))
     batch_photos = photos[: args.photos]
-    worker = worker_start(env, args.concurrency, Path(media) / "worker.log")
+    log_path = Path(media) / "worker.log"
+    worker = worker_start(env, args.concurrency, log_path)
     memory = TreeMemory(worker.pid)
     memory.start()
     engines: list[tuple[float, float]] = []
-    batches: list[tuple[float, int, float]] = []
+    batches: list[tuple[float, int, float, dict[str, float]]] = []
     try:
         owner = get_user_model().objects.create_user(username="bench")
         from photos.models import Album
@@ -375,7 +419,7 @@ def main() -> None:
             engines.append(bench_engine(pool, batch_photos))
             for round_no in range(args.rounds):
                 ids = batch_upload(owner, batch_photos, round_no)
-                batches.append(bench_batch(ids, memory))
+                batches.append(bench_batch(ids, memory, log_path))
                 engines.append(bench_engine(pool, batch_photos))
         batch_peak = memory.peak
     finally:
@@ -409,7 +453,7 @@ def report(args, photos, cold, latencies, latency_peak, batch_peak, batches, eng
     )
     print(f"  engine alone: {count / engines[0][0]:.2f} photos/s ({engines[0][0]:.1f} s)")
     time_ratios, cpu_ratios = [], []
-    for round_no, (batch_s, done, batch_cpu) in enumerate(batches, start=1):
+    for round_no, (batch_s, done, batch_cpu, steps) in enumerate(batches, start=1):
         (before_s, before_cpu), (after_s, after_cpu) = engines[round_no - 1 : round_no + 1]
         engine_s, engine_cpu = (before_s + after_s) / 2, (before_cpu + after_cpu) / 2
         time_ratios.append(batch_s / engine_s)
@@ -421,6 +465,11 @@ def report(args, photos, cold, latencies, latency_peak, batch_peak, batches, eng
             f"{batch_s:.1f} s = {done / batch_s:.2f} photos/s; time ratio {time_ratios[-1]:.2f}, "
             f"CPU {batch_cpu / count * 1000:.0f} against {engine_cpu / count * 1000:.0f} ms a "
             f"photo = {cpu_ratios[-1]:.2f}"
+        )
+        print(
+            "    a task's steps in the worker's log (mean ms): "
+            + ", ".join(f"{name} {value:.1f}" for name, value in steps.items())
+            + f"; engine alone: {engine_s * args.concurrency / count * 1000:.1f} a photo"
         )
         print(f"  engine alone: {count / after_s:.2f} photos/s ({after_s:.1f} s)")
     print(
